@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine (see README.md):
+#   make run   — virtualenv, install, migrate, seed the demo, start web + worker + beat
+#   make test  — virtualenv, install, run the whole test suite
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PORT ?= 8000
+
+.PHONY: run test install assets messages lint check clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/activate assets
+	$(BIN)/pip install --quiet -e ".[test]"
+	$(MAKE) messages
+
+assets:
+	npm ci --no-audit --no-fund --loglevel=error
+
+messages:
+	cd $(CURDIR) && $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+run: install
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+test: install
+	bash scripts/test.sh
+
+lint: $(BIN)/activate
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles var

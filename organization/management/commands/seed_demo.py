@@ -1,0 +1,45 @@
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from organization import services
+from organization.models import Body, Section
+
+FIXTURE = settings.BASE_DIR / "fixtures" / "demo_organization.json"
+
+
+class Command(BaseCommand):
+    help = "Create the demo unit of API.md (sections, bodies, users); safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG=False")
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates users with a published password; it refuses to run with "
+                "DEBUG=False. Pass --force if this really is a demo installation."
+            )
+        demo = json.loads(FIXTURE.read_text(encoding="utf-8"))
+        with transaction.atomic():
+            services.structure_ensure()
+            services.calendar_import_package_years()
+            for order, s in enumerate(demo["sections"]):
+                services.section_ensure(code=s["code"], name=s["name"], order=order)
+            for u in demo["users"]:
+                user = services.user_ensure(
+                    username=u["username"], password=demo["password"], full_name=u["full_name"],
+                    roles=u.get("roles", []), is_superuser=u.get("superuser", False),
+                )
+                for code in u.get("sections", []):
+                    services.section_add_member(section=Section.objects.get(code=code), user=user)
+                for code in u.get("heads", []):
+                    services.section_add_member(section=Section.objects.get(code=code), user=user, head=True)
+                for code in u.get("bodies", []):
+                    services.body_add_member(body=Body.objects.get(code=code), user=user)
+        self.stdout.write(self.style.SUCCESS(
+            f"demo unit ready: {len(demo['sections'])} sections, {len(demo['users'])} users "
+            f"(password {demo['password']})"
+        ))

@@ -1,0 +1,277 @@
+import datetime as dt
+
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import policy_defaults as seeds
+
+
+class Role(models.TextChoices):
+    """Roles are Django groups with these names (R1–R6)."""
+
+    DUTY_OFFICER = "duty_officer", _("值班监测员")
+    SECTION_STAFF = "section_staff", _("股室工作人员")
+    SECTION_HEAD = "section_head", _("股室负责人")
+    COMMAND = "command_group", _("舆情信息指挥小组成员")
+    LEADERSHIP = "leadership", _("领导小组")
+    AUDITOR = "auditor", _("档案审计（只读）")
+    ADMIN = "admin", _("系统管理员")
+
+
+class User(AbstractUser):
+    full_name = models.CharField(_("姓名"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def roles(self) -> frozenset[str]:
+        if not hasattr(self, "_roles_cache"):
+            names = {g.name for g in self.groups.all()}
+            self._roles_cache = frozenset(r for r in Role.values if r in names)
+        return self._roles_cache
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+class Section(models.Model):
+    """责任股室 / 责任部门 (R2). Each has a Django group for per-incident grants."""
+
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    webhook_url = models.URLField(_("群机器人 Webhook"), blank=True)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="section", editable=False)
+    members = models.ManyToManyField(
+        User, through="SectionMembership", related_name="sections", verbose_name=_("成员")
+    )
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("股室")
+        verbose_name_plural = _("股室")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def heads(self):
+        return self.members.filter(section_memberships__section=self, section_memberships__is_head=True)
+
+
+class SectionMembership(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="section_memberships")
+    is_head = models.BooleanField(_("负责人"), default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["section", "user"], name="uniq_section_member")]
+        verbose_name = _("股室成员")
+        verbose_name_plural = _("股室成员")
+
+    def __str__(self):
+        return f"{self.section} · {self.user}"
+
+
+class Body(models.Model):
+    """Command group and the decision body of each response level (R3, R4)."""
+
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.PositiveSmallIntegerField(
+        _("响应级别"), null=True, blank=True, unique=True,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text=_("该机构启动和解除的应急响应级别；指挥小组留空。"),
+    )
+    webhook_url = models.URLField(_("群机器人 Webhook"), blank=True)
+    members = models.ManyToManyField(User, through="BodyMembership", related_name="bodies", verbose_name=_("成员"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("决策指挥机构")
+        verbose_name_plural = _("决策指挥机构")
+
+    def __str__(self):
+        return self.name
+
+
+class BodyMembership(models.Model):
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="body_memberships")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["body", "user"], name="uniq_body_member")]
+        verbose_name = _("机构成员")
+        verbose_name_plural = _("机构成员")
+
+    def __str__(self):
+        return f"{self.body} · {self.user}"
+
+
+# --- Policy -----------------------------------------------------------------------------
+
+def parse_times(value: str) -> list[dt.time]:
+    """'08:00,14:00' → [time(8), time(14)]; raises ValidationError on anything else."""
+    out = []
+    for part in (p.strip() for p in (value or "").split(",")):
+        if not part:
+            continue
+        try:
+            out.append(dt.datetime.strptime(part, "%H:%M").time())
+        except ValueError:
+            raise ValidationError(_("“%(value)s”不是有效的时刻，请按 HH:MM 填写，多个用逗号分隔。"),
+                                  params={"value": part}) from None
+    if len(set(out)) != len(out):
+        raise ValidationError(_("时刻不能重复。"))
+    return sorted(out)
+
+
+def parse_minutes(value: str) -> list[int]:
+    out = []
+    for part in (p.strip() for p in (value or "").split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or int(part) <= 0:
+            raise ValidationError(_("“%(value)s”不是正整数分钟数。"), params={"value": part})
+        out.append(int(part))
+    return sorted(set(out), reverse=True)
+
+
+def validate_times(value):
+    if not parse_times(value):
+        raise ValidationError(_("至少填写一个时刻。"))
+
+
+def validate_minutes(value):
+    parse_minutes(value)
+
+
+class UnitPolicy(models.Model):
+    """One deployment serves one unit (局): its deadlines and escalation ladder (API.md)."""
+
+    unit_name = models.CharField(_("单位名称"), max_length=100, default="包头市住房保障和房屋管理局")
+    quick_report_minutes = models.PositiveIntegerField(
+        _("快报时限（分钟）"), default=seeds.UNIT["quick_report_minutes"], validators=[MinValueValidator(1)],
+        help_text=_("R12：发现后向办公室报告的时限。"))
+    flash_report_minutes = models.PositiveIntegerField(
+        _("舆情快报时限（分钟）"), default=seeds.UNIT["flash_report_minutes"], validators=[MinValueValidator(1)],
+        help_text=_("R14：研判为重大舆情后形成舆情快报的时限。"))
+    feedback_hours = models.PositiveIntegerField(
+        _("书面反馈时限（小时）"), default=seeds.UNIT["feedback_hours"], validators=[MinValueValidator(1)],
+        help_text=_("R15：中级及重大舆情收到提示后书面反馈的时限。"))
+    feedback_hard_hours = models.PositiveIntegerField(
+        _("书面反馈最迟时限（小时）"), default=seeds.UNIT["feedback_hard_hours"], validators=[MinValueValidator(1)])
+    summary_working_days = models.PositiveIntegerField(
+        _("专题报告时限（工作日）"), default=seeds.UNIT["summary_working_days"], validators=[MinValueValidator(1)],
+        help_text=_("应急响应解除后形成舆情分析专题报告的工作日数。"))
+    reminder_leads_minutes = models.CharField(
+        _("到期前提醒（分钟）"), max_length=64, default=seeds.UNIT["reminder_leads_minutes"],
+        validators=[validate_minutes], help_text=_("多个用逗号分隔，例如 30,5。"))
+    urge_after_minutes = models.PositiveIntegerField(
+        _("催办：到期后（分钟）"), default=seeds.UNIT["urge_after_minutes"])
+    supervise_after_minutes = models.PositiveIntegerField(
+        _("督办：到期后（分钟）"), default=seeds.UNIT["supervise_after_minutes"])
+    notify_after_minutes = models.PositiveIntegerField(
+        _("通报：到期后（分钟）"), default=seeds.UNIT["notify_after_minutes"])
+    quiet_hours_enabled = models.BooleanField(_("启用免打扰时段"), default=False)
+    quiet_start = models.TimeField(_("免打扰开始"), default=dt.time(22, 0))
+    quiet_end = models.TimeField(_("免打扰结束"), default=dt.time(7, 0))
+
+    class Meta:
+        verbose_name = _("单位策略")
+        verbose_name_plural = _("单位策略")
+
+    def __str__(self):
+        return self.unit_name
+
+    def clean(self):
+        errors = {}
+        if self.feedback_hard_hours < self.feedback_hours:
+            errors["feedback_hard_hours"] = _("最迟时限不能早于一般时限。")
+        if not (self.urge_after_minutes <= self.supervise_after_minutes <= self.notify_after_minutes):
+            errors["notify_after_minutes"] = _("催办、督办、通报的时间必须依次递增。")
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def current(cls) -> "UnitPolicy":
+        return cls.objects.order_by("pk").first() or cls()
+
+    @property
+    def reminder_leads(self) -> list[int]:
+        return parse_minutes(self.reminder_leads_minutes)
+
+
+class LevelPolicy(models.Model):
+    """One row per response level: the columns of DOMAIN.md's response table."""
+
+    level = models.PositiveSmallIntegerField(
+        _("响应级别"), unique=True, validators=[MinValueValidator(1), MaxValueValidator(4)])
+    status_cadence_hours = models.PositiveIntegerField(
+        _("专报间隔（小时）"), validators=[MinValueValidator(1)],
+        help_text=_("R31：响应期间各责任股室专报（含零报告）的间隔。"))
+    judgment_times = models.CharField(
+        _("每日研判时刻"), max_length=100, validators=[validate_times], help_text=_("例如 08:00,14:00,20:00。"))
+    briefing_times = models.CharField(
+        _("每日报告领导时刻"), max_length=100, validators=[validate_times])
+    briefing_recipients = models.CharField(_("报告对象"), max_length=100, blank=True)
+    verification_hours = models.PositiveIntegerField(
+        _("预警后核实时限（小时）"), validators=[MinValueValidator(1)], help_text=_("R23。"))
+    stable_working_days = models.PositiveIntegerField(
+        _("解除所需连续平稳工作日"), validators=[MinValueValidator(1)], help_text=_("R32。"))
+
+    class Meta:
+        ordering = ["level"]
+        verbose_name = _("分级响应策略")
+        verbose_name_plural = _("分级响应策略")
+
+    def __str__(self):
+        return _("%(level)s级响应") % {"level": "ⅠⅡⅢⅣ"[self.level - 1]}
+
+    @classmethod
+    def for_level(cls, level: int) -> "LevelPolicy":
+        row = cls.objects.filter(level=level).first()
+        return row or cls(level=level, **seeds.LEVELS[level])
+
+    @property
+    def judgment_time_list(self):
+        return parse_times(self.judgment_times)
+
+    @property
+    def briefing_time_list(self):
+        return parse_times(self.briefing_times)
+
+
+# --- Working-day calendar ---------------------------------------------------------------
+
+class WorkCalendar(models.Model):
+    """One row per date: is it a Chinese working day (R32)? Public holidays off, make-up
+    weekends on. Imported from chinesecalendar; admins add and confirm later years."""
+
+    class Source(models.TextChoices):
+        PACKAGE = "chinesecalendar", _("chinesecalendar 数据包")
+        ADMIN = "admin", _("管理员录入")
+        DRAFT = "draft", _("按周末生成的草稿")
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("工作日"))
+    holiday_name = models.CharField(_("节假日"), max_length=64, blank=True)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices)
+    confirmed = models.BooleanField(_("已确认"), default=False)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("工作日历")
+        verbose_name_plural = _("工作日历")
+
+    def __str__(self):
+        kind = _("工作日") if self.is_workday else _("休息日")
+        return f"{self.date:%Y-%m-%d} {kind}"

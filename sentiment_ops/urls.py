@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from organization.views import home
+
+from .health import healthz
+
+admin.site.site_header = _("网络舆情应急处置系统 · 管理后台")
+admin.site.site_title = _("舆情应急处置")
+admin.site.index_title = _("系统配置")
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "sentiment_ops.errors.not_found"
+handler500 = "sentiment_ops.errors.server_error"
