@@ -1,0 +1,56 @@
+"""Shared test helpers: a real Celery worker process on the test database."""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """The URL of the database the test run is using (the test database, not the real one)."""
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@contextlib.contextmanager
+def celery_process(kind: str = "worker", *extra: str):
+    """Run ``celery -A sentiment_ops <kind>`` against the test database and REDIS_URL, on a
+    queue of its own so that no other worker on the same Redis takes its tasks."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
+           "DJANGO_SETTINGS_MODULE": "sentiment_ops.settings"}
+    args = [sys.executable, "-m", "celery", "-A", "sentiment_ops", kind, "--loglevel=INFO"]
+    if kind == "worker":
+        args += ["--pool=solo", "-Q", queue, "--without-gossip", "--without-mingle", "-n", f"{queue}@%h"]
+    proc = subprocess.Popen(args + list(extra), cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield queue, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_for(predicate, timeout: float = 60, interval: float = 0.25):
+    """Poll until ``predicate()`` is truthy (waiting on another process, never on a clock rule)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")

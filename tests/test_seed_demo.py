@@ -1,0 +1,65 @@
+"""seed_demo: the demo organisation of API.md, idempotent, refused in production."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+
+from organization.models import Body, BodyMembership, Section, SectionMembership, User, WorkCalendar
+
+
+def _snapshot():
+    return {
+        "users": sorted(User.objects.values_list("username", "full_name", "password", "is_superuser")),
+        "groups": sorted(User.groups.through.objects.values_list("user__username", "group__name")),
+        "sections": sorted(Section.objects.values_list("code", "name", "group__name")),
+        "section_members": sorted(SectionMembership.objects.values_list("section__code", "user__username", "is_head")),
+        "bodies": sorted(BodyMembership.objects.values_list("body__code", "user__username")),
+        "groups_total": Group.objects.count(),
+        "calendar": WorkCalendar.objects.count(),
+    }
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_leaves_the_same_data(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    first = _snapshot()
+    call_command("seed_demo", verbosity=0)
+    assert _snapshot() == first
+
+
+@pytest.mark.django_db
+def test_demo_organisation_matches_api_md(demo):
+    assert dict(Section.objects.values_list("code", "name")) == {
+        "office": "局办公室", "info": "信息中心", "petition": "信访科",
+        "market": "房地产市场科", "housing": "住房保障科"}
+    for name in ["duty", "command", "command2", "leader", "infohead", "onsite", "petition", "market", "auditor"]:
+        assert demo[name].check_password("demo-pass-2026"), name
+
+    def sections(u):
+        return sorted(demo[u].sections.values_list("code", flat=True))
+
+    def bodies(u):
+        return sorted(demo[u].bodies.values_list("code", flat=True))
+
+    assert sections("duty") == ["info"] and demo["duty"].has_role("duty_officer")
+    assert sections("command") == ["info"] and bodies("command") == ["command"]
+    assert sections("command2") == ["office"] and bodies("command2") == ["command"]
+    assert demo["command"].has_role("command_group") and demo["command2"].has_role("command_group")
+    assert bodies("leader") == ["level1", "level2"] and demo["leader"].has_role("leadership")
+    assert bodies("infohead") == ["level3"]
+    assert SectionMembership.objects.get(user=demo["infohead"], section__code="info").is_head
+    assert bodies("onsite") == ["level4"]
+    assert sections("petition") == ["petition"] and sections("market") == ["market"]
+    assert demo["auditor"].has_role("auditor") and not demo["auditor"].sections.exists()
+    assert Body.objects.get(code="level4").members.get() == demo["onsite"]
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_with_debug_false_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG=False"):
+        call_command("seed_demo", verbosity=0)
+    assert not User.objects.filter(username="duty").exists()
+    call_command("seed_demo", "--force", verbosity=0)
+    assert User.objects.filter(username="duty").exists()
