@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,3 +20,86 @@ class Heartbeat(models.Model):
     @classmethod
     def last(cls, name: str):
         return cls.objects.filter(name=name).values_list("beat_at", flat=True).first()
+
+
+class Kind(models.TextChoices):
+    QUICK = "quick", _("1小时快报")
+    FLASH = "flash", _("舆情快报")
+    FEEDBACK = "feedback", _("书面反馈")
+    VERIFICATION = "verification", _("预警核实")
+    STATUS = "status", _("专报（零报告）")
+    BRIEFING = "briefing", _("报告领导")
+    JUDGMENT = "judgment", _("综合研判")
+    SUMMARY = "summary", _("舆情分析专题报告")
+
+
+SECTION_KINDS = {Kind.VERIFICATION, Kind.STATUS}
+RESPONSE_KINDS = {Kind.STATUS, Kind.BRIEFING, Kind.JUDGMENT}
+
+
+class DeadlineState(models.TextChoices):
+    OPEN = "open", _("待办")
+    MET = "met", _("按时完成")
+    LATE = "late", _("逾期完成")
+    MISSED = "missed", _("已逾期")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class DeadlineQuerySet(models.QuerySet):
+    def pending(self):
+        """Still owed: open, or missed and not yet met."""
+        return self.filter(state__in=[DeadlineState.OPEN, DeadlineState.MISSED])
+
+    def owned_by(self, code: str):
+        if code.startswith("level") or code == "command":
+            return self.filter(owner_body__code=code)
+        return self.filter(owner_section__code=code)
+
+
+class Deadline(models.Model):
+    """An obligation with an owner (a section or a body), a due time and a state (R40, R41).
+    Written in the same transaction as the event that creates it; see deadlines/policy.py."""
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
+    owner_section = models.ForeignKey("organization.Section", on_delete=models.PROTECT, null=True,
+                                      blank=True, related_name="deadlines", verbose_name=_("责任股室"))
+    owner_body = models.ForeignKey("organization.Body", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="deadlines", verbose_name=_("责任机构"))
+    due_at = models.DateTimeField(_("到期时间"))
+    hard_due_at = models.DateTimeField(_("最迟时间"), null=True, blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=DeadlineState.choices, default=DeadlineState.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    met_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+", verbose_name=_("完成人"))
+    report = models.ForeignKey("responses.Report", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="deadlines")
+    escalated_at = models.DateTimeField(_("最近督办时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+
+    objects = DeadlineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("期限")
+        verbose_name_plural = _("期限")
+        indexes = [
+            models.Index(fields=["due_at"], name="deadline_pending_due",
+                         condition=models.Q(state__in=["open", "missed"])),
+            models.Index(fields=["incident", "kind", "state"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(owner_section__isnull=False) | models.Q(owner_body__isnull=False),
+                name="deadline_has_owner",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.owner_code} · {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def owner_code(self) -> str:
+        return self.owner_section.code if self.owner_section_id else self.owner_body.code

@@ -1,1 +1,296 @@
-# Models arrive with the incident-lifecycle issue.
+"""The case (R10–R14, R50–R54): intake, judgment, sources, spread, attachments, timeline."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.validators import URLValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class Channel(models.TextChoices):
+    MONITORING = "monitoring", _("软件监看发现")
+    HIGHER_ALERT = "higher_alert", _("上级网信部门提示")
+    PUBLIC_REPORT = "public_report", _("社会舆情上报")
+
+
+class Platform(models.TextChoices):
+    NEWS = "news", _("新闻网站")
+    FORUM = "forum", _("论坛/贴吧")
+    WEIBO = "weibo", _("微博")
+    WECHAT = "wechat", _("微信")
+    VIDEO = "video", _("短视频")
+    QQ = "qq", _("QQ")
+    OTHER = "other", _("其他")
+
+
+class Veracity(models.TextChoices):
+    TRUE = "true", _("真消息")
+    FALSE = "false", _("假消息")
+    UNVERIFIED = "unverified", _("待核实")
+
+
+class Severity(models.TextChoices):
+    MINOR = "minor", _("小微舆情")
+    MEDIUM = "medium", _("中级舆情")
+    MAJOR = "major", _("重大舆情")
+
+
+class State(models.TextChoices):
+    REPORTED = "reported", _("已登记")
+    JUDGING = "judging", _("研判处置中")
+    WATCHING = "watching", _("关注")
+    WARNED = "warned", _("已预警")
+    RESPONDING = "responding", _("应急响应中")
+    AFTERMATH = "aftermath", _("善后")
+    CLOSED = "closed", _("已办结")
+
+
+OPEN_STATES = [s for s in State.values if s != State.CLOSED]
+# Before a warning or a response: where judgment decides what happens next.
+PRE_HANDLING = [State.REPORTED, State.JUDGING, State.WATCHING]
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(state=State.CLOSED)
+
+    def visible_to(self, user):
+        """The one visibility rule (R1–R6): every list, search and detail goes through it."""
+        from .permissions import visibility_filter
+
+        return self.filter(visibility_filter(user)).distinct() if user.is_authenticated else self.none()
+
+
+class Incident(ConcurrentTransitionMixin, models.Model):
+    title = models.CharField(_("标题"), max_length=200)
+    summary = models.TextField(_("摘要"))
+    channel = models.CharField(_("发现渠道"), max_length=20, choices=Channel.choices)
+    discovered_at = models.DateTimeField(_("发现时间"))
+    reported_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("登记人"))
+    keywords = models.CharField(_("关键词"), max_length=300, blank=True)
+    related_groups = models.TextField(_("相关群体"), blank=True)
+    background = models.TextField(_("背景"), blank=True)
+    key_contradiction = models.TextField(_("突出矛盾"), blank=True)
+    netizen_concerns = models.TextField(_("网民关切"), blank=True)
+    classified = models.BooleanField(_("涉密"), default=False)
+
+    state = FSMField(_("状态"), default=State.REPORTED, choices=State.choices, protected=True)
+    veracity = models.CharField(_("真实性"), max_length=12, choices=Veracity.choices, blank=True)
+    severity = models.CharField(_("舆情等级"), max_length=8, choices=Severity.choices, blank=True)
+    judged_at = models.DateTimeField(_("研判时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    sections = models.ManyToManyField("organization.Section", through="Assignment",
+                                      related_name="incidents", verbose_name=_("责任股室"))
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("舆情事件")
+        verbose_name_plural = _("舆情事件")
+        indexes = [models.Index(fields=["state", "-reported_at"])]
+        permissions = [("handle_incident", _("处置舆情事件（提交报告、签收、起草口径）"))]
+
+    def __str__(self):
+        return f"#{self.pk} {self.title}"
+
+    # --- transitions: state only; services do the rest -------------------------------
+    @transition(field=state, source=[State.REPORTED], target=State.JUDGING)
+    def start_handling(self):
+        """Sections are assigned or the incident is judged to need handling."""
+
+    @transition(field=state, source=PRE_HANDLING, target=State.WATCHING)
+    def watch(self):
+        """Judged minor (小微): watch only, no handling (R14)."""
+
+    @transition(field=state, source=[State.WATCHING], target=State.JUDGING)
+    def escalate(self):
+        """Re-judged medium or major."""
+
+    @transition(field=state, source=PRE_HANDLING, target=State.WARNED)
+    def warn(self):
+        """A warning notice is issued (R20–R22)."""
+
+    @transition(field=state, source=PRE_HANDLING + [State.WARNED], target=State.RESPONDING)
+    def respond(self):
+        """The level's body approved a response (R30)."""
+
+    @transition(field=state, source=[State.WARNED, State.RESPONDING], target=State.AFTERMATH)
+    def settle(self):
+        """The response was lifted, or the warning lifted without a response (R50)."""
+
+    @transition(field=state, source=[State.WATCHING, State.AFTERMATH], target=State.CLOSED)
+    def close(self):
+        """Closed: minor incidents from watching; handled ones with the summary report."""
+
+    @transition(field=state, source=[State.WATCHING, State.AFTERMATH, State.CLOSED],
+                target=State.RESPONDING)
+    def recur_responding(self):
+        """Recurrence re-activates the last response at once (R22, R32, R50)."""
+
+    @transition(field=state, source=[State.WATCHING, State.AFTERMATH, State.CLOSED], target=State.WARNED)
+    def recur_warned(self):
+        """Recurrence re-issues the lifted warning (R22)."""
+
+    @transition(field=state, source=[State.AFTERMATH, State.CLOSED], target=State.JUDGING)
+    def recur_judging(self):
+        """Recurrence with nothing to re-activate: judge again."""
+
+
+class Assignment(models.Model):
+    """A responsible section (R2) on an incident; its members get per-object permissions."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="assignments")
+    section = models.ForeignKey("organization.Section", on_delete=models.PROTECT, related_name="assignments")
+    assigned_at = models.DateTimeField(_("指派时间"), auto_now_add=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "section"], name="uniq_assignment")]
+        verbose_name = _("责任股室指派")
+        verbose_name_plural = _("责任股室指派")
+
+
+def validate_http_url(value):
+    URLValidator(schemes=["http", "https"], message=_("请输入以 http:// 或 https:// 开头的有效网址。"))(value)
+
+
+class Source(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="sources")
+    url = models.URLField(_("链接"), max_length=1000, validators=[validate_http_url])
+    platform = models.CharField(_("平台"), max_length=10, choices=Platform.choices)
+    mainstream_first = models.BooleanField(_("主流新闻媒体首发"), default=False)
+    title = models.CharField(_("标题"), max_length=200, blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("信息来源")
+        verbose_name_plural = _("信息来源")
+
+
+class SpreadFigure(models.Model):
+    """Spread over time (R11): one reading per platform and moment."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="spread")
+    recorded_at = models.DateTimeField(_("统计时间"))
+    platform = models.CharField(_("平台"), max_length=10, choices=Platform.choices)
+    posts = models.PositiveIntegerField(_("帖文数"), default=0)
+    views = models.PositiveBigIntegerField(_("阅读/播放量"), default=0)
+    comments = models.PositiveIntegerField(_("评论数"), default=0)
+    shares = models.PositiveIntegerField(_("转发数"), default=0)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        verbose_name = _("传播数据")
+        verbose_name_plural = _("传播数据")
+
+
+class Judgment(models.Model):
+    """One 研判 (R13), kept in history; the incident holds the latest veracity/severity."""
+
+    class Mode(models.TextChoices):
+        JOINT = "joint", _("指挥小组与责任股室联合研判")
+        INTERNAL = "internal", _("局内部研判")
+        SECTION = "section", _("责任股室自身研判")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="judgments")
+    mode = models.CharField(_("研判方式"), max_length=10, choices=Mode.choices, default=Mode.JOINT)
+    veracity = models.CharField(_("真实性"), max_length=12, choices=Veracity.choices)
+    severity = models.CharField(_("舆情等级"), max_length=8, choices=Severity.choices)
+    analysis = models.TextField(_("研判分析"), blank=True)
+    trend = models.TextField(_("发展走势"), blank=True)
+    recommended_warning_level = models.PositiveSmallIntegerField(_("建议预警级别"), null=True, blank=True)
+    recommended_response_level = models.PositiveSmallIntegerField(_("建议响应级别"), null=True, blank=True)
+    judged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    judged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["judged_at", "id"]
+        verbose_name = _("研判")
+        verbose_name_plural = _("研判")
+
+
+def attachment_path(instance, filename):
+    return f"attachments/{instance.incident_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """Text, image, audio, video (R53); served only through a permission-checked view."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("文本")
+        IMAGE = "image", _("图片")
+        AUDIO = "audio", _("音频")
+        VIDEO = "video", _("视频")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=300)
+    name = models.CharField(_("文件名"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+
+class TimelineQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionDenied("timeline events cannot be changed")
+
+    def delete(self):
+        raise PermissionDenied("timeline events cannot be deleted")
+
+
+class TimelineEvent(models.Model):
+    """The append-only record (R41, R53). Nobody can change or delete an event: not through
+    the application, and on PostgreSQL not by SQL either (a trigger, see the migration)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              related_name="+", verbose_name=_("操作人"))
+    verb = models.CharField(_("动作"), max_length=40)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    before = models.CharField(_("之前状态"), max_length=20, blank=True)
+    after = models.CharField(_("之后状态"), max_length=20, blank=True)
+    reason = models.TextField(_("理由"), blank=True)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("处置记录")
+        verbose_name_plural = _("处置记录")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("timeline events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("timeline events cannot be deleted")
+
+
+# django-guardian with direct foreign keys (fast joins, no generic relations).
+class IncidentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
+
+
+class IncidentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
+

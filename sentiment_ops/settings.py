@@ -241,3 +241,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Attachments (R53): size limits per kind, in bytes ----------------------------------
+ATTACHMENT_MAX_BYTES = {
+    "text": env.int("ATTACHMENT_MAX_TEXT_MB", default=20) * 1024 * 1024,
+    "image": env.int("ATTACHMENT_MAX_IMAGE_MB", default=20) * 1024 * 1024,
+    "audio": env.int("ATTACHMENT_MAX_AUDIO_MB", default=100) * 1024 * 1024,
+    "video": env.int("ATTACHMENT_MAX_VIDEO_MB", default=500) * 1024 * 1024,
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,0 +1,132 @@
+"""Creating, meeting and cancelling deadline rows: called by the lifecycle services inside
+their transactions (one call per event), never on their own. Due times: deadlines/policy.py."""
+
+from django.utils import timezone
+
+from organization.models import Body, LevelPolicy, Section, UnitPolicy
+
+from . import policy
+from .models import RESPONSE_KINDS, Deadline, DeadlineState, Kind
+
+
+def _body(code: str) -> Body:
+    return Body.objects.get(code=code)
+
+
+def _create(incident, kind, *, section=None, body=None, due_at, hard_due_at=None, **extra) -> Deadline:
+    return Deadline.objects.create(incident=incident, kind=kind, owner_section=section, owner_body=body,
+                                   due_at=due_at, hard_due_at=hard_due_at, **extra)
+
+
+def _cancel(qs, reason: str) -> int:
+    return qs.filter(state=DeadlineState.OPEN).update(
+        state=DeadlineState.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason)
+
+
+def _response_level(incident) -> LevelPolicy | None:
+    response = getattr(incident, "response", None)
+    if response is None or response.level is None or response.state not in ("active", "lift_proposed"):
+        return None
+    return LevelPolicy.for_level(response.level)
+
+
+# --- events --------------------------------------------------------------------------
+
+def on_logged(incident, actor):
+    """quick: discovered + 1 h, met by logging the incident (late at once if logged late)."""
+    unit = UnitPolicy.current()
+    section = Section.objects.filter(code=policy.QUICK_REPORT_OWNER).first()
+    due = policy.quick_due(incident.discovered_at, unit)
+    met = incident.reported_at
+    _create(incident, Kind.QUICK, section=section, body=None if section else _body(policy.COMMAND),
+            due_at=due, met_at=met, met_by=actor,
+            state=DeadlineState.MET if met <= due else DeadlineState.LATE)
+
+
+def on_judged(incident, judged_at):
+    """flash when judged major; feedback when medium or major (once each)."""
+    unit = UnitPolicy.current()
+    command = _body(policy.COMMAND)
+    existing = set(incident.deadlines.filter(kind__in=[Kind.FLASH, Kind.FEEDBACK]).values_list("kind", flat=True))
+    if incident.severity == "major" and Kind.FLASH not in existing:
+        _create(incident, Kind.FLASH, body=command, due_at=policy.flash_due(judged_at, unit))
+    if incident.severity in ("medium", "major") and Kind.FEEDBACK not in existing:
+        due, hard = policy.feedback_due(incident.reported_at, unit)
+        _create(incident, Kind.FEEDBACK, body=command, due_at=due, hard_due_at=hard)
+
+
+def on_notice(incident, notice, sections):
+    """verification: every warning notice + the level's verification hours, per section."""
+    level = LevelPolicy.for_level(notice.level)
+    due = policy.verification_due(notice.issued_at, level)
+    for section in sections:
+        _create(incident, Kind.VERIFICATION, section=section, due_at=due)
+
+
+def _schedule_response(incident, since, sections=None):
+    level = _response_level(incident)
+    if level is None:
+        return
+    sections = incident.sections.all() if sections is None else sections
+    for section in sections:
+        _create(incident, Kind.STATUS, section=section, due_at=policy.status_due(since, level))
+    command = _body(policy.COMMAND)
+    _create(incident, Kind.BRIEFING, body=command, due_at=policy.briefing_due(since, level))
+    _create(incident, Kind.JUDGMENT, body=command, due_at=policy.judgment_due(since, level))
+
+
+def on_response_activated(incident, at):
+    """status per section from activation; briefing and judgment at the next fixed times."""
+    _schedule_response(incident, at)
+
+
+def on_level_changed(incident, at):
+    """A level change re-schedules at once: the cadence and times of the new level."""
+    _cancel(incident.deadlines.filter(kind__in=RESPONSE_KINDS), "level changed")
+    _schedule_response(incident, at)
+
+
+def on_response_lifted(incident, at):
+    _cancel(incident.deadlines.filter(kind__in=RESPONSE_KINDS), "response lifted")
+    unit = UnitPolicy.current()
+    _create(incident, Kind.SUMMARY, body=_body(policy.COMMAND), due_at=policy.summary_due(at, unit))
+
+
+def on_section_assigned(incident, section, at, notice=None):
+    level = _response_level(incident)
+    if level is not None:
+        _create(incident, Kind.STATUS, section=section, due_at=policy.status_due(at, level))
+    if notice is not None:
+        on_notice(incident, notice, [section])
+
+
+def on_section_unassigned(incident, section):
+    _cancel(incident.deadlines.filter(owner_section=section), "section unassigned")
+
+
+def on_closed(incident):
+    _cancel(incident.deadlines.all(), "incident closed")
+
+
+def on_report(incident, report, actor) -> Deadline | None:
+    """A report meets the earliest pending deadline of its kind and owner (a missed one
+    becomes late), and a recurring kind starts its next clock."""
+    owned = incident.deadlines.pending().filter(kind=report.kind)
+    owned = (owned.filter(owner_section=report.section) if report.kind in (Kind.VERIFICATION, Kind.STATUS, Kind.QUICK)
+             and report.section_id else owned.filter(owner_body=report.owner_body))
+    deadline = owned.order_by("due_at", "id").first()
+    at = report.submitted_at
+    if deadline is not None:
+        deadline.state = DeadlineState.MET if at <= deadline.due_at else DeadlineState.LATE
+        deadline.met_at, deadline.met_by, deadline.report = at, actor, report
+        deadline.save(update_fields=["state", "met_at", "met_by", "report"])
+    level = _response_level(incident)
+    if level is not None and report.kind == Kind.STATUS and report.section_id:
+        # Each report, a zero-report included, resets the section's clock (R31).
+        _cancel(incident.deadlines.filter(kind=Kind.STATUS, owner_section=report.section), "superseded")
+        _create(incident, Kind.STATUS, section=report.section, due_at=policy.status_due(at, level))
+    elif level is not None and report.kind in (Kind.BRIEFING, Kind.JUDGMENT) and deadline is not None:
+        after = max(at, deadline.due_at)
+        due = (policy.briefing_due if report.kind == Kind.BRIEFING else policy.judgment_due)(after, level)
+        _create(incident, report.kind, body=deadline.owner_body, due_at=due)
+    return deadline

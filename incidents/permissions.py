@@ -1,0 +1,108 @@
+"""Who may see and do what (R1–R6, R54): role predicates, the one visibility rule, and the
+django-guardian grants through which sections reach their incidents."""
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from organization.models import Role
+from sentiment_ops.exceptions import Forbidden
+
+SECTION_PERMS = ("view_incident", "handle_incident")
+
+
+def is_command(user) -> bool:
+    return user.is_authenticated and user.has_role(Role.COMMAND)
+
+
+def is_leadership(user) -> bool:
+    return user.is_authenticated and user.has_role(Role.LEADERSHIP)
+
+
+def is_auditor(user) -> bool:
+    return user.is_authenticated and user.has_role(Role.AUDITOR)
+
+
+def is_duty(user) -> bool:
+    return user.is_authenticated and user.has_role(Role.DUTY_OFFICER)
+
+
+def sees_everything(user) -> bool:
+    """Command group, leadership, the auditor (read-only) and the monitoring desk, which must
+    see what is already logged to avoid duplicates. Classified content stays hidden (R54)."""
+    return user.is_superuser or any(user.has_role(r) for r in
+                                    (Role.COMMAND, Role.LEADERSHIP, Role.AUDITOR, Role.DUTY_OFFICER))
+
+
+def body_levels(user) -> list[int]:
+    if not hasattr(user, "_body_levels"):
+        user._body_levels = [lvl for lvl in user.bodies.values_list("level", flat=True) if lvl]
+    return user._body_levels
+
+
+def visibility_filter(user) -> Q:
+    """Sections see incidents assigned to them (guardian grants to the section's group); a
+    level's body sees the incidents whose response is at, or proposed for, its level."""
+    if sees_everything(user):
+        return Q()
+    from .models import IncidentGroupObjectPermission, IncidentUserObjectPermission
+
+    granted = IncidentGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename="view_incident").values("content_object")
+    direct = IncidentUserObjectPermission.objects.filter(
+        user=user, permission__codename="view_incident").values("content_object")
+    q = Q(pk__in=granted) | Q(pk__in=direct) | Q(reported_by=user)
+    levels = body_levels(user)
+    if levels:
+        q |= Q(response__level__in=levels) | Q(response__proposal__level__in=levels)
+    return q
+
+
+def get_incident_for(user, pk, *, lock: bool = False, queryset=None):
+    """The one access function: the incident if ``user`` may see it, else 404."""
+    from .models import Incident
+
+    qs = queryset if queryset is not None else Incident.objects.all()
+    qs = qs.visible_to(user)
+    if lock:
+        qs = Incident.objects.select_for_update().filter(pk__in=qs.values("pk"))
+    try:
+        return qs.get(pk=pk)
+    except (Incident.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def user_section_codes(user) -> set[str]:
+    if not hasattr(user, "_section_codes"):
+        user._section_codes = set(user.sections.values_list("code", flat=True))
+    return user._section_codes
+
+
+def can_see_content(user, incident, assigned_codes=None) -> bool:
+    """A classified incident's content is for its sections, the command group and leadership."""
+    if not incident.classified or user.is_superuser or is_command(user) or is_leadership(user):
+        return True
+    if assigned_codes is None:
+        assigned_codes = {s.code for s in incident.sections.all()}
+    return bool(user_section_codes(user) & assigned_codes)
+
+
+def require_command(user):
+    if not is_command(user):
+        raise Forbidden(_("只有舆情信息指挥小组成员可以执行此操作。"))
+
+
+def require_section_member(user, section):
+    if section.code not in user_section_codes(user) and not user.is_superuser:
+        raise Forbidden(_("您不是“%(section)s”的成员。") % {"section": section.name})
+
+
+def grant_section(incident, section):
+    for perm in SECTION_PERMS:
+        assign_perm(f"incidents.{perm}", section.group, incident)
+
+
+def revoke_section(incident, section):
+    for perm in SECTION_PERMS:
+        remove_perm(f"incidents.{perm}", section.group, incident)

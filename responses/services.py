@@ -1,0 +1,413 @@
+"""Response by level (R30–R34), stability (R32), reports (R31, R51) and public material."""
+
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deadlines import services as deadlines
+from deadlines.models import DeadlineState, Kind
+from incidents import permissions as perms
+from incidents.models import State
+from incidents.services import lock, sections_by_code
+from incidents.timeline import record
+from organization.calendar import CalendarNotConfirmed, is_workday, working_days_between
+from organization.models import Body, LevelPolicy
+from sentiment_ops.exceptions import Conflict, Forbidden
+
+from .models import (
+    PublicityAction,
+    Report,
+    ReportKind,
+    Response,
+    ResponseProposal,
+    ResponseState,
+    StabilityAssessment,
+    Statement,
+    StatementState,
+    SupportRequest,
+)
+
+LEVEL_LABEL = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+
+
+def _response(incident, *, required=True) -> Response | None:
+    response = Response.objects.select_for_update().select_related("proposal").filter(incident=incident).first()
+    if response is None and required:
+        raise Conflict(_("该事件尚未启动应急响应。"))
+    return response
+
+
+def _require_body_member(actor, level: int, proposer_id: int, what: str):
+    """R4/R30: only a member of the level's body decides, and never the proposer."""
+    if actor.pk == proposer_id:
+        raise Forbidden(_("不能审批自己提出的%(what)s。") % {"what": what})
+    if level not in perms.body_levels(actor):
+        body = Body.objects.filter(level=level).first()
+        raise Forbidden(_("只有“%(body)s”的成员可以审批%(level)s级响应的%(what)s。")
+                        % {"body": body.name if body else level, "level": LEVEL_LABEL[level], "what": what})
+
+
+# --- proposals and approvals -----------------------------------------------------------
+
+@transaction.atomic
+def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
+    """Propose to start, raise or lower a response (R30); a newer proposal supersedes."""
+    incident = lock(incident)
+    perms.require_command(actor)
+    if incident.state in (State.AFTERMATH, State.CLOSED):
+        raise Conflict(_("事件处于“%(state)s”状态；如舆情反复，请先重新启动。")
+                       % {"state": incident.get_state_display()})
+    response = _response(incident, required=False)
+    if response is not None and response.state == ResponseState.LIFT_PROPOSED:
+        raise Conflict(_("解除响应的提议正在审批中，不能同时调整级别。"))
+    if response is not None and response.state == ResponseState.ACTIVE and response.level == level:
+        raise ValidationError({"level": _("当前已是%(level)s级响应。") % {"level": LEVEL_LABEL[level]}})
+    if response is not None and response.proposal_id:
+        superseded = response.proposal
+        superseded.decision = ResponseProposal.Decision.SUPERSEDED
+        superseded.save(update_fields=["decision"])
+    proposal = ResponseProposal.objects.create(
+        incident=incident, level=level, from_level=response.level if response else None,
+        reason=reason, proposed_by=actor)
+    if response is None:
+        response = Response.objects.create(incident=incident, proposal=proposal)
+    else:
+        response.proposal = proposal
+        response.save(update_fields=["proposal"])
+    record(incident, actor, "response_proposed", before=incident.state, level=level,
+           from_level=proposal.from_level, reason=reason, proposal=proposal.pk)
+    return proposal
+
+
+@transaction.atomic
+def response_approve(*, incident, actor) -> Response:
+    incident = lock(incident)
+    response = _response(incident)
+    proposal = response.proposal
+    if proposal is None:
+        raise Conflict(_("没有待审批的响应级别提议。"))
+    _require_body_member(actor, proposal.level, proposal.proposed_by_id, _("响应级别提议"))
+    now = timezone.now()
+    before = incident.state
+    first = response.state == ResponseState.PROPOSED
+    if first:
+        response.activate()
+        response.activated_at = now
+    else:
+        response.change_level()
+    response.level, response.level_since, response.proposal = proposal.level, now, None
+    response.stable_working_days = 0
+    response.save(update_fields=["state", "level", "level_since", "proposal", "activated_at",
+                                 "stable_working_days"])
+    proposal.decision, proposal.decided_by, proposal.decided_at = ResponseProposal.Decision.APPROVED, actor, now
+    proposal.save(update_fields=["decision", "decided_by", "decided_at"])
+    if incident.state != State.RESPONDING:
+        incident.respond()
+        incident.save(update_fields=["state"])
+    record(incident, actor, "response_approved", before=before, after=incident.state, level=proposal.level,
+           from_level=proposal.from_level, proposal=proposal.pk)
+    if first:
+        deadlines.on_response_activated(incident, now)
+    else:
+        deadlines.on_level_changed(incident, now)
+    return response
+
+
+@transaction.atomic
+def response_reject(*, incident, actor, reason) -> Response | None:
+    incident = lock(incident)
+    response = _response(incident)
+    proposal = response.proposal
+    if proposal is None:
+        raise Conflict(_("没有待审批的响应级别提议。"))
+    _require_body_member(actor, proposal.level, proposal.proposed_by_id, _("响应级别提议"))
+    if not reason:
+        raise ValidationError({"reason": _("请填写驳回理由。")})
+    proposal.decision, proposal.decided_by = ResponseProposal.Decision.REJECTED, actor
+    proposal.decided_at, proposal.decision_reason = timezone.now(), reason
+    proposal.save(update_fields=["decision", "decided_by", "decided_at", "decision_reason"])
+    if response.state == ResponseState.PROPOSED:
+        response.delete()  # never started; the proposal and the timeline keep the record
+        response = None
+    else:
+        response.proposal = None
+        response.save(update_fields=["proposal"])
+    record(incident, actor, "response_rejected", before=incident.state, level=proposal.level,
+           reason=reason, proposal=proposal.pk)
+    return response
+
+
+def response_reactivate(*, incident, actor, reason) -> Response:
+    """Recurrence re-activates the lifted response at its last level (called by reopen)."""
+    response = _response(incident)
+    now = timezone.now()
+    response.reactivate()
+    response.level_since, response.lifted_at, response.stable_working_days = now, None, 0
+    response.lift_reason, response.lift_proposed_by = "", None
+    response.save(update_fields=["state", "level_since", "lifted_at", "stable_working_days",
+                                 "lift_reason", "lift_proposed_by"])
+    incident.deadlines.filter(kind=Kind.SUMMARY, state=DeadlineState.OPEN).update(
+        state=DeadlineState.CANCELLED, cancelled_at=now, cancel_reason="recurrence")
+    record(incident, actor, "response_reactivated", before=incident.state, level=response.level, reason=reason)
+    deadlines.on_response_activated(incident, now)
+    return response
+
+
+# --- stability and lifting (R32) ---------------------------------------------------------
+
+def stable_working_days(incident, response) -> int:
+    """Consecutive stable working days, counted back from the latest assessment, since the
+    current level began. A non-working day neither counts nor breaks the streak; an
+    unstable or unassessed working day breaks it."""
+    since = timezone.localdate(response.level_since)
+    assessed = dict(incident.assessments.filter(date__gte=since).values_list("date", "stable"))
+    if not assessed:
+        return 0
+    count = 0
+    for day in reversed(working_days_between(since, max(assessed))):
+        if not assessed.get(day):
+            break
+        count += 1
+    return count
+
+
+def lift_eligible(response) -> bool:
+    return (response.level is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)
+            and response.stable_working_days >= LevelPolicy.for_level(response.level).stable_working_days)
+
+
+@transaction.atomic
+def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAssessment:
+    incident = lock(incident)
+    perms.require_command(actor)
+    response = _response(incident)
+    if response.state not in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED):
+        raise Conflict(_("只有响应期间才需要逐日研判是否平稳。"))
+    today = timezone.localdate()
+    if date > today:
+        raise ValidationError({"date": _("不能研判未来的日期。")})
+    if date < timezone.localdate(response.level_since):
+        raise ValidationError({"date": _("该日期早于当前响应级别的启动日期。")})
+    try:
+        workday = is_workday(date)
+    except CalendarNotConfirmed as exc:
+        raise ValidationError({"date": str(exc)}) from None
+    if not workday:
+        raise ValidationError({"date": _("%(date)s 不是工作日：平稳天数只按工作日计算。") % {"date": date}})
+    if incident.assessments.filter(date=date).exists():
+        raise Conflict(_("%(date)s 已经研判过。") % {"date": date})
+    assessment = StabilityAssessment.objects.create(incident=incident, date=date, stable=stable, note=note,
+                                                    assessed_by=actor)
+    response.stable_working_days = stable_working_days(incident, response)
+    if not stable and response.state == ResponseState.LIFT_PROPOSED:
+        response.keep()  # instability while a lift is pending withdraws it
+    response.save(update_fields=["stable_working_days", "state"])
+    record(incident, actor, "stability_assessed", before=incident.state, date=date, stable=stable, note=note,
+           stable_working_days=response.stable_working_days)
+    return assessment
+
+
+@transaction.atomic
+def lift_propose(*, incident, actor, reason) -> Response:
+    incident = lock(incident)
+    perms.require_command(actor)
+    response = _response(incident)
+    if response.state != ResponseState.ACTIVE:
+        raise Conflict(_("只有响应中的事件可以提议解除。"))
+    if response.proposal_id:
+        raise Conflict(_("级别调整的提议尚在审批中。"))
+    needed = LevelPolicy.for_level(response.level).stable_working_days
+    if response.stable_working_days < needed:
+        raise Conflict(_("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能提议解除。")
+                       % {"have": response.stable_working_days, "need": needed, "level": LEVEL_LABEL[response.level]})
+    response.propose_lift()
+    response.lift_proposed_by, response.lift_reason = actor, reason
+    response.save(update_fields=["state", "lift_proposed_by", "lift_reason"])
+    record(incident, actor, "lift_proposed", before=incident.state, level=response.level, reason=reason,
+           stable_working_days=response.stable_working_days)
+    return response
+
+
+@transaction.atomic
+def lift_approve(*, incident, actor) -> Response:
+    incident = lock(incident)
+    response = _response(incident)
+    if response.state != ResponseState.LIFT_PROPOSED:
+        raise Conflict(_("没有待审批的解除提议。"))
+    _require_body_member(actor, response.level, response.lift_proposed_by_id, _("解除提议"))
+    now = timezone.now()
+    before = incident.state
+    response.lift()
+    response.lifted_at = now
+    response.save(update_fields=["state", "lifted_at"])
+    incident.settle()
+    incident.save(update_fields=["state"])
+    record(incident, actor, "response_lifted", before=before, after=incident.state, level=response.level,
+           reason=response.lift_reason)
+    try:
+        deadlines.on_response_lifted(incident, now)
+    except CalendarNotConfirmed as exc:
+        raise Conflict(str(exc)) from None
+    return response
+
+
+@transaction.atomic
+def lift_reject(*, incident, actor, reason) -> Response:
+    incident = lock(incident)
+    response = _response(incident)
+    if response.state != ResponseState.LIFT_PROPOSED:
+        raise Conflict(_("没有待审批的解除提议。"))
+    _require_body_member(actor, response.level, response.lift_proposed_by_id, _("解除提议"))
+    if not reason:
+        raise ValidationError({"reason": _("请填写驳回理由。")})
+    response.keep()
+    response.save(update_fields=["state"])
+    record(incident, actor, "lift_rejected", before=incident.state, level=response.level, reason=reason)
+    return response
+
+
+# --- reports (R31, R51) -------------------------------------------------------------------
+
+SECTION_REPORTS = {ReportKind.VERIFICATION, ReportKind.STATUS}
+
+
+@transaction.atomic
+def report_submit(*, incident, actor, kind, section=None, body="", zero=False, **parts) -> Report:
+    """A report by the owner of its deadline kind: a section (verification, status, quick)
+    or the command group (flash, feedback, briefing, judgment, summary). It meets the
+    earliest pending deadline of its kind and owner and starts the next clock."""
+    incident = lock(incident)
+    if incident.state == State.CLOSED:
+        raise Conflict(_("事件已办结，不能再提交报告。"))
+    section_row, owner_body = None, None
+    if kind in SECTION_REPORTS or (kind == ReportKind.QUICK and section):
+        if not section:
+            raise ValidationError({"section": _("请选择报送股室。")})
+        (section_row,) = sections_by_code([section], field="section")
+        perms.require_section_member(actor, section_row)
+        if kind in SECTION_REPORTS and not incident.sections.filter(pk=section_row.pk).exists():
+            raise ValidationError({"section": _("“%(section)s”不是此事件的责任股室。") % {"section": section_row.name}})
+    elif kind == ReportKind.QUICK:
+        if not (perms.is_duty(actor) or perms.is_command(actor)):
+            raise Forbidden(_("快报由值班监测员或专职报送人员提交。"))
+        owner_body = Body.objects.get(code="command")
+    else:
+        perms.require_command(actor)
+        owner_body = Body.objects.get(code="command")
+    if zero and kind != ReportKind.STATUS:
+        raise ValidationError({"zero": _("只有专报可以零报告。")})
+    if kind == ReportKind.STATUS:
+        response = _response(incident, required=False)
+        if response is None or response.state not in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED):
+            raise Conflict(_("应急响应期间才需要专报。"))
+    summary_parts = {k: (parts.get(k) or "").strip() for k in Report.SUMMARY_PARTS}
+    if not zero and not (body or "").strip() and not any(summary_parts.values()):
+        raise ValidationError({"body": _("请填写报告内容；没有新情况请使用零报告。")})
+    report = Report.objects.create(incident=incident, kind=kind, section=section_row, owner_body=owner_body,
+                                   body=body or "", zero=zero, author=actor,
+                                   **(summary_parts if kind == ReportKind.SUMMARY else {}))
+    deadline = deadlines.on_report(incident, report, actor)
+    record(incident, actor, "report_submitted", before=incident.state, kind=kind, report=report.pk,
+           section=section_row.code if section_row else None, zero=zero,
+           deadline=deadline.pk if deadline else None,
+           deadline_state=deadline.state if deadline else None)
+    return report
+
+
+# --- expanded response, publicity, statements (R33, R34, R52) -------------------------------
+
+@transaction.atomic
+def support_request(*, incident, actor, content, addressee="") -> SupportRequest:
+    incident = lock(incident)
+    perms.require_command(actor)
+    if incident.state != State.RESPONDING:
+        raise Conflict(_("只有应急响应期间可以请求扩大应急响应。"))
+    req = SupportRequest.objects.create(incident=incident, content=content, requested_by=actor,
+                                        **({"addressee": addressee} if addressee else {}))
+    record(incident, actor, "support_requested", before=incident.state, request=req.pk,
+           addressee=req.addressee, content=content)
+    return req
+
+
+@transaction.atomic
+def support_answer(*, incident, actor, request_id, answer) -> SupportRequest:
+    incident = lock(incident)
+    perms.require_command(actor)
+    req = SupportRequest.objects.select_for_update().filter(incident=incident, pk=request_id).first()
+    if req is None:
+        raise ValidationError({"request": _("没有这条支援请求。")})
+    if req.answered_at:
+        raise Conflict(_("该请求的答复已经记录。"))
+    req.answer, req.answered_at, req.answer_recorded_by = answer, timezone.now(), actor
+    req.save(update_fields=["answer", "answered_at", "answer_recorded_by"])
+    record(incident, actor, "support_answered", before=incident.state, request=req.pk, answer=answer)
+    return req
+
+
+@transaction.atomic
+def publicity_start(*, incident, actor, tier, note="") -> PublicityAction:
+    incident = lock(incident)
+    perms.require_command(actor)
+    if incident.state in (State.REPORTED, State.CLOSED):
+        raise Conflict(_("事件处于“%(state)s”状态，不能开展宣传引导。") % {"state": incident.get_state_display()})
+    action = PublicityAction.objects.create(incident=incident, tier=tier, note=note, started_by=actor)
+    record(incident, actor, "publicity_started", before=incident.state, tier=tier, note=note)
+    return action
+
+
+@transaction.atomic
+def statement_draft(*, incident, actor, section, kind, title, body, channel="") -> Statement:
+    incident = lock(incident)
+    (section_row,) = sections_by_code([section], field="section")
+    perms.require_section_member(actor, section_row)
+    if not incident.sections.filter(pk=section_row.pk).exists():
+        raise ValidationError({"section": _("“%(section)s”不是此事件的责任股室。") % {"section": section_row.name}})
+    if incident.state == State.CLOSED:
+        raise Conflict(_("事件已办结。"))
+    statement = Statement.objects.create(incident=incident, section=section_row, kind=kind, title=title,
+                                         body=body, channel=channel, drafted_by=actor)
+    record(incident, actor, "statement_drafted", before=incident.state, statement=statement.pk, kind=kind,
+           title=title, section=section_row.code)
+    return statement
+
+
+def _statement(incident, statement_id) -> Statement:
+    statement = Statement.objects.select_for_update().filter(incident=incident, pk=statement_id).first()
+    if statement is None:
+        raise ValidationError({"statement": _("没有这份口径或声明。")})
+    return statement
+
+
+@transaction.atomic
+def statement_decide(*, incident, actor, statement_id, approve: bool, reason="") -> Statement:
+    incident = lock(incident)
+    perms.require_command(actor)
+    statement = _statement(incident, statement_id)
+    if statement.state != StatementState.DRAFT:
+        raise Conflict(_("该稿件已审核。"))
+    if not approve and not reason:
+        raise ValidationError({"reason": _("请填写退回理由。")})
+    statement.approve() if approve else statement.reject()
+    statement.decided_by, statement.decided_at, statement.decision_reason = actor, timezone.now(), reason
+    statement.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
+    record(incident, actor, "statement_approved" if approve else "statement_rejected", before=incident.state,
+           statement=statement.pk, reason=reason)
+    return statement
+
+
+@transaction.atomic
+def statement_release(*, incident, actor, statement_id) -> Statement:
+    incident = lock(incident)
+    perms.require_command(actor)
+    statement = _statement(incident, statement_id)
+    if statement.state != StatementState.APPROVED:
+        raise Conflict(_("只有审定后的稿件才能发布。"))
+    statement.release()
+    statement.released_at = timezone.now()
+    statement.save(update_fields=["state", "released_at"])
+    record(incident, actor, "statement_released", before=incident.state, statement=statement.pk)
+    return statement
+
+
