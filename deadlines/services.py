@@ -24,10 +24,12 @@ def _cancel(qs, reason: str) -> int:
 
 
 def _response_level(incident) -> LevelPolicy | None:
-    response = getattr(incident, "response", None)
-    if response is None or response.level is None or response.state not in ("active", "lift_proposed"):
-        return None
-    return LevelPolicy.for_level(response.level)
+    """The policy of the incident's active response level, read fresh (not a cached relation)."""
+    from responses.models import Response
+
+    level = (Response.objects.filter(incident=incident, state__in=["active", "lift_proposed"])
+             .values_list("level", flat=True).first())
+    return LevelPolicy.for_level(level) if level else None
 
 
 # --- events --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Who may see and do what (R1–R6, R54): role predicates, the one visibility rule, and the
 django-guardian grants through which sections reach their incidents."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
@@ -43,7 +43,7 @@ def body_levels(user) -> list[int]:
 
 def visibility_filter(user) -> Q:
     """Sections see incidents assigned to them (guardian grants to the section's group); a
-    level's body sees the incidents whose response is at, or proposed for, its level."""
+    level's body sees the incidents whose response is, or was ever proposed, at its level."""
     if sees_everything(user):
         return Q()
     from .models import IncidentGroupObjectPermission, IncidentUserObjectPermission
@@ -55,7 +55,11 @@ def visibility_filter(user) -> Q:
     q = Q(pk__in=granted) | Q(pk__in=direct) | Q(reported_by=user)
     levels = body_levels(user)
     if levels:
-        q |= Q(response__level__in=levels) | Q(response__proposal__level__in=levels)
+        # A body keeps seeing every incident it was ever asked to decide on.
+        from responses.models import ResponseProposal
+
+        asked = ResponseProposal.objects.filter(incident=OuterRef("pk"), level__in=levels)
+        q |= Q(response__level__in=levels) | Q(Exists(asked))
     return q
 
 

@@ -33,7 +33,8 @@ LEVEL_LABEL = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 
 
 def _response(incident, *, required=True) -> Response | None:
-    response = Response.objects.select_for_update().select_related("proposal").filter(incident=incident).first()
+    response = (Response.objects.select_for_update(of=("self",)).select_related("proposal")
+                .filter(incident=incident).first())
     if response is None and required:
         raise Conflict(_("该事件尚未启动应急响应。"))
     return response

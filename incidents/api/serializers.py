@@ -57,7 +57,10 @@ def _warning(incident):
     return {"level": warning.level, "subject": notice.subject, "scope": notice.scope, "matters": notice.matters,
             "measures": notice.measures, "delivery": notice.delivery, "start_at": notice.start_at,
             "issuing_body": notice.issuing_body, "issued_at": notice.issued_at,
-            "issued_by": notice.issued_by.username, "kind": notice.kind}
+            "issued_by": notice.issued_by.username, "kind": notice.kind, "notice": notice.pk,
+            "receipts": [{"section": r.section.code, "signed_at": r.signed_at,
+                          "signed_by": r.signed_by.username if r.signed_by_id else None}
+                         for r in notice.receipts.all()]}
 
 
 def _response(incident):
@@ -82,6 +85,8 @@ class WarningOut(serializers.Serializer):
     issued_at = serializers.DateTimeField()
     issued_by = serializers.CharField()
     kind = serializers.CharField()
+    notice = serializers.IntegerField()
+    receipts = serializers.ListField(child=serializers.DictField())
 
 
 class ResponseOut(serializers.Serializer):

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from deadlines.models import Deadline
+from early_warnings.models import NoticeReceipt
 from incidents import permissions as perms
 from incidents import services
 from incidents.actions import ACTIONS, run
@@ -71,6 +72,8 @@ def incident_queryset(user):
         .prefetch_related(
             Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
             "sources",
+            Prefetch("warning__current__receipts",
+                     queryset=NoticeReceipt.objects.select_related("section", "signed_by")),
             Prefetch("deadlines", queryset=Deadline.objects.select_related("owner_section", "owner_body", "met_by")),
             Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor")),
         )
