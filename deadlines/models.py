@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -69,13 +70,18 @@ class Deadline(models.Model):
     due_at = models.DateTimeField(_("到期时间"))
     hard_due_at = models.DateTimeField(_("最迟时间"), null=True, blank=True)
     state = models.CharField(_("状态"), max_length=10, choices=DeadlineState.choices, default=DeadlineState.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     met_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                related_name="+", verbose_name=_("完成人"))
     report = models.ForeignKey("responses.Report", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="deadlines")
     escalated_at = models.DateTimeField(_("最近督办时间"), null=True, blank=True)
+    escalation_step = models.CharField(_("督办进度"), max_length=10, blank=True)
+    # The sweep: when it next has something to do for this row (NULL: nothing more), and
+    # the plan time up to which it has done everything (deadlines/sweep.py).
+    next_action_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
 
@@ -88,6 +94,8 @@ class Deadline(models.Model):
         indexes = [
             models.Index(fields=["due_at"], name="deadline_pending_due",
                          condition=models.Q(state__in=["open", "missed"])),
+            models.Index(fields=["next_action_at"], name="deadline_next_action",
+                         condition=models.Q(next_action_at__isnull=False)),
             models.Index(fields=["incident", "kind", "state"]),
         ]
         constraints = [
@@ -103,3 +111,79 @@ class Deadline(models.Model):
     @property
     def owner_code(self) -> str:
         return self.owner_section.code if self.owner_section_id else self.owner_body.code
+
+
+class Step(models.TextChoices):
+    REMIND = "remind", _("提醒")
+    URGE = "urge", _("催办")
+    SUPERVISE = "supervise", _("督办")
+    NOTIFY = "notify", _("通报")
+
+
+class Notification(models.Model):
+    """An in-app notice to one person. For a deadline, (deadline, step, sequence, recipient)
+    is unique: two sweeps or a redelivered task can never notify twice."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="notifications")
+    deadline = models.ForeignKey(Deadline, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="notifications")
+    step = models.CharField(_("环节"), max_length=10, choices=Step.choices, blank=True)
+    sequence = models.PositiveIntegerField(default=0, help_text="minutes before due for reminders; 0 otherwise")
+    title = models.CharField(_("标题"), max_length=300)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        constraints = [
+            models.UniqueConstraint(fields=["deadline", "step", "sequence", "recipient"], name="uniq_notification_step",
+                                    condition=models.Q(deadline__isnull=False)),
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
+
+    def __str__(self):
+        return self.title
+
+
+class Delivery(models.Model):
+    """The outbox: what leaves the system (email, group-robot webhook). Written with the
+    notification; a sender marks it sent; failures retry with backoff."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("电子邮件")
+        WEBHOOK = "webhook", _("群机器人")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    key = models.CharField(max_length=200, unique=True, help_text="dedupe key: one delivery per event and target")
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    target = models.CharField(_("目标"), max_length=500)
+    subject = models.CharField(_("主题"), max_length=300)
+    text = models.TextField(_("内容"))
+    notification = models.ForeignKey(Notification, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="deliveries")
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("外发记录")
+        verbose_name_plural = _("外发记录")
+        indexes = [models.Index(fields=["next_attempt_at"], name="delivery_pending",
+                                condition=models.Q(state="pending"))]
+
+    def __str__(self):
+        return f"{self.channel} → {self.target}"

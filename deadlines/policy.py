@@ -76,3 +76,83 @@ def summary_due(lifted_at: dt.datetime, unit: UnitPolicy) -> dt.datetime:
     local = lifted_at.astimezone(tz)
     day = add_working_days(local.date(), unit.summary_working_days)
     return dt.datetime.combine(day, local.time(), tzinfo=tz)
+
+
+# --- Reminders and the escalation ladder (R40) ------------------------------------------
+#
+#   due − 30 min  提醒 remind    → the owner's members          (leads: UnitPolicy, "30,5")
+#   due − 5 min   提醒 remind    → the owner's members
+#   due + 0       催办 urge      → the section head (members where it has none)
+#   due + 30 min  督办 supervise → the command group
+#   due + 2 h     通报 notify    → leadership
+#   hard due (due where none)    → the deadline is marked missed
+#
+# Quiet hours (off by default) defer a reminder or escalation to their end, never drop it;
+# incidents at level I or II ignore quiet hours.
+
+class PlanItem(tuple):
+    """(at, step, sequence): sequence is the lead in minutes for reminders, else 0."""
+
+    __slots__ = ()
+
+    def __new__(cls, at, step, sequence=0):
+        return super().__new__(cls, (at, step, sequence))
+
+    at = property(lambda self: self[0])
+    step = property(lambda self: self[1])
+    sequence = property(lambda self: self[2])
+
+
+def ladder(due_at: dt.datetime, hard_due_at: dt.datetime | None, created_at: dt.datetime,
+           unit: UnitPolicy) -> list[PlanItem]:
+    """Every timed action for one deadline, in order. A reminder whose time had already
+    passed when the deadline was created is left out (its owner has just been given it)."""
+    items = [PlanItem(due_at - dt.timedelta(minutes=lead), "remind", lead) for lead in unit.reminder_leads]
+    items = [i for i in items if i.at > created_at]
+    items += [
+        PlanItem(due_at + dt.timedelta(minutes=unit.urge_after_minutes), "urge"),
+        PlanItem(due_at + dt.timedelta(minutes=unit.supervise_after_minutes), "supervise"),
+        PlanItem(due_at + dt.timedelta(minutes=unit.notify_after_minutes), "notify"),
+    ]
+    return sorted(items, key=lambda i: i.at)
+
+
+def miss_at(due_at: dt.datetime, hard_due_at: dt.datetime | None) -> dt.datetime:
+    """A deadline unmet past its hard due time (its due time where it has none) is missed."""
+    return hard_due_at or due_at
+
+
+def in_quiet_hours(at: dt.datetime, unit: UnitPolicy) -> bool:
+    if not unit.quiet_hours_enabled or unit.quiet_start == unit.quiet_end:
+        return False
+    t = at.astimezone(timezone.get_current_timezone()).time()
+    start, end = unit.quiet_start, unit.quiet_end
+    return start <= t < end if start < end else (t >= start or t < end)
+
+
+def quiet_end_after(at: dt.datetime, unit: UnitPolicy) -> dt.datetime:
+    tz = timezone.get_current_timezone()
+    local = at.astimezone(tz)
+    end = dt.datetime.combine(local.date(), unit.quiet_end, tzinfo=tz)
+    return end if end > local else end + dt.timedelta(days=1)
+
+
+def effective_at(item: PlanItem, unit: UnitPolicy, exempt: bool) -> dt.datetime:
+    """When an item may actually fire: deferred out of quiet hours unless exempt (level I/II)."""
+    if exempt or not in_quiet_hours(item.at, unit):
+        return item.at
+    return quiet_end_after(item.at, unit)
+
+
+def due_items(items: list[PlanItem], done_until: dt.datetime | None, now: dt.datetime, unit: UnitPolicy,
+              exempt: bool) -> tuple[list[PlanItem], PlanItem | None]:
+    """The items to fire now, in order, and the next one still waiting. Items fire in plan
+    order: one deferred by quiet hours holds back those after it, so none is ever skipped."""
+    fire = []
+    for item in items:
+        if done_until is not None and item.at <= done_until:
+            continue
+        if effective_at(item, unit, exempt) > now:
+            return fire, item
+        fire.append(item)
+    return fire, None

@@ -7,6 +7,7 @@ from organization.models import Body, LevelPolicy, Section, UnitPolicy
 
 from . import policy
 from .models import RESPONSE_KINDS, Deadline, DeadlineState, Kind
+from .sweep import _incident_levels, schedule
 
 
 def _body(code: str) -> Body:
@@ -14,13 +15,21 @@ def _body(code: str) -> Body:
 
 
 def _create(incident, kind, *, section=None, body=None, due_at, hard_due_at=None, **extra) -> Deadline:
-    return Deadline.objects.create(incident=incident, kind=kind, owner_section=section, owner_body=body,
-                                   due_at=due_at, hard_due_at=hard_due_at, **extra)
+    deadline = Deadline(incident=incident, kind=kind, owner_section=section, owner_body=body,
+                        due_at=due_at, hard_due_at=hard_due_at, created_at=timezone.now(), **extra)
+    schedule(deadline, exempt=_exempt_from_quiet_hours(incident))
+    deadline.save()
+    return deadline
+
+
+def _exempt_from_quiet_hours(incident) -> bool:
+    level = _incident_levels([incident.pk]).get(incident.pk)
+    return level is not None and level <= 2
 
 
 def _cancel(qs, reason: str) -> int:
     return qs.filter(state=DeadlineState.OPEN).update(
-        state=DeadlineState.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason)
+        state=DeadlineState.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason, next_action_at=None)
 
 
 def _response_level(incident) -> LevelPolicy | None:
@@ -114,14 +123,15 @@ def on_report(incident, report, actor) -> Deadline | None:
     """A report meets the earliest pending deadline of its kind and owner (a missed one
     becomes late), and a recurring kind starts its next clock."""
     owned = incident.deadlines.pending().filter(kind=report.kind)
-    owned = (owned.filter(owner_section=report.section) if report.kind in (Kind.VERIFICATION, Kind.STATUS, Kind.QUICK)
-             and report.section_id else owned.filter(owner_body=report.owner_body))
+    owned = (owned.filter(owner_section=report.section) if report.section_id
+             else owned.filter(owner_body=report.owner_body))
     deadline = owned.order_by("due_at", "id").first()
     at = report.submitted_at
     if deadline is not None:
         deadline.state = DeadlineState.MET if at <= deadline.due_at else DeadlineState.LATE
         deadline.met_at, deadline.met_by, deadline.report = at, actor, report
-        deadline.save(update_fields=["state", "met_at", "met_by", "report"])
+        deadline.next_action_at = None  # met: no more reminders or escalations
+        deadline.save(update_fields=["state", "met_at", "met_by", "report", "next_action_at"])
     level = _response_level(incident)
     if level is not None and report.kind == Kind.STATUS and report.section_id:
         # Each report, a zero-report included, resets the section's clock (R31).

@@ -22,9 +22,16 @@ def _issuing_body() -> str:
 
 
 def _send(incident, notice, sections):
-    """Deliver a notice to sections: one receipt each to sign, one verification clock each."""
+    """Deliver a notice to sections: one receipt each to sign, one verification clock each,
+    and an in-app notice to their members."""
+    from deadlines.notifications import notice_send
+
     NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s) for s in sections])
     deadlines.on_notice(incident, notice, sections)
+    members = [m.user_id for s in sections for m in s.memberships.all()]
+    notice_send(incident=incident, user_ids=members,
+                title=_("【预警通知】%(level)s级预警，请签收并在规定时间内核实报告：%(title)s")
+                % {"level": "ⅠⅡⅢⅣ"[notice.level - 1], "title": incident.title}, body=notice.matters)
 
 
 def send_current_notice(incident, section):
@@ -86,6 +93,8 @@ def warning_lift(*, incident, actor, reason) -> WarningNotice:
         raise Conflict(_("该事件没有生效中的预警。"))
     if not reason:
         raise ValidationError({"reason": _("请填写解除理由。")})
+    if incident.state == State.WARNED and incident.response_proposals.filter(decision="pending").exists():
+        raise Conflict(_("有待审批的应急响应提议：请先由相应机构审批或驳回，再解除预警。"))
     before = incident.state
     warning.lift()
     current = warning.current

@@ -75,9 +75,15 @@ def incident_create(*, actor, title, summary, channel, discovered_at, sources=()
     deadlines.on_logged(incident, actor)
     if section_rows:
         _assign(incident, actor, section_rows)
-        incident.start_handling()
-        incident.save(update_fields=["state"])
+        _start_handling(incident, actor)
     return incident
+
+
+def _start_handling(incident, actor):
+    before = incident.state
+    incident.start_handling()
+    incident.save(update_fields=["state"])
+    record(incident, actor, "handling_started", before=before, after=incident.state)
 
 
 @transaction.atomic
@@ -143,7 +149,7 @@ def attachment_add(*, incident, actor, upload, note="") -> Attachment:
                             size=upload.size, sha256=digest.hexdigest(), note=note, uploaded_by=actor)
     attachment.file.save(upload.name, upload, save=False)
     attachment.save()
-    record(incident, actor, "attachment_added", before=incident.state, name=attachment.name,
+    record(incident, actor, "attachment_added", before=incident.state, attachment=attachment.pk, name=attachment.name,
            kind=kind, size=upload.size, sha256=attachment.sha256)
     return attachment
 
@@ -177,8 +183,7 @@ def incident_assign(*, incident, actor, sections) -> Incident:
     current = set(incident.sections.values_list("code", flat=True))
     _assign(incident, actor, [s for s in section_rows if s.code not in current])
     if incident.state == State.REPORTED:
-        incident.start_handling()
-        incident.save(update_fields=["state"])
+        _start_handling(incident, actor)
     return incident
 
 

@@ -41,6 +41,16 @@ class SectionAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "order"]
     inlines = [SectionMembershipInline]
 
+    def save_formset(self, request, form, formset, change):
+        """Members join and leave through the services, so that they also join or leave the
+        section's group (their per-incident grants) and get the staff or head role."""
+        if formset.model is not SectionMembership:
+            return super().save_formset(request, form, formset, change)
+        for obj in formset.save(commit=False):
+            services.section_add_member(section=form.instance, user=obj.user, head=obj.is_head)
+        for obj in formset.deleted_objects:
+            services.section_remove_member(section=form.instance, user=obj.user)
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.group = services.section_group(obj.code)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from deadlines import services as deadlines
 from deadlines.models import DeadlineState, Kind
+from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
 from incidents.services import lock, sections_by_code
@@ -79,7 +80,16 @@ def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
         response.save(update_fields=["proposal"])
     record(incident, actor, "response_proposed", before=incident.state, level=level,
            from_level=proposal.from_level, reason=reason, proposal=proposal.pk)
+    _tell_body(incident, level, _("【待审批】%(level)s级应急响应提议：%(title)s")
+               % {"level": LEVEL_LABEL[level], "title": incident.title}, reason)
     return proposal
+
+
+def _tell_body(incident, level, title, body=""):
+    from deadlines.notifications import notice_send
+
+    members = Body.objects.filter(level=level).values_list("members", flat=True)
+    notice_send(incident=incident, user_ids=[m for m in members if m], title=title, body=body)
 
 
 @transaction.atomic
@@ -201,7 +211,10 @@ def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAsse
         raise Conflict(_("%(date)s 已经研判过。") % {"date": date})
     assessment = StabilityAssessment.objects.create(incident=incident, date=date, stable=stable, note=note,
                                                     assessed_by=actor)
-    response.stable_working_days = stable_working_days(incident, response)
+    try:
+        response.stable_working_days = stable_working_days(incident, response)
+    except CalendarNotConfirmed as exc:
+        raise ValidationError({"date": str(exc)}) from None
     if not stable and response.state == ResponseState.LIFT_PROPOSED:
         response.keep()  # instability while a lift is pending withdraws it
     response.save(update_fields=["stable_working_days", "state"])
@@ -228,6 +241,8 @@ def lift_propose(*, incident, actor, reason) -> Response:
     response.save(update_fields=["state", "lift_proposed_by", "lift_reason"])
     record(incident, actor, "lift_proposed", before=incident.state, level=response.level, reason=reason,
            stable_working_days=response.stable_working_days)
+    _tell_body(incident, response.level, _("【待审批】解除%(level)s级应急响应：%(title)s")
+               % {"level": LEVEL_LABEL[response.level], "title": incident.title}, reason)
     return response
 
 
@@ -283,6 +298,8 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
     if incident.state == State.CLOSED:
         raise Conflict(_("事件已办结，不能再提交报告。"))
     section_row, owner_body = None, None
+    if kind == ReportKind.QUICK and not section:
+        section = QUICK_REPORT_OWNER
     if kind in SECTION_REPORTS or (kind == ReportKind.QUICK and section):
         if not section:
             raise ValidationError({"section": _("请选择报送股室。")})
@@ -290,10 +307,6 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
         perms.require_section_member(actor, section_row)
         if kind in SECTION_REPORTS and not incident.sections.filter(pk=section_row.pk).exists():
             raise ValidationError({"section": _("“%(section)s”不是此事件的责任股室。") % {"section": section_row.name}})
-    elif kind == ReportKind.QUICK:
-        if not (perms.is_duty(actor) or perms.is_command(actor)):
-            raise Forbidden(_("快报由值班监测员或专职报送人员提交。"))
-        owner_body = Body.objects.get(code="command")
     else:
         perms.require_command(actor)
         owner_body = Body.objects.get(code="command")

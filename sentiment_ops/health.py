@@ -48,12 +48,11 @@ def healthz(request):
     broker = _check_broker()
     last = _last_sweep() if db == "ok" else None
     healthy = db == "ok" and broker == "ok"
-    if last is not None and timezone.now() - last > SWEEP_MAX_AGE:
-        healthy = False
+    if last is None or timezone.now() - last > SWEEP_MAX_AGE:
+        healthy = False  # the scheduler has never swept, or has stopped
     body = {
         "db": db,
         "broker": broker,
-        # "never" until the deadline sweep has run once (it lands with the deadline engine).
         "last_sweep": last.astimezone(timezone.get_current_timezone()).isoformat() if last else "never",
         "broker_transport": "redis" if settings.REDIS_URL else "filesystem",
     }

@@ -181,7 +181,7 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sentiment-ops@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-ADMINS = [tuple(a.split(":", 1)) for a in env.list("ADMINS", default=[])]
+ADMINS = [tuple(a.split(":", 1)) if ":" in a else (a, a) for a in env.list("ADMINS", default=[])]
 
 # --- REST API --------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -232,6 +232,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # The deadline sweep (R40): reminders, missed, escalation. An idle sweep is one query.
+    "process-deadlines": {
+        "task": "deadlines.tasks.sweep",
+        "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=2.0),
+        "options": {"expires": 30},
+    },
+    # Retry the outbox (email, group robots) with backoff.
+    "deliver-outbox": {"task": "deadlines.tasks.deliver", "schedule": 30.0, "options": {"expires": 60}},
     # Import new years from chinesecalendar and warn admins before the calendar runs out.
     "calendar-sync": {
         "task": "organization.tasks.calendar_sync",
@@ -256,3 +264,11 @@ ATTACHMENT_MAX_BYTES = {
     "video": env.int("ATTACHMENT_MAX_VIDEO_MB", default=500) * 1024 * 1024,
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Deadlines ---------------------------------------------------------------------------
+# The sweep compares due times with the database's clock; "application" only for tests that
+# walk simulated days with time-machine.
+DEADLINE_CLOCK = env.str("DEADLINE_CLOCK", default="database")
+SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=2.0)
+# Absolute links in email and group-robot messages.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

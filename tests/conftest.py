@@ -11,6 +11,13 @@ def _plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _application_clock(settings):
+    # time-machine moves Python's clock, not PostgreSQL's: the sweep reads the application
+    # clock in tests (test_deadline_engine.py checks the database clock on its own).
+    settings.DEADLINE_CLOCK = "application"
+
+
 @pytest.fixture
 def demo(db, settings):
     """The demo organisation of API.md."""

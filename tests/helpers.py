@@ -24,15 +24,18 @@ def database_url() -> str:
 
 
 @contextlib.contextmanager
-def celery_process(kind: str = "worker", *extra: str):
+def celery_process(kind: str = "worker", *extra: str, queue: str | None = None, redis_url: str | None = None,
+                   env_extra: dict | None = None):
     """Run ``celery -A sentiment_ops <kind>`` against the test database and REDIS_URL, on a
     queue of its own so that no other worker on the same Redis takes its tasks."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
-           "DJANGO_SETTINGS_MODULE": "sentiment_ops.settings"}
+    queue = queue or f"test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url or settings.REDIS_URL,
+           "DJANGO_SETTINGS_MODULE": "sentiment_ops.settings", **(env_extra or {})}
     args = [sys.executable, "-m", "celery", "-A", "sentiment_ops", kind, "--loglevel=INFO"]
     if kind == "worker":
         args += ["--pool=solo", "-Q", queue, "--without-gossip", "--without-mingle", "-n", f"{queue}@%h"]
+    if kind == "beat":
+        args += ["--pidfile="]
     proc = subprocess.Popen(args + list(extra), cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

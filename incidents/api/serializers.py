@@ -45,7 +45,7 @@ class TimelineEventSerializer(serializers.Serializer):
     after = serializers.CharField()
     reason = serializers.CharField()
 
-    def get_actor(self, event):
+    def get_actor(self, event) -> str | None:
         return event.actor.username if event.actor_id else None
 
 
@@ -131,6 +131,7 @@ class IncidentSerializer(serializers.Serializer):
     warning = WarningOut(allow_null=True)
     response = ResponseOut(allow_null=True)
     deadlines = DeadlineSerializer(many=True)
+    attachments = serializers.ListField(child=serializers.DictField())
     timeline = TimelineEventSerializer(many=True)
 
     def to_representation(self, incident):
@@ -158,6 +159,12 @@ class IncidentSerializer(serializers.Serializer):
                 {"level": w["level"]} if w else None),
             "response": ResponseOut(r).data if (r := _response(incident)) else None,
             "deadlines": DeadlineSerializer(incident.deadlines.all(), many=True).data,
+            "attachments": [
+                {"id": a.pk, "name": a.name, "kind": a.kind, "size": a.size, "sha256": a.sha256, "note": a.note,
+                 "uploaded_at": serializers.DateTimeField().to_representation(a.uploaded_at),
+                 "uploaded_by": a.uploaded_by.username, "url": f"/api/v1/attachments/{a.pk}/download/"}
+                for a in incident.attachments.all()
+            ] if visible else [],
             "timeline": [
                 {**e, "detail": e["detail"] if visible else {}, "reason": e["reason"] if visible else ""}
                 for e in TimelineEventSerializer(timeline, many=True).data

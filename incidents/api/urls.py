@@ -2,10 +2,13 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
+from deadlines.notifications import NotificationViewSet
+
 from . import views
 
 router = SimpleRouter()
 router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -76,6 +76,7 @@ def incident_queryset(user):
                      queryset=NoticeReceipt.objects.select_related("section", "signed_by")),
             Prefetch("deadlines", queryset=Deadline.objects.select_related("owner_section", "owner_body", "met_by")),
             Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor")),
+            Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
         )
     )
 
@@ -150,7 +151,7 @@ class DeadlineFilter(django_filters.FilterSet):
     state = django_filters.CharFilter()
     kind = django_filters.CharFilter()
     owner = django_filters.CharFilter(method="filter_owner")
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    overdue = django_filters.CharFilter(method="filter_overdue", help_text="1/true: open or missed past due")
     incident = django_filters.NumberFilter()
 
     class Meta:
@@ -163,7 +164,9 @@ class DeadlineFilter(django_filters.FilterSet):
     def filter_overdue(self, qs, name, value):
         from django.utils import timezone
 
-        return qs.pending().filter(due_at__lt=timezone.now()) if value else qs
+        if value.lower() in ("1", "true", "yes"):
+            return qs.pending().filter(due_at__lt=timezone.now())
+        return qs
 
 
 class DeadlineListView(ListAPIView):
