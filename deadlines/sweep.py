@@ -31,8 +31,10 @@ def db_now() -> dt.datetime:
     walking simulated days with time-machine, which cannot move the database's clock)."""
     if getattr(settings, "DEADLINE_CLOCK", "database") == "application":
         return timezone.now()
+    # PostgreSQL's CURRENT_TIMESTAMP is the transaction's start; clock_timestamp() is now.
+    sql = "SELECT clock_timestamp()" if connection.vendor == "postgresql" else "SELECT CURRENT_TIMESTAMP"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT CURRENT_TIMESTAMP")
+        cursor.execute(sql)
         value = cursor.fetchone()[0]
     if isinstance(value, str):  # SQLite: 'YYYY-MM-DD HH:MM:SS' in UTC
         value = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)

@@ -203,7 +203,7 @@ def test_a_minor_incident_is_watched_closed_without_handling_and_can_be_re_escal
 def test_a_warning_is_adjusted_lifted_and_reissued_with_every_notice_kept(api):
     iid = api.log()["id"]
     api.act("command", iid, "assign", sections=["market"])
-    fields = dict(subject="房企", scope="全市", matters="价格舆情", measures="密切监看", delivery="document")
+    fields = {"subject": "房企", "scope": "全市", "matters": "价格舆情", "measures": "密切监看", "delivery": "document"}
     inc = api.act("command", iid, "warn", level=4, **fields)
     api.act("command", iid, "warn", level=4, expect=400, **fields)  # an adjustment changes the level
     inc = api.act("command", iid, "warn", level=3, **fields)
