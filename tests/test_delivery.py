@@ -1,0 +1,133 @@
+"""What leaves the system: group-robot webhooks and email from the outbox, retried with
+backoff on failure, each sent once (R40, R54)."""
+
+import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.conf import settings
+
+from deadlines.delivery import deliver_outbox
+from deadlines.models import Delivery
+from deadlines.sweep import process_deadlines
+from organization.models import Section
+
+from .api import Api, local
+
+
+class Robot:
+    """A group-robot endpoint on 127.0.0.1 that records what it receives."""
+
+    def __init__(self):
+        self.received, self.replies = [], []
+        robot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                robot.received.append(json.loads(body))
+                status, reply = robot.replies.pop(0) if robot.replies else (200, {"errcode": 0, "errmsg": "ok"})
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(reply).encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/robot/send?key=test"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def robot():
+    r = Robot()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def reminded(demo, robot, time_machine):
+    """petition's verification reminder (30 min before due) has just been written."""
+    Section.objects.filter(code="petition").update(webhook_url=robot.url)
+    api = Api(demo)
+    time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
+    iid = api.log()["id"]
+    api.act("command", iid, "assign", sections=["petition"])
+    api.act("command", iid, "warn", level=3, subject="业主", scope="全市", matters="交房延期", measures="核实",
+            delivery="phone")
+    time_machine.move_to(local(2026, 11, 2, 11, 30), tick=False)
+    process_deadlines()
+    return iid
+
+
+@pytest.mark.django_db
+def test_the_section_robot_receives_the_reminder_once(reminded, robot):
+    assert deliver_outbox() == {"sent": 1, "failed": 0}
+    (message,) = robot.received
+    assert message["msgtype"] == "text"
+    assert "【提醒】信访科的预警核实将于 11-02 12:00 到期" in message["text"]["content"]
+    assert f"{settings.SITE_URL}/incidents/{reminded}/" in message["text"]["content"]
+    assert deliver_outbox() == {"sent": 0, "failed": 0}
+    process_deadlines()  # a repeated sweep writes nothing new
+    assert deliver_outbox() == {"sent": 0, "failed": 0} and len(robot.received) == 1
+    assert Delivery.objects.get().state == "sent"
+
+
+@pytest.mark.django_db
+def test_a_failed_delivery_is_retried_with_backoff_until_it_goes_through(reminded, robot, time_machine):
+    robot.replies = [(500, {"error": "busy"}), (200, {"errcode": 45009, "errmsg": "rate limited"})]
+    assert deliver_outbox()["failed"] == 1
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts) == ("pending", 1) and "500" in delivery.last_error
+    assert delivery.next_attempt_at == local(2026, 11, 2, 11, 31)
+    assert deliver_outbox() == {"sent": 0, "failed": 0}  # not before its time
+    time_machine.move_to(local(2026, 11, 2, 11, 31), tick=False)
+    assert deliver_outbox()["failed"] == 1  # 200 with an error code in the body is a failure too
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2 and "45009" in delivery.last_error
+    assert delivery.next_attempt_at == local(2026, 11, 2, 11, 33)
+    time_machine.move_to(local(2026, 11, 2, 11, 33), tick=False)
+    assert deliver_outbox() == {"sent": 1, "failed": 0}
+    delivery.refresh_from_db()
+    assert delivery.state == "sent" and len(robot.received) == 3
+
+
+@pytest.mark.django_db
+def test_an_unreachable_robot_gives_up_after_eight_attempts(demo, time_machine):
+    from deadlines.delivery import MAX_ATTEMPTS
+
+    Delivery.objects.create(key="k", channel="webhook", target="http://127.0.0.1:9/nothing", subject="s",
+                            text="t", next_attempt_at=local(2026, 11, 2, 9, 0))
+    when = local(2026, 11, 2, 9, 0)
+    for _ in range(MAX_ATTEMPTS):
+        time_machine.move_to(when, tick=False)
+        assert deliver_outbox()["failed"] == 1
+        when += dt.timedelta(hours=1)
+    delivery = Delivery.objects.get()
+    assert delivery.state == "failed" and delivery.attempts == MAX_ATTEMPTS and delivery.next_attempt_at is None
+
+
+@pytest.mark.django_db
+def test_members_with_an_email_address_get_the_reminder_by_email(demo, mailoutbox, time_machine):
+    demo["market"].email = "market@example.gov.cn"
+    demo["market"].save()
+    api = Api(demo)
+    time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
+    iid = api.log()["id"]
+    api.act("command", iid, "assign", sections=["market"])
+    api.act("command", iid, "warn", level=4, subject="房企", scope="全市", matters="价格", measures="监看",
+            delivery="document")
+    time_machine.move_to(local(2026, 11, 2, 11, 30), tick=False)
+    process_deadlines()
+    deliver_outbox()
+    (mail,) = mailoutbox
+    assert mail.to == ["market@example.gov.cn"]
+    assert mail.subject.startswith("【提醒】房地产市场科的预警核实")
+    assert f"/incidents/{iid}/" in mail.body
