@@ -1,0 +1,67 @@
+"""The admin shows the record read-only: every change goes through the services (R53)."""
+
+from django.contrib import admin
+
+from .models import Assignment, Attachment, Incident, Judgment, Source, SpreadFigure, TimelineEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AssignmentInline(ReadOnlyInline):
+    model = Assignment
+    fields = ["section", "assigned_at", "assigned_by"]
+    readonly_fields = fields
+
+
+class SourceInline(ReadOnlyInline):
+    model = Source
+    fields = ["url", "platform", "mainstream_first", "added_at"]
+    readonly_fields = fields
+
+
+class TimelineInline(ReadOnlyInline):
+    model = TimelineEvent
+    fields = ["at", "actor", "verb", "before", "after", "reason", "detail"]
+    readonly_fields = fields
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "title", "state", "severity", "classified", "channel", "reported_at"]
+    list_filter = ["state", "severity", "classified", "channel"]
+    search_fields = ["title", "summary", "keywords"]
+    date_hierarchy = "reported_at"
+    inlines = [AssignmentInline, SourceInline, TimelineInline]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "incident", "actor", "verb", "before", "after"]
+    list_filter = ["verb"]
+    search_fields = ["incident__title", "verb"]
+    date_hierarchy = "at"
+
+
+for model in (Judgment, SpreadFigure, Attachment):
+    admin.site.register(model, ReadOnlyAdmin)
