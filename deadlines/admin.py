@@ -1,6 +1,11 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
-from .models import Heartbeat
+from . import accountability
+from .models import Deadline, Heartbeat
 
 
 @admin.register(Heartbeat)
@@ -10,3 +15,66 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(admin.ModelAdmin):
+    """Read-only: deadlines are written by the lifecycle services only (R40). The changelist
+    links to the accountability figures (R41) at ``accountability/``."""
+
+    list_display = ["incident_ref", "kind", "owner", "due_at", "hard_due_at", "state", "met_at", "met_by",
+                    "escalated_at"]
+    list_filter = ["state", "kind", "owner_section", "owner_body", ("due_at", admin.DateFieldListFilter)]
+    list_select_related = ["owner_section", "owner_body", "met_by"]
+    date_hierarchy = "due_at"
+    # One template for the changelist (adds the link) and the accountability page.
+    change_list_template = "admin/deadlines/accountability.html"
+
+    @admin.display(description=_("事件"), ordering="incident_id")
+    def incident_ref(self, obj):
+        return f"#{obj.incident_id}"  # never the title: it may be classified (R54)
+
+    @admin.display(description=_("责任单位"))
+    def owner(self, obj):
+        return obj.owner_code
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "accountability_base": "admin/change_list.html"}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def get_urls(self):
+        own = [path("accountability/", self.admin_site.admin_view(self.accountability_view),
+                    name="deadlines_deadline_accountability")]
+        return own + super().get_urls()
+
+    def accountability_view(self, request):
+        scope = accountability.scope_for(request.user)
+        if scope is None:
+            raise PermissionDenied
+        form = accountability.AccountabilityFilter(request.GET or None)
+        result, owner = None, None
+        if form.is_bound and not form.is_valid():
+            pass  # the form shows its errors
+        else:
+            data = form.cleaned_data if form.is_bound else {}
+            owner = data.get("section")
+            if owner and not scope.everything and owner not in scope.codes:
+                raise PermissionDenied
+            result = accountability.report(scope=scope, start=data.get("from"), end=data.get("to"), owner=owner)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("问责统计"),
+            "form": form,
+            "report": result,
+        }
+        return TemplateResponse(request, "admin/deadlines/accountability.html", context)
