@@ -74,6 +74,6 @@ def notice_send(*, incident, user_ids, title: str, body: str = "") -> int:
     if incident.classified:
         title, body = _("您有一项涉密事件 #%(id)s 的新事项，请登录系统查看。") % {"id": incident.pk}, ""
     rows = [Notification(recipient_id=uid, incident=incident, title=title[:300], body=body,
-                         link=f"/incidents/{incident.pk}/") for uid in set(user_ids)]
+                         link=f"/incidents/{incident.pk}/") for uid in set(user_ids) if uid]
     Notification.objects.bulk_create(rows)
     return len(rows)

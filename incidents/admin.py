@@ -2,7 +2,16 @@
 
 from django.contrib import admin
 
-from .models import Assignment, Attachment, Incident, Judgment, Source, SpreadFigure, TimelineEvent
+from .models import (
+    Assignment,
+    Attachment,
+    ClassifiedAccess,
+    Incident,
+    Judgment,
+    Source,
+    SpreadFigure,
+    TimelineEvent,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -60,6 +69,13 @@ class TimelineEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "incident", "actor", "verb", "before", "after"]
     list_filter = ["verb"]
     search_fields = ["incident__title", "verb"]
+    date_hierarchy = "at"
+
+
+@admin.register(ClassifiedAccess)
+class ClassifiedAccessAdmin(ReadOnlyAdmin):
+    list_display = ["at", "incident", "user", "via", "content_shown"]
+    list_filter = ["via", "content_shown"]
     date_hierarchy = "at"
 
 

@@ -294,3 +294,20 @@ class IncidentUserObjectPermission(UserObjectPermissionBase):
 class IncidentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
 
+
+
+class ClassifiedAccess(models.Model):
+    """R54: who opened a classified incident's content, when, and how. Append-only."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="classified_accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    via = models.CharField(_("途径"), max_length=40)
+    content_shown = models.BooleanField(_("内容可见"))
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("涉密事件访问记录")
+        verbose_name_plural = _("涉密事件访问记录")

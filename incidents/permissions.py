@@ -84,8 +84,13 @@ def user_section_codes(user) -> set[str]:
 
 
 def can_see_content(user, incident, assigned_codes=None) -> bool:
-    """A classified incident's content is for its sections, the command group and leadership."""
+    """A classified incident's content is for its sections, the command group, leadership,
+    and the body that must decide on its response (the level at which it is active or proposed)."""
     if not incident.classified or user.is_superuser or is_command(user) or is_leadership(user):
+        return True
+    levels = body_levels(user)
+    response = getattr(incident, "response", None) if levels else None
+    if response is not None and (response.level in levels or response.proposed_level in levels):
         return True
     if assigned_codes is None:
         assigned_codes = {s.code for s in incident.sections.all()}

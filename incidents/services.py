@@ -7,6 +7,7 @@ import mimetypes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -139,8 +140,8 @@ def attachment_add(*, incident, actor, upload, note="") -> Attachment:
                                % {"type": content_type or "?"}})
     limit = settings.ATTACHMENT_MAX_BYTES[kind]
     if upload.size > limit:
-        raise ValidationError({"file": _("文件过大：%(kind)s不能超过 %(mb)s MB。")
-                               % {"kind": Attachment.Kind(kind).label, "mb": limit // (1024 * 1024)}})
+        raise ValidationError({"file": _("文件过大：%(kind)s不能超过 %(limit)s。")
+                               % {"kind": Attachment.Kind(kind).label, "limit": filesizeformat(limit)}})
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -152,6 +153,15 @@ def attachment_add(*, incident, actor, upload, note="") -> Attachment:
     record(incident, actor, "attachment_added", before=incident.state, attachment=attachment.pk, name=attachment.name,
            kind=kind, size=upload.size, sha256=attachment.sha256)
     return attachment
+
+
+def classified_access_log(*, incident, user, via: str) -> None:
+    """R54: every opening of a classified incident is logged (content shown or withheld)."""
+    from .models import ClassifiedAccess
+
+    if incident.classified:
+        ClassifiedAccess.objects.create(incident=incident, user=user, via=via,
+                                        content_shown=perms.can_see_content(user, incident))
 
 
 # --- assignment ---------------------------------------------------------------------

@@ -184,9 +184,10 @@ def stable_working_days(incident, response) -> int:
     return count
 
 
-def lift_eligible(response) -> bool:
+def lift_eligible(response, policy: LevelPolicy | None = None) -> bool:
+    """``policy``: the level's policy when the caller already has it (a list of incidents)."""
     return (response.level is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)
-            and response.stable_working_days >= LevelPolicy.for_level(response.level).stable_working_days)
+            and response.stable_working_days >= (policy or LevelPolicy.for_level(response.level)).stable_working_days)
 
 
 @transaction.atomic
@@ -215,6 +216,16 @@ def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAsse
         response.stable_working_days = stable_working_days(incident, response)
     except CalendarNotConfirmed as exc:
         raise ValidationError({"date": str(exc)}) from None
+    needed = LevelPolicy.for_level(response.level).stable_working_days
+    if stable and response.stable_working_days == needed and response.state == ResponseState.ACTIVE:
+        # R32: after N consecutive stable working days the body is asked to lift or lower.
+        title = _("【可解除】%(level)s级应急响应已连续 %(n)s 个工作日平稳，请研究解除或降级：%(title)s") % {
+            "level": LEVEL_LABEL[response.level], "n": needed, "title": incident.title}
+        _tell_body(incident, response.level, title)
+        from deadlines.notifications import notice_send
+
+        notice_send(incident=incident, title=title,
+                    user_ids=Body.objects.filter(code="command").values_list("members", flat=True))
     if not stable and response.state == ResponseState.LIFT_PROPOSED:
         response.keep()  # instability while a lift is pending withdraws it
     response.save(update_fields=["stable_working_days", "state"])

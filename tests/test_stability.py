@@ -95,3 +95,17 @@ def test_summary_due_date_spans_national_day(responding, time_machine):
     inc = api.act("leader", iid, "approve-lift")
     (summary,) = [d for d in inc["deadlines"] if d["kind"] == "summary"]
     assert summary["due_at"] == "2026-10-13T20:00:00+08:00"
+
+
+@pytest.mark.django_db
+def test_the_body_is_asked_once_the_stable_days_are_reached(responding, time_machine):
+    from deadlines.models import Notification
+
+    api, iid = responding
+    for date in ("2026-09-24", "2026-09-28", "2026-09-29", "2026-09-30"):
+        _assess(api, iid, time_machine, date)
+    asked = Notification.objects.filter(title__startswith="【可解除】")
+    assert not asked.exists()
+    _assess(api, iid, time_machine, "2026-10-08")
+    assert sorted(asked.values_list("recipient__username", flat=True)) == ["command", "command2", "leader"]
+    assert "连续 5 个工作日平稳" in asked.first().title

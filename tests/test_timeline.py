@@ -53,3 +53,20 @@ def test_every_event_names_actor_time_verb_and_states(demo):
     assert judged["detail"]["severity"] == "medium" and judged["detail"]["analysis"] == "谣言"
     granted = next(e for e in inc["timeline"] if e["verb"] == "permission_granted")
     assert granted["detail"]["group"] == "section:petition"
+
+
+@pytest.mark.django_db
+def test_opening_a_classified_incident_is_logged_whoever_opens_it(demo):
+    from incidents.models import ClassifiedAccess
+
+    api = Api(demo)
+    iid = api.log(classified=True)["id"]
+    plain = api.log()["id"]
+    api.act("command", iid, "assign", sections=["petition"])
+    assert api.get("petition", f"/api/v1/incidents/{iid}/").json()["content_withheld"] is False
+    assert api.get("duty", f"/api/v1/incidents/{iid}/").json()["content_withheld"] is True
+    api.get("petition", f"/api/v1/incidents/{plain}/")
+    rows = list(ClassifiedAccess.objects.order_by("id").values_list("user__username", "via", "content_shown"))
+    assert rows == [("petition", "api", True), ("duty", "api", False)]
+    with pytest.raises(PermissionDenied):
+        ClassifiedAccess.objects.all().delete()

@@ -17,6 +17,7 @@ from incidents.models import (
     validate_http_url,
 )
 from incidents.models import Judgment as JudgmentModel
+from organization.models import LevelPolicy
 from responses.models import PublicityTier, ReportKind, Statement
 from responses.services import lift_eligible
 
@@ -63,14 +64,20 @@ def _warning(incident):
                          for r in notice.receipts.all()]}
 
 
-def _response(incident):
+def _response(incident, policies=None):
+    """``policies``: level → LevelPolicy, shared by the rows of one request (no query per row)."""
     response = getattr(incident, "response", None)
     if response is None:
         return None
+    policy = None
+    if policies is not None and response.level is not None:
+        if response.level not in policies:
+            policies[response.level] = LevelPolicy.for_level(response.level)
+        policy = policies[response.level]
     return {"level": response.level, "state": response.state, "proposed_level": response.proposed_level,
             "activated_at": response.activated_at, "level_since": response.level_since,
             "lifted_at": response.lifted_at, "stable_working_days": response.stable_working_days,
-            "lift_eligible": lift_eligible(response)}
+            "lift_eligible": lift_eligible(response, policy)}
 
 
 class WarningOut(serializers.Serializer):
@@ -157,7 +164,8 @@ class IncidentSerializer(serializers.Serializer):
             "sources": SourceSerializer(incident.sources.all(), many=True).data if visible else [],
             "warning": WarningOut(w).data if (w := _warning(incident)) and visible else (
                 {"level": w["level"]} if w else None),
-            "response": ResponseOut(r).data if (r := _response(incident)) else None,
+            "response": ResponseOut(r).data if (r := _response(incident, self.context.setdefault("_level_policies", {})))
+            else None,
             "deadlines": DeadlineSerializer(incident.deadlines.all(), many=True).data,
             "attachments": [
                 {"id": a.pk, "name": a.name, "kind": a.kind, "size": a.size, "sha256": a.sha256, "note": a.note,

@@ -82,8 +82,6 @@ def incident_queryset(user):
 
 
 def _action_view(name, payload):
-    @extend_schema(request=payload, responses=s.IncidentSerializer, operation_id=f"incidents_{name.replace('-', '_')}",
-                   summary=name)
     def view(self, request, pk=None):
         incident = perms.get_incident_for(request.user, pk)
         act = ACTIONS[name]
@@ -99,7 +97,10 @@ def _action_view(name, payload):
         return Response(s.IncidentSerializer(fresh, context={"request": request}).data)
 
     view.__name__ = name.replace("-", "_")
-    return drf_action(detail=True, methods=["post"], url_path=name)(view)
+    # extend_schema outside @action: @action replaces the function's kwargs, schema included.
+    return extend_schema(request=payload, responses=s.IncidentSerializer,
+                         operation_id=f"incidents_{name.replace('-', '_')}",
+                         summary=name)(drf_action(detail=True, methods=["post"], url_path=name)(view))
 
 
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -115,6 +116,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def get_object(self):
         return perms.get_incident_for(self.request.user, self.kwargs["pk"], queryset=self.get_queryset())
+
+    def retrieve(self, request, *args, **kwargs):
+        incident = self.get_object()
+        services.classified_access_log(incident=incident, user=request.user, via="api")
+        return Response(self.get_serializer(incident).data)
 
     @extend_schema(request=s.IncidentCreateSerializer, responses={201: s.IncidentSerializer})
     def create(self, request, *args, **kwargs):
@@ -191,6 +197,7 @@ def attachment_download(request, id):
 
         raise Http404
     incident = perms.get_incident_for(request.user, attachment.incident_id)
+    services.classified_access_log(incident=incident, user=request.user, via="attachment")
     if not perms.can_see_content(request.user, incident):
         from django.http import Http404
 

@@ -1,0 +1,165 @@
+"""Bounded SQL: a page of incidents, an incident's detail and the deadline list cost the same
+number of queries whether there are 3 incidents or 30, 5 timeline events or 50 — for the
+command group (sees everything) and for a section (sees through its grants).
+
+Each incident is built through the API the way the demo unit handles a real case: logged with
+sources, assigned, judged major, warned, a level III response proposed and approved, spread
+recorded. Requests authenticate with real tokens, so each one loads its user afresh, as in
+production.
+"""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from rest_framework.test import APIClient
+
+from incidents.models import TimelineEvent
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+URL = "/api/v1/incidents/"
+
+# Explicit ceilings. Measured when written: list 11 (command) / 12 (section), detail 10 / 11,
+# deadlines 4 / 5 — token, roles, count, page and one query per prefetched relation. A little
+# room is left for a new relation; one query per row fails the equality checks at once.
+MAX_LIST_QUERIES = 15
+MAX_DETAIL_QUERIES = 15
+MAX_DEADLINE_QUERIES = 6
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # seed_demo hashes ten passwords per test; the default hasher would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Desk:
+    def __init__(self, users):
+        self.users = users
+
+    def as_(self, username) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(self.users[username])
+        return client
+
+    def act(self, by, pk, action, **payload):
+        response = self.as_(by).post(f"{URL}{pk}/{action}/", payload, format="json")
+        assert response.status_code == 200, (by, action, response.content)
+        return response.json()
+
+    def handled_case(self, n) -> int:
+        """A case as the unit handles it: every relation the representation shows, filled."""
+        created = self.as_("duty").post(URL, {
+            "title": f"第{n}号舆情：某小区业主反映物业问题", "summary": "业主在论坛和微博发帖。",
+            "channel": "monitoring", "discovered_at": dt.datetime.now(SHANGHAI).isoformat(),
+            "sources": [{"url": f"https://bbs.example.com/t/{n}", "platform": "forum"},
+                        {"url": f"https://weibo.example.com/s/{n}", "platform": "weibo", "mainstream_first": True}],
+        }, format="json")
+        assert created.status_code == 201, created.content
+        pk = created.json()["id"]
+        self.act("command", pk, "assign", sections=["petition"])
+        self.act("command", pk, "judge", veracity="true", severity="major", analysis="业主集中维权")
+        self.act("command", pk, "warn", level=3, subject="涉事小区业主", scope="本区", matters="聚集风险",
+                 measures="核实回应", delivery="system")
+        self.act("command", pk, "propose-response", level=3, reason="舆情升温")
+        self.act("infohead", pk, "approve-response")
+        self.act("command", pk, "record-spread", platform="weibo", posts=30, views=12000)
+        return pk
+
+
+@pytest.fixture
+def desk(demo):
+    return Desk(demo)
+
+
+@pytest.fixture
+def token_clients(demo):
+    """command and petition as API clients holding real tokens."""
+    clients = {}
+    for username in ("command", "petition"):
+        issued = APIClient().post("/api/v1/auth/token/", {"username": username, "password": "demo-pass-2026"},
+                                  format="json")
+        assert issued.status_code == 200
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
+        clients[username] = client
+    return clients
+
+
+def measured(assert_max, ceiling, client, url, **params):
+    with assert_max(ceiling) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200, response.content
+    return len(queries), response.json()
+
+
+@pytest.mark.parametrize("username", ["command", "petition"])
+def test_the_incident_list_costs_the_same_queries_for_3_incidents_as_for_30(
+        desk, token_clients, username, django_assert_max_num_queries):
+    client = token_clients[username]
+    for n in range(3):
+        desk.handled_case(n)
+    few, page = measured(django_assert_max_num_queries, MAX_LIST_QUERIES, client, URL)
+    assert page["count"] == 3
+    assert all(row["warning"] and row["response"]["state"] == "active" and len(row["sources"]) == 2
+               and row["deadlines"] and row["timeline"] for row in page["results"])
+
+    for n in range(3, 30):
+        desk.handled_case(n)
+    many, page = measured(django_assert_max_num_queries, MAX_LIST_QUERIES, client, URL)
+    assert page["count"] == 30 and len(page["results"]) == 30
+    assert many == few, f"{username}: {few} queries for 3 incidents, {many} for 30"
+
+
+@pytest.mark.parametrize("username", ["command", "petition"])
+def test_filtered_and_searched_lists_stay_bounded_too(desk, token_clients, username, django_assert_max_num_queries):
+    client = token_clients[username]
+    for n in range(3):
+        desk.handled_case(n)
+    few = [measured(django_assert_max_num_queries, MAX_LIST_QUERIES, client, URL, **params)[0]
+           for params in ({"q": "物业"}, {"state": "responding", "response_level": 3}, {"section": "petition"})]
+    for n in range(3, 12):
+        desk.handled_case(n)
+    many = []
+    for params in ({"q": "物业"}, {"state": "responding", "response_level": 3}, {"section": "petition"}):
+        count, page = measured(django_assert_max_num_queries, MAX_LIST_QUERIES, client, URL, **params)
+        assert page["count"] == 12
+        many.append(count)
+    assert many == few
+
+
+@pytest.mark.parametrize("username", ["command", "petition"])
+def test_an_incident_detail_costs_the_same_queries_with_5_timeline_events_as_with_50(
+        desk, token_clients, username, django_assert_max_num_queries):
+    client = token_clients[username]
+    pk = desk.handled_case(0)
+    assert TimelineEvent.objects.filter(incident_id=pk).count() >= 5
+    few, body = measured(django_assert_max_num_queries, MAX_DETAIL_QUERIES, client, f"{URL}{pk}/")
+    short = len(body["timeline"])
+
+    while TimelineEvent.objects.filter(incident_id=pk).count() < 50:
+        desk.act("command", pk, "record-spread", platform="forum", posts=5)
+        desk.act("petition", pk, "add-source", url=f"https://bbs.example.com/t/0?page={short}", platform="forum")
+        short += 1
+    many, body = measured(django_assert_max_num_queries, MAX_DETAIL_QUERIES, client, f"{URL}{pk}/")
+    assert len(body["timeline"]) >= 50 and len(body["sources"]) > 2
+    assert many == few, f"{username}: {few} queries with a short timeline, {many} with 50 events"
+
+
+@pytest.mark.parametrize("username", ["command", "petition"])
+def test_the_deadline_list_costs_the_same_queries_for_3_incidents_as_for_30(
+        desk, token_clients, username, django_assert_max_num_queries):
+    client = token_clients[username]
+    for n in range(3):
+        desk.handled_case(n)
+    few, page = measured(django_assert_max_num_queries, MAX_DEADLINE_QUERIES, client, "/api/v1/deadlines/")
+    assert page["count"] >= 3 * 2
+    for n in range(3, 30):
+        desk.handled_case(n)
+    many, page = measured(django_assert_max_num_queries, MAX_DEADLINE_QUERIES, client, "/api/v1/deadlines/",
+                          page_size=200)
+    assert page["count"] >= 30 * 2 and len(page["results"]) == min(page["count"], 200)
+    assert many == few
+    overdue_few = measured(django_assert_max_num_queries, MAX_DEADLINE_QUERIES, client, "/api/v1/deadlines/",
+                           owner="petition", kind="status", overdue=1)[0]
+    assert overdue_few <= MAX_DEADLINE_QUERIES
