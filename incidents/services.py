@@ -128,6 +128,28 @@ ATTACHMENT_TYPES = {
 }
 
 
+# Office formats sniff as these containers.
+_TEXT_CONTAINERS = {"application/zip", "application/x-ole-storage", "application/CDFV2", "application/msword"}
+
+
+def _content_matches(upload, kind: str, content_type: str) -> bool:
+    """The bytes must agree with the declared kind (an .exe renamed .png is refused):
+    signatures for binary formats (puremagic), no NUL bytes for plain text."""
+    import puremagic
+
+    head = upload.read(8192)
+    upload.seek(0)
+    if content_type == "text/plain":
+        return b"\x00" not in head
+    try:
+        found = {m.mime_type for m in puremagic.magic_string(head) if m.mime_type}
+    except puremagic.PureError:
+        return False
+    if kind in ("image", "audio", "video"):
+        return any(m.startswith(f"{kind}/") for m in found)
+    return bool(found & (set(ATTACHMENT_TYPES["text"]) | _TEXT_CONTAINERS))
+
+
 @transaction.atomic
 def attachment_add(*, incident, actor, upload, note="") -> Attachment:
     """Evidence (R53): text, image, audio or video within the configured size limits."""
@@ -142,6 +164,8 @@ def attachment_add(*, incident, actor, upload, note="") -> Attachment:
     if upload.size > limit:
         raise ValidationError({"file": _("文件过大：%(kind)s不能超过 %(limit)s。")
                                % {"kind": Attachment.Kind(kind).label, "limit": filesizeformat(limit)}})
+    if not _content_matches(upload, kind, content_type):
+        raise ValidationError({"file": _("文件内容与声明的类型“%(type)s”不符。") % {"type": content_type}})
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)

@@ -145,12 +145,12 @@ def test_an_unsupported_file_type_is_refused_with_a_file_error_and_nothing_is_ke
 def test_a_file_over_the_configured_size_is_refused_and_one_at_the_limit_accepted(desk, media, settings):
     settings.ATTACHMENT_MAX_BYTES = {**settings.ATTACHMENT_MAX_BYTES, "image": 1024 * 1024}
     pk = desk.log()
-    too_big = desk.upload("petition", pk, name="big.png", content=b"\x89PNG" + b"\x00" * (1024 * 1024 - 3))
+    too_big = desk.upload("petition", pk, name="big.png", content=PNG[:8] + b"\x00" * (1024 * 1024 - 7))
     assert too_big.status_code == 400
     assert list(too_big.json()) == ["file"] and "1.0\xa0MB" in too_big.json()["file"][0]
     assert Attachment.objects.count() == 0 and stored_files(media) == []
 
-    at_limit = desk.upload("petition", pk, name="ok.png", content=b"\x89PNG" + b"\x00" * (1024 * 1024 - 4))
+    at_limit = desk.upload("petition", pk, name="ok.png", content=PNG[:8] + b"\x00" * (1024 * 1024 - 8))
     assert at_limit.status_code == 201 and at_limit.json()["size"] == 1024 * 1024
 
 
@@ -192,3 +192,12 @@ def test_a_download_needs_credentials(desk):
     pk = desk.log()
     attachment = desk.upload("petition", pk).json()
     assert APIClient().get(f"/api/v1/attachments/{attachment['id']}/download/").status_code == 401
+
+
+def test_a_program_disguised_as_an_image_is_refused(desk, media):
+    pk = desk.log()
+    fake = desk.upload("petition", pk, name="photo.png", content=b"MZ\x90\x00" + b"\x00" * 200,
+                       content_type="image/png")
+    assert fake.status_code == 400
+    assert "不符" in fake.json()["file"][0]
+    assert Attachment.objects.count() == 0 and stored_files(media) == []
