@@ -48,8 +48,8 @@ class DeadlineState(models.TextChoices):
 
 class DeadlineQuerySet(models.QuerySet):
     def pending(self):
-        """Still owed: open, or missed and not yet met."""
-        return self.filter(state__in=[DeadlineState.OPEN, DeadlineState.MISSED])
+        """Still owed: open, or missed and not yet met, on an incident not closed."""
+        return self.filter(state__in=[DeadlineState.OPEN, DeadlineState.MISSED]).exclude(incident__state="closed")
 
     def owned_by(self, code: str):
         if code.startswith("level") or code == "command":

@@ -116,7 +116,9 @@ def on_section_unassigned(incident, section):
 
 
 def on_closed(incident):
+    """Open obligations lapse; missed ones stay missed (R41) but are no longer chased."""
     _cancel(incident.deadlines.all(), "incident closed")
+    incident.deadlines.filter(state=DeadlineState.MISSED).update(next_action_at=None)
 
 
 def on_report(incident, report, actor) -> Deadline | None:

@@ -25,7 +25,7 @@ def _body_member(user):
     return bool(perms.body_levels(user))
 
 
-def _anyone_acting(user):
+def anyone_acting(user):
     """Section members, duty officers, the command group: the service checks the rest."""
     return not (perms.is_auditor(user) and not user.is_superuser and not user.sections.exists())
 
@@ -51,22 +51,22 @@ ACTIONS = {a.name: a for a in [
     Action("assess", s.AssessIn, lambda i, u, d: responses.stability_assess(incident=i, actor=u, **d), _command),
     Action("propose-lift", s.OptionalReasonIn, lambda i, u, d: responses.lift_propose(incident=i, actor=u, **d), _command),
     Action("approve-lift", s.EmptyIn, lambda i, u, d: responses.lift_approve(incident=i, actor=u), _body_member),
-    Action("report", s.ReportIn, lambda i, u, d: responses.report_submit(incident=i, actor=u, **d), _anyone_acting),
+    Action("report", s.ReportIn, lambda i, u, d: responses.report_submit(incident=i, actor=u, **d), anyone_acting),
     Action("close", s.EmptyIn, lambda i, u, d: incidents.incident_close(incident=i, actor=u), _command),
     Action("reopen", s.ReasonIn, lambda i, u, d: incidents.incident_reopen(incident=i, actor=u, **d), _command),
     # extensions
     Action("unassign", s.SectionsIn, lambda i, u, d: incidents.incident_unassign(incident=i, actor=u, **d), _command),
     Action("reject-lift", s.ReasonIn, lambda i, u, d: responses.lift_reject(incident=i, actor=u, **d), _body_member),
     Action("sign", s.SignIn, lambda i, u, d: warnings.notice_sign(
-        incident=i, actor=u, notice_id=d["notice"], section=d["section"]), _anyone_acting),
-    Action("add-source", s.SourceSerializer, lambda i, u, d: incidents.source_add(incident=i, actor=u, **d), _anyone_acting),
-    Action("record-spread", s.SpreadIn, lambda i, u, d: incidents.spread_record(incident=i, actor=u, **d), _anyone_acting),
+        incident=i, actor=u, notice_id=d["notice"], section=d["section"]), anyone_acting),
+    Action("add-source", s.SourceSerializer, lambda i, u, d: incidents.source_add(incident=i, actor=u, **d), anyone_acting),
+    Action("record-spread", s.SpreadIn, lambda i, u, d: incidents.spread_record(incident=i, actor=u, **d), anyone_acting),
     Action("request-support", s.SupportIn, lambda i, u, d: responses.support_request(incident=i, actor=u, **d), _command),
     Action("answer-support", s.SupportAnswerIn, lambda i, u, d: responses.support_answer(
         incident=i, actor=u, request_id=d["request"], answer=d["answer"]), _command),
     Action("publicity", s.PublicityIn, lambda i, u, d: responses.publicity_start(incident=i, actor=u, **d), _command),
     Action("draft-statement", s.StatementDraftIn, lambda i, u, d: responses.statement_draft(incident=i, actor=u, **d),
-           _anyone_acting),
+           anyone_acting),
     Action("approve-statement", s.StatementIn, lambda i, u, d: responses.statement_decide(
         incident=i, actor=u, statement_id=d["statement"], approve=True), _command),
     Action("reject-statement", s.StatementRejectIn, lambda i, u, d: responses.statement_decide(
@@ -74,6 +74,10 @@ ACTIONS = {a.name: a for a in [
     Action("release-statement", s.StatementIn, lambda i, u, d: responses.statement_release(
         incident=i, actor=u, statement_id=d["statement"]), _command),
 ]}
+
+# Multipart, so not a JSON action route: POST /incidents/{id}/attachments/ and the page's form.
+ATTACH = Action("attach", s.AttachmentIn, lambda i, u, d: incidents.attachment_add(
+    incident=i, actor=u, upload=d["file"], note=d["note"]), anyone_acting)
 
 
 def check_may_attempt(action: Action, user):

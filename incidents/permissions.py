@@ -88,6 +88,8 @@ def can_see_content(user, incident, assigned_codes=None) -> bool:
     and the body that must decide on its response (the level at which it is active or proposed)."""
     if not incident.classified or user.is_superuser or is_command(user) or is_leadership(user):
         return True
+    if incident.reported_by_id == user.pk:  # who logged it knows its content
+        return True
     levels = body_levels(user)
     response = getattr(incident, "response", None) if levels else None
     if response is not None and (response.level in levels or response.proposed_level in levels):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "early_warnings.apps.EarlyWarningsConfig",
     "responses",
     "deadlines",
+    "workplace",
 ]
 
 MIDDLEWARE = [
@@ -149,7 +150,7 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 _node = BASE_DIR / "node_modules"
-for _prefix, _dist in [("vendor/bootstrap", _node / "bootstrap" / "dist")]:
+for _prefix, _dist in [("vendor/bootstrap", _node / "bootstrap" / "dist"), ("vendor/echarts", _node / "echarts" / "dist")]:
     if _dist.is_dir():
         STATICFILES_DIRS.append((_prefix, _dist))
 STORAGES = {

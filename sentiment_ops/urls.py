@@ -4,8 +4,6 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from organization.views import home
-
 from .health import healthz
 
 admin.site.site_header = _("网络舆情应急处置系统 · 管理后台")
@@ -15,7 +13,7 @@ admin.site.index_title = _("系统配置")
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", home, name="home"),
+    path("", include("workplace.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -13,7 +13,7 @@ def test_every_admin_changelist_and_record_renders(admin_client, demo):
     iid = api.log()["id"]
     api.act("command", iid, "assign", sections=["petition"])
     api.act("command", iid, "warn", level=3, subject="s", scope="s", matters="m", measures="m", delivery="fax")
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         opts = model._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         assert admin_client.get(url).status_code == 200, url

@@ -269,7 +269,9 @@ def test_a_body_asked_about_a_proposal_keeps_seeing_it_after_rejection_or_supers
 
 @pytest.fixture
 def classified_case(desk):
-    incident = desk.log(title="涉军人员安置问题网上发酵", summary="退役人员安置诉求在微信群扩散。",
+    # Logged by the command group: the duty officer is an outsider to it (a reporter would
+    # read back what they logged).
+    incident = desk.log(by="command2", title="涉军人员安置问题网上发酵", summary="退役人员安置诉求在微信群扩散。",
                         keywords="安置 退役", classified=True,
                         sources=[{"url": "https://mp.example.com/s/abc", "platform": "wechat"}])
     pk = incident["id"]
@@ -387,7 +389,7 @@ def test_the_deciding_body_reads_a_classified_incident_it_must_approve(demo):
     from .api import Api
 
     api = Api(demo)
-    iid = api.log(classified=True, title="涉密测试事件")["id"]
+    iid = api.log("command2", classified=True, title="涉密测试事件")["id"]
     api.act("command", iid, "propose-response", level=4, reason="需现场处置")
     detail = api.get("onsite", f"/api/v1/incidents/{iid}/").json()
     assert detail["content_withheld"] is False and detail["title"] == "涉密测试事件"

@@ -38,8 +38,8 @@ class Desk:
         client.force_authenticate(self.users[username])
         return client
 
-    def log(self, **fields) -> int:
-        response = self.as_("duty").post(URL, {
+    def log(self, by="duty", **fields) -> int:
+        response = self.as_(by).post(URL, {
             "title": "某小区外墙脱落砸坏车辆视频流传", "summary": "短视频平台出现相关视频，评论较多。",
             "channel": "public_report", "discovered_at": dt.datetime.now(SHANGHAI).isoformat(), **fields,
         }, format="json")
@@ -115,7 +115,7 @@ def test_a_section_not_assigned_gets_404_for_the_download_and_the_upload(desk, m
 
 
 def test_classified_evidence_is_served_only_to_its_sections_command_and_leadership(desk):
-    pk = desk.log(title="涉密：某单位内部文件截图外泄", classified=True)
+    pk = desk.log(by="command2", title="涉密：某单位内部文件截图外泄", classified=True)
     attachment = desk.upload("petition", pk, name="截图.png").json()
     for username in ("petition", "command", "leader"):
         response = desk.download(username, attachment["id"])

@@ -205,7 +205,7 @@ def test_classified_incidents_send_no_content(api, demo, time_machine, mailoutbo
 
 @pytest.mark.django_db
 def test_notification_centre_lists_my_notices_counts_unread_and_marks_read(api, time_machine):
-    iid = warned_incident(api, time_machine)
+    warned_incident(api, time_machine)
     sweep_at(time_machine, 2026, 11, 2, 11, 30)
     client = api.client("petition")
     listing = client.get("/api/v1/notifications/").json()

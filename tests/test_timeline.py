@@ -60,7 +60,7 @@ def test_opening_a_classified_incident_is_logged_whoever_opens_it(demo):
     from incidents.models import ClassifiedAccess
 
     api = Api(demo)
-    iid = api.log(classified=True)["id"]
+    iid = api.log("command2", classified=True)["id"]
     plain = api.log()["id"]
     api.act("command", iid, "assign", sections=["petition"])
     assert api.get("petition", f"/api/v1/incidents/{iid}/").json()["content_withheld"] is False

@@ -14,7 +14,7 @@ from deadlines.models import Deadline
 from early_warnings.models import NoticeReceipt
 from incidents import permissions as perms
 from incidents import services
-from incidents.actions import ACTIONS, run
+from incidents.actions import ACTIONS, ATTACH, check_may_attempt, run
 from incidents.models import Assignment, Attachment, Incident, State, TimelineEvent
 from organization.models import Section
 
@@ -39,7 +39,7 @@ def content_readable(user) -> Q:
     if user.is_superuser or perms.is_command(user) or perms.is_leadership(user):
         return Q()
     mine = Assignment.objects.filter(incident=OuterRef("pk"), section__code__in=perms.user_section_codes(user))
-    return Q(classified=False) | Q(Exists(mine))
+    return Q(classified=False) | Q(Exists(mine)) | Q(reported_by=user)
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -85,7 +85,6 @@ def _action_view(name, payload):
     def view(self, request, pk=None):
         incident = perms.get_incident_for(request.user, pk)
         act = ACTIONS[name]
-        from incidents.actions import check_may_attempt
 
         check_may_attempt(act, request.user)
         data = payload(data=request.data)
@@ -135,10 +134,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
                 parser_classes=[MultiPartParser, FormParser])
     def attachments(self, request, pk=None):
         incident = perms.get_incident_for(request.user, pk)
+        check_may_attempt(ATTACH, request.user)
         data = s.AttachmentIn(data=request.data)
         data.is_valid(raise_exception=True)
-        att = services.attachment_add(incident=incident, actor=request.user, upload=data.validated_data["file"],
-                                      note=data.validated_data["note"])
+        att = run(ATTACH, incident, request.user, dict(data.validated_data))
         return Response({"id": att.pk, "name": att.name, "kind": att.kind, "size": att.size, "sha256": att.sha256,
                          "url": f"/api/v1/attachments/{att.pk}/download/"}, status=status.HTTP_201_CREATED)
 

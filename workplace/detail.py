@@ -1,0 +1,209 @@
+"""The incident detail page: everything its panels show, and which action forms the user
+sees. A form is shown only to a user the action's ``may_attempt`` predicate (and the role
+helpers of incidents/permissions.py) let try it, and only in a state where it can succeed;
+the services still decide, so a stale page gets an error message, never a 500."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deadlines.models import DeadlineState
+from early_warnings.models import Delivery, Level, WarningNotice, WarningState
+from incidents import permissions as perms
+from incidents.actions import ACTIONS
+from incidents.models import Channel, Judgment, Platform, Severity, State, Veracity
+from organization.models import Body, LevelPolicy, Section
+from responses.models import (
+    PublicityTier,
+    ReportKind,
+    ResponseProposal,
+    ResponseState,
+    Statement,
+    StatementState,
+)
+from responses.services import lift_eligible
+
+from .forms import Forms
+from .labels import ROMAN, describe, verb_label
+
+# Which panel each action belongs to: the part of the page re-rendered with its errors.
+PANEL_OF = {
+    "assign": "sections", "unassign": "sections",
+    "judge": "judgment",
+    "warn": "warning", "lift-warning": "warning", "sign": "warning",
+    "propose-response": "response", "approve-response": "response", "reject-response": "response",
+    "assess": "response", "propose-lift": "response", "approve-lift": "response", "reject-lift": "response",
+    "report": "reports",
+    "add-source": "sources", "record-spread": "spread",
+    "request-support": "support", "answer-support": "support", "publicity": "support",
+    "draft-statement": "statements", "approve-statement": "statements", "reject-statement": "statements",
+    "release-statement": "statements",
+    "close": "lifecycle", "reopen": "lifecycle",
+    "attach": "attachments",
+}
+PANELS = sorted(set(PANEL_OF.values()) | {"overview", "deadlines", "timeline"})
+
+COMMAND_REPORTS = [ReportKind.FLASH, ReportKind.FEEDBACK, ReportKind.BRIEFING, ReportKind.JUDGMENT]
+
+
+def choices():
+    return {
+        "channel": Channel.choices, "platform": Platform.choices, "veracity": Veracity.choices,
+        "severity": Severity.choices, "mode": Judgment.Mode.choices, "level": Level.choices,
+        "delivery": Delivery.choices, "tier": PublicityTier.choices, "statement_kind": Statement.Kind.choices,
+        "command_reports": [(k.value, k.label) for k in COMMAND_REPORTS],
+        "response_level": [(v, _("%(level)s级响应") % {"level": ROMAN[v]}) for v in (1, 2, 3, 4)],
+        "stable": [("true", _("平稳")), ("false", _("不平稳"))],
+    }
+
+
+def _may(user, name) -> bool:
+    return ACTIONS[name].may_attempt(user)
+
+
+def build(request, incident, forms: Forms | None = None) -> dict:
+    user = request.user
+    forms = forms if forms is not None else Forms()
+    now = timezone.now()
+    state = incident.state
+    sections = list(incident.sections.all())
+    codes = {s.code for s in sections}
+    visible = perms.can_see_content(user, incident, codes)
+    command = perms.is_command(user)
+    levels = perms.body_levels(user)
+    mine = perms.user_section_codes(user)
+    my_sections = [s for s in sections if s.code in mine]
+    open_ = state != State.CLOSED
+    settled = state in (State.AFTERMATH, State.CLOSED)
+    section_names = dict(Section.objects.values_list("code", "name"))
+
+    # --- warning ---------------------------------------------------------------------
+    warning = getattr(incident, "warning", None)
+    notices = list(WarningNotice.objects.filter(incident=incident).select_related("issued_by")
+                   .prefetch_related("receipts__section", "receipts__signed_by").order_by("-issued_at", "-id"))
+    current = warning.current if warning is not None and warning.current_id else None
+    warning_active = warning is not None and warning.state == WarningState.ACTIVE
+    to_sign = [r for n in notices for r in n.receipts.all()
+               if r.signed_at is None and r.section.code in mine and open_]
+
+    # --- response --------------------------------------------------------------------
+    response = getattr(incident, "response", None)
+    proposal = response.proposal if response is not None and response.proposal_id else None
+    running = response is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)
+    needed_days = LevelPolicy.for_level(response.level).stable_working_days if response and response.level else None
+    proposals = list(ResponseProposal.objects.filter(incident=incident)
+                     .select_related("proposed_by", "decided_by").order_by("-proposed_at", "-id"))
+    assessments = list(incident.assessments.select_related("assessed_by").order_by("-date"))
+
+    # --- the rest of the record --------------------------------------------------------
+    judgments = list(incident.judgments.select_related("judged_by").order_by("-judged_at", "-id"))
+    reports = list(incident.reports.select_related("section", "owner_body", "author").order_by("-submitted_at", "-id"))
+    statements = list(incident.statements.select_related("section", "drafted_by", "decided_by")
+                      .order_by("-drafted_at", "-id"))
+    for statement in statements:
+        statement.reject_form = forms[f"reject_statement_{statement.pk}"]
+    supports = list(incident.support_requests.select_related("requested_by", "answer_recorded_by"))
+    for req in supports:
+        req.answer_form = forms[f"answer_support_{req.pk}"]
+    publicity = list(incident.publicity.select_related("started_by"))
+    attachments = list(incident.attachments.select_related("uploaded_by"))
+    spread = list(incident.spread.select_related("recorded_by").order_by("-recorded_at", "-id"))
+    deadlines = sorted(incident.deadlines.all(), key=lambda d: (d.state not in (DeadlineState.OPEN,
+                                                                               DeadlineState.MISSED), d.due_at))
+    timeline = [{"event": e, "label": verb_label(e.verb), "pairs": describe(e, section_names) if visible else []}
+                for e in incident.timeline.all()]
+    pending_kinds = {(d.kind, d.owner_section.code if d.owner_section_id else None) for d in deadlines
+                     if d.state in (DeadlineState.OPEN, DeadlineState.MISSED)}
+
+    # --- who may do what, now --------------------------------------------------------
+    can = {
+        "add_info": open_ and (perms.is_duty(user) or command or bool(my_sections)) and _may(user, "add-source"),
+        "assign": command and open_,
+        "judge": command and not settled,
+        "warn": command and not settled and not (warning is not None and not warning_active),
+        "lift_warning": command and warning_active,
+        "propose_response": command and not settled and not (response and response.state == ResponseState.LIFT_PROPOSED),
+        "decide_response": bool(proposal) and proposal.level in levels and _may(user, "approve-response"),
+        "assess": command and running,
+        "propose_lift": command and response is not None and response.state == ResponseState.ACTIVE and not proposal,
+        "decide_lift": (response is not None and response.state == ResponseState.LIFT_PROPOSED
+                        and response.level in levels and _may(user, "approve-lift")),
+        "section_report": open_ and bool(my_sections) and _may(user, "report"),
+        "status_report": open_ and bool(my_sections) and running and _may(user, "report"),
+        "verification_report": open_ and bool(my_sections) and (warning is not None or any(
+            k == "verification" for k, _s in pending_kinds)),
+        "command_report": command and open_,
+        "support": command and state == State.RESPONDING,
+        "answer_support": command,
+        "publicity": command and state not in (State.REPORTED, State.CLOSED),
+        "draft_statement": open_ and bool(my_sections) and _may(user, "draft-statement"),
+        "decide_statement": command,
+        "close": command and state in (State.WATCHING, State.AFTERMATH),
+        "reopen": command and state in (State.WATCHING, State.AFTERMATH, State.CLOSED),
+        "upload": open_ and (perms.is_duty(user) or command or bool(my_sections)),
+    }
+    can["any_command"] = command
+
+    # Initial values: the warn form adjusts from the current notice, judgment from the last.
+    last_judgment = judgments[0] if judgments else None
+    if current is not None and warning_active:
+        forms["adjust"].initial = {"subject": current.subject, "scope": current.scope, "matters": current.matters,
+                                   "measures": current.measures, "delivery": current.delivery,
+                                   "issuing_body": current.issuing_body}
+    command_body = Body.objects.filter(code="command").first()
+    forms["warn"].initial = {
+        "subject": incident.title if visible else "", "delivery": "system",
+        "level": last_judgment.recommended_warning_level if last_judgment else "",
+        "issuing_body": command_body.name if command_body else "",
+    }
+    forms["judge"].initial = {"veracity": incident.veracity, "severity": incident.severity, "mode": "joint",
+                              "recommended_warning_level": last_judgment.recommended_warning_level if last_judgment else "",
+                              "recommended_response_level": last_judgment.recommended_response_level if last_judgment else ""}
+    forms["propose_response"].initial = {
+        "level": last_judgment.recommended_response_level if last_judgment else ""}
+    forms["assess"].initial = {"date": timezone.localdate().isoformat(), "stable": "true"}
+    forms["record_spread"].initial = {"recorded_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M")}
+
+    return {
+        "incident": incident,
+        "title": incident.title if visible else _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk},
+        "visible": visible,
+        "now": now,
+        "sections": sections,
+        "my_sections": my_sections,
+        "unassigned_sections": [s for s in Section.objects.order_by("order", "code") if s.code not in codes],
+        "unassigned_choices": [(s.code, s.name) for s in Section.objects.order_by("order", "code")
+                               if s.code not in codes],
+        "warning": warning,
+        "warning_active": warning_active,
+        "current_notice": current,
+        "notices": notices,
+        "to_sign": to_sign,
+        "response": response,
+        "proposal": proposal,
+        "running": running,
+        "needed_days": needed_days,
+        "lift_eligible": lift_eligible(response) if response is not None else False,
+        "days_left": max(0, (needed_days or 0) - (response.stable_working_days if response else 0)),
+        "proposals": proposals,
+        "assessments": assessments,
+        "judgments": judgments,
+        "last_judgment": last_judgment,
+        "reports": reports,
+        "statements": statements,
+        "draft_statements": [s for s in statements if s.state == StatementState.DRAFT],
+        "supports": supports,
+        "publicity": publicity,
+        "attachments": attachments,
+        "spread": spread,
+        "deadlines": deadlines,
+        "timeline": timeline,
+        "can": can,
+        "levels": levels,
+        "forms": forms,
+        "choices": choices(),
+        "my_section_choices": [(s.code, s.name) for s in my_sections],
+        "section_choices": [(s.code, s.name) for s in Section.objects.order_by("order", "code")],
+        "summary_parts": [("characteristics", _("舆情发展特点")), ("measures_effect", _("应对措施及效果")),
+                          ("experience", _("取得的经验")), ("problems", _("存在的问题")),
+                          ("recommendations", _("对策建议"))],
+    }

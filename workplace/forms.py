@@ -1,0 +1,193 @@
+"""Form handling for the pages without a second set of rules: the payload serializers of
+incidents/actions.py (and the API's create serializer) validate, the services decide.
+
+``FormState`` carries what the user typed and the errors to show beside each input, so a
+rejected form comes back exactly as it was sent. ``execute`` is the one path from a browser
+form to an action: check the role → validate with the action's payload serializer →
+``actions.run`` → map the service's errors (API.md "Errors") to the page.
+"""
+
+import re
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, IntegrityError
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from rest_framework import serializers
+
+from incidents.actions import check_may_attempt, run
+from sentiment_ops.exceptions import ServiceError
+
+from .labels import success_message
+
+NON_FIELD = "__all__"
+
+
+class FormState:
+    """One form on a page: its key, the submitted data (or initial values) and its errors."""
+
+    def __init__(self, key: str, data=None, errors=None, initial=None):
+        self.key = key
+        self.data = data  # a QueryDict once submitted
+        self.errors: dict[str, list[str]] = errors or {}
+        self.initial = initial or {}
+        self.ok = False
+        self.failed = False  # a Forbidden/Conflict: told by a message, input kept
+        self.rendered: set[str] = set()  # fields shown with their own inputs (and errors)
+
+    @property
+    def bound(self) -> bool:
+        return self.data is not None
+
+    @property
+    def open(self) -> bool:
+        """A form the user was working on stays open after the page comes back."""
+        return self.bound and not self.ok
+
+    def value(self, name, default=""):
+        if self.bound:
+            return self.data.get(name, "")
+        value = self.initial.get(name, default)
+        return "" if value is None else value
+
+    def values(self, name) -> list[str]:
+        if self.bound:
+            return self.data.getlist(name)
+        value = self.initial.get(name, [])
+        return [str(v) for v in (value if isinstance(value, list | tuple | set) else [value])]
+
+    def checked(self, name) -> bool:
+        if self.bound:
+            return self.data.get(name, "").lower() in ("on", "true", "1", "yes")
+        return bool(self.initial.get(name))
+
+    def errors_for(self, name) -> list[str]:
+        return self.errors.get(name, [])
+
+    @property
+    def other_errors(self) -> list[str]:
+        """Errors of fields that have no input of their own on the form (hidden fields,
+        non-field errors): shown together next to the submit button."""
+        return [m for field, msgs in self.errors.items() if field not in self.rendered for m in msgs]
+
+
+class Forms(dict):
+    """The forms of a page by key; a form nobody touched is an empty FormState."""
+
+    def __missing__(self, key):
+        state = FormState(key)
+        self[key] = state
+        return state
+
+
+def form_key(raw: str | None, default: str) -> str:
+    key = (raw or "").strip()
+    return key if re.fullmatch(r"[a-z0-9_]{1,60}", key) else default.replace("-", "_")
+
+
+# --- payloads ------------------------------------------------------------------------
+
+def payload_from_post(serializer_class, post, files=None) -> dict:
+    """A browser form as the JSON the API would receive: empty inputs are left out (so a
+    required field says it is required and an optional one takes its default), an
+    unchecked checkbox is false, repeated names are lists."""
+    data = {}
+    for name, field in serializer_class().fields.items():
+        if field.read_only:
+            continue
+        if isinstance(field, serializers.ListField):
+            values = [v for v in post.getlist(name) if v.strip()]
+            if values:
+                data[name] = values
+        elif isinstance(field, serializers.FileField):
+            if files is not None and name in files:
+                data[name] = files[name]
+        elif isinstance(field, serializers.BooleanField):
+            if name in post:
+                data[name] = post.get(name)
+            elif not field.required:
+                data[name] = False
+        elif isinstance(field, serializers.BaseSerializer):
+            continue  # nested rows (sources) are read by their page
+        else:
+            value = post.get(name)
+            if value is not None and value.strip() != "":
+                data[name] = value
+    return data
+
+
+def serializer_errors(errors) -> dict[str, list[str]]:
+    """DRF's error shape → {field: [message]}; nested rows as ``sources-<i>-<field>``."""
+    out: dict[str, list[str]] = {}
+    for field, value in errors.items():
+        name = NON_FIELD if field in ("non_field_errors", "detail") else field
+        if isinstance(value, dict):
+            for index, sub in value.items():
+                for subfield, msgs in (sub.items() if isinstance(sub, dict) else [(NON_FIELD, sub)]):
+                    out.setdefault(f"{field}-{index}-{subfield}", []).extend(_messages(msgs))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for index, sub in enumerate(value):
+                for subfield, msgs in sub.items():
+                    out.setdefault(f"{field}-{index}-{subfield}", []).extend(_messages(msgs))
+        else:
+            out.setdefault(name, []).extend(_messages(value))
+    return out
+
+
+def _messages(value) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def validation_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+    return {NON_FIELD: [str(m) for m in exc.messages]}
+
+
+def service_call(request, state: FormState, call, *, success: str | None = None):
+    """Run ``call()`` and map what the services raise (API.md "Errors") onto the page:
+    ValidationError → field errors beside the inputs, Forbidden/Conflict and a lost race →
+    an error message; the typed input stays in ``state`` either way."""
+    try:
+        result = call()
+    except DjangoValidationError as exc:
+        state.errors = validation_errors(exc)
+        messages.error(request, _("提交未成功，请按提示修改。"))
+    except ServiceError as exc:
+        state.failed = True
+        messages.error(request, str(exc.detail))
+    except (TransitionNotAllowed, ConcurrentTransition):
+        state.failed = True
+        messages.error(request, _("事件状态已变化，此操作无法执行；请刷新后重试。"))
+    except IntegrityError:
+        state.failed = True
+        messages.error(request, _("与已有记录冲突，请刷新后重试。"))
+    except DatabaseError as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        state.failed = True
+        messages.error(request, _("该事件正被他人处理，请稍后重试。"))
+    else:
+        state.ok = True
+        if success:
+            messages.success(request, success)
+        return result
+    return None
+
+
+def execute(request, action, incident, key: str) -> FormState:
+    """A browser form → the action's payload serializer → ``actions.run``: the API's path."""
+    state = FormState(key, request.POST)
+
+    def call():
+        check_may_attempt(action, request.user)
+        payload = action.payload(data=payload_from_post(action.payload, request.POST, request.FILES))
+        if not payload.is_valid():
+            raise DjangoValidationError(serializer_errors(payload.errors))
+        return run(action, incident, request.user, dict(payload.validated_data))
+
+    service_call(request, state, call, success=success_message(action.name, request.POST))
+    return state

@@ -1,0 +1,186 @@
+/* The workplace's small scripts (served locally, no CDN): live countdowns coloured by
+   urgency, the 1-hour quick-report clock on the intake form, repeatable source rows, the
+   live preview of a warning notice, and messages that fade. Everything re-scans the page
+   each second or after an htmx swap, so swapped-in partials need no wiring. */
+(function () {
+  "use strict";
+
+  var HOUR = 3600 * 1000;
+
+  function labels() {
+    var el = document.getElementById("wp-i18n");
+    return el ? el.dataset : {left: "", overdue: "-", d: "d", h: "h", m: "m", s: "s"};
+  }
+
+  function span(ms) {
+    var t = labels();
+    var total = Math.floor(Math.abs(ms) / 1000);
+    var d = Math.floor(total / 86400), h = Math.floor(total % 86400 / 3600);
+    var m = Math.floor(total % 3600 / 60), s = total % 60;
+    if (d > 0) { return d + t.d + h + t.h; }
+    if (h > 0) { return h + t.h + m + t.m; }
+    return m + t.m + (s < 10 ? "0" : "") + s + t.s;
+  }
+
+  function urgency(ms) {
+    if (ms < 0) { return "urgency-overdue"; }
+    if (ms < HOUR) { return "urgency-1h"; }
+    if (ms < 3 * HOUR) { return "urgency-3h"; }
+    return "urgency-later";
+  }
+
+  var LEVELS = ["urgency-overdue", "urgency-1h", "urgency-3h", "urgency-later"];
+
+  function paint(el, ms) {
+    var cls = urgency(ms);
+    [el, el.closest(".urgency-row")].forEach(function (node) {
+      if (!node) { return; }
+      LEVELS.forEach(function (c) { node.classList.toggle(c, c === cls); });
+    });
+  }
+
+  function countdownText(ms) {
+    var t = labels();
+    return ms < 0 ? t.overdue + " " + span(ms) : t.left + " " + span(ms);
+  }
+
+  function tickCountdowns() {
+    var now = Date.now();
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      var due = Date.parse(el.dataset.due);
+      if (isNaN(due)) { return; }
+      var ms = due - now;
+      el.textContent = countdownText(ms);
+      el.title = el.dataset.due;
+      paint(el, ms);
+    });
+  }
+
+  // The 1-hour quick report (R12): due = discovered-at (Asia/Shanghai) + the unit's minutes.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function tickQuickClock() {
+    var clock = document.getElementById("quick-clock");
+    if (!clock) { return; }
+    var input = document.getElementById(clock.dataset.input);
+    var out = clock.querySelector("[data-clock-left]");
+    var dueOut = clock.querySelector("[data-clock-due]");
+    if (!input || !input.value) { out.textContent = "—"; dueOut.textContent = "—"; return; }
+    var value = input.value.length === 16 ? input.value + ":00" : input.value;
+    var discovered = Date.parse(value + "+08:00");
+    if (isNaN(discovered)) { return; }
+    var due = discovered + parseInt(clock.dataset.minutes, 10) * 60000;
+    var local = new Date(due + 8 * HOUR);  // shown in Asia/Shanghai whatever the browser's zone
+    dueOut.textContent = pad(local.getUTCMonth() + 1) + "-" + pad(local.getUTCDate()) + " " +
+      pad(local.getUTCHours()) + ":" + pad(local.getUTCMinutes());
+    var ms = due - Date.now();
+    out.textContent = countdownText(ms);
+    paint(out, ms);
+    clock.classList.toggle("border-danger", ms < 0);
+  }
+
+  // Warning notice preview: inputs marked data-preview-source fill the notice's seven fields.
+  function previewValue(el) {
+    if (el.tagName === "SELECT") {
+      var opt = el.options[el.selectedIndex];
+      return opt && opt.value ? opt.text : "";
+    }
+    if (el.type === "datetime-local") {
+      return el.value ? el.value.replace("T", " ") : "";
+    }
+    return el.value;
+  }
+
+  function refreshPreview(form) {
+    form.querySelectorAll("[data-preview-source]").forEach(function (el) {
+      var key = el.dataset.previewSource;
+      form.querySelectorAll("[data-preview='" + key + "']").forEach(function (target) {
+        var text = previewValue(el);
+        target.textContent = text || target.dataset.empty || "—";
+        if (key === "level") {
+          var level = el.value;
+          var badge = target.closest(".notice-preview");
+          if (badge) {
+            ["1", "2", "3", "4"].forEach(function (l) { badge.classList.toggle("notice-level-" + l, l === level); });
+          }
+        }
+      });
+    });
+  }
+
+  function refreshAllPreviews(root) {
+    (root || document).querySelectorAll("form[data-notice-form]").forEach(refreshPreview);
+  }
+
+  document.addEventListener("input", function (e) {
+    var form = e.target.closest && e.target.closest("form[data-notice-form]");
+    if (form) { refreshPreview(form); }
+    if (e.target.id && document.getElementById("quick-clock")) { tickQuickClock(); }
+  });
+  document.addEventListener("change", function (e) {
+    var form = e.target.closest && e.target.closest("form[data-notice-form]");
+    if (form) { refreshPreview(form); }
+  });
+
+  // Repeatable rows (sources on the intake form).
+  document.addEventListener("click", function (e) {
+    var add = e.target.closest && e.target.closest("[data-add-row]");
+    if (add) {
+      e.preventDefault();
+      var box = document.getElementById(add.dataset.addRow);
+      var tpl = document.getElementById(add.dataset.template);
+      var index = parseInt(box.dataset.nextIndex || "0", 10);
+      box.dataset.nextIndex = index + 1;
+      var html = tpl.innerHTML.replace(/__i__/g, String(index));
+      box.insertAdjacentHTML("beforeend", html);
+      var first = box.lastElementChild && box.lastElementChild.querySelector("input,select");
+      if (first) { first.focus(); }
+      return;
+    }
+    var remove = e.target.closest && e.target.closest("[data-remove-row]");
+    if (remove) {
+      e.preventDefault();
+      var row = remove.closest(".source-row");
+      if (row) { row.remove(); }
+    }
+  });
+
+  function autohide(root) {
+    (root || document).querySelectorAll("[data-autohide]:not([data-hiding])").forEach(function (el) {
+      el.setAttribute("data-hiding", "1");
+      setTimeout(function () { el.classList.remove("show"); setTimeout(function () { el.remove(); }, 300); },
+        parseInt(el.dataset.autohide, 10) || 8000);
+    });
+  }
+
+  // An htmx request that fails (a lost connection, an unexpected status) says so.
+  document.addEventListener("htmx:responseError", function (e) {
+    showError((e.detail && e.detail.xhr && e.detail.xhr.status) || "");
+  });
+  document.addEventListener("htmx:sendError", function () { showError(""); });
+
+  function showError(status) {
+    var box = document.getElementById("messages");
+    if (!box) { return; }
+    var t = document.getElementById("wp-i18n");
+    var div = document.createElement("div");
+    div.className = "alert alert-danger alert-dismissible shadow-sm fade show";
+    div.setAttribute("role", "alert");
+    div.textContent = (t ? t.dataset.failed : "Request failed") + (status ? " (" + status + ")" : "");
+    box.appendChild(div);
+  }
+
+  document.addEventListener("htmx:afterSettle", function (e) {
+    refreshAllPreviews(e.target);
+    autohide();
+    tickCountdowns();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    refreshAllPreviews();
+    autohide();
+    tickCountdowns();
+    tickQuickClock();
+    setInterval(function () { tickCountdowns(); tickQuickClock(); }, 1000);
+  });
+}());

@@ -1,0 +1,156 @@
+"""Small template helpers for the workplace: one tag renders a labelled input with its value
+and its errors, badges for levels and states, the classified-title rule, urgency colours,
+and the navigation bar by role."""
+
+import datetime as dt
+
+from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from incidents import permissions as perms
+
+from ..labels import ROMAN, verb_label
+
+register = template.Library()
+
+
+@register.inclusion_tag("workplace/_field.html")
+def field(state, name, label, type="text", choices=None, required=False, help="", rows=3, blank=None,
+          attrs="", placeholder="", default=None, inline=False, small=False):
+    """``{% field fs "title" _("标题") required=True %}``: label, input with what the user
+    typed (or the initial value), and the field's errors beside it."""
+    state.rendered.add(name)
+    value = state.value(name, "" if default is None else default)
+    selected = set(state.values(name)) if type == "checkboxes" else {str(value)}
+    options = [(str(v), str(lbl), str(v) in selected) for v, lbl in (choices or [])]
+    return {
+        "id": f"id_{state.key}_{name}",
+        "name": name,
+        "label": label,
+        "type": type,
+        "value": value,
+        "checked": state.checked(name) if state.bound else bool(state.initial.get(name, default)),
+        "options": options,
+        "blank": blank,
+        "required": required,
+        "help": help,
+        "rows": rows,
+        "attrs": mark_safe(attrs),  # literal attributes written in our own templates
+        "placeholder": placeholder,
+        "errors": state.errors_for(name),
+        "inline": inline,
+        "small": small,
+    }
+
+
+@register.inclusion_tag("workplace/_form_errors.html")
+def form_errors(state):
+    """Errors without an input of their own (hidden fields, non-field errors)."""
+    return {"errors": state.other_errors}
+
+
+@register.filter
+def level_badge(level, kind="warning"):
+    if not level:
+        return ""
+    colour = {1: _("红色"), 2: _("橙色"), 3: _("黄色"), 4: _("蓝色")}.get(level, "")
+    text = (_("%(level)s级预警") if kind == "warning" else _("%(level)s级响应")) % {"level": ROMAN.get(level, level)}
+    title = colour if kind == "warning" else ""
+    return format_html('<span class="badge level-{}" title="{}">{}</span>', level, title, text)
+
+
+@register.filter
+def verb(value):
+    return verb_label(value)
+
+
+@register.filter
+def roman(level):
+    return ROMAN.get(level, level or "")
+
+
+@register.filter
+def state_badge(incident):
+    return format_html('<span class="badge state-badge state-{}">{}</span>', incident.state,
+                       incident.get_state_display())
+
+
+@register.simple_tag(takes_context=True)
+def title_for(context, incident):
+    """R54: a classified incident's title only for those who may read its content."""
+    user = context["request"].user
+    codes = {s.code for s in incident.sections.all()}
+    if perms.can_see_content(user, incident, codes):
+        return incident.title
+    return _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk}
+
+
+@register.filter
+def urgency(due_at, now=None):
+    """overdue → red, < 1 h → orange, < 3 h → yellow (the same rule the countdown script uses)."""
+    if due_at is None:
+        return ""
+    left = due_at - (now or timezone.now())
+    if left < dt.timedelta(0):
+        return "urgency-overdue"
+    if left < dt.timedelta(hours=1):
+        return "urgency-1h"
+    if left < dt.timedelta(hours=3):
+        return "urgency-3h"
+    return "urgency-later"
+
+
+@register.filter
+def owner_name(deadline):
+    if deadline.owner_section_id:
+        return deadline.owner_section.name
+    return deadline.owner_body.name if deadline.owner_body_id else ""
+
+
+@register.filter
+def filesize(value):
+    value = int(value or 0)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return value
+
+
+@register.filter
+def get(mapping, key):
+    try:
+        return mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return getattr(mapping, str(key), None)
+
+
+@register.inclusion_tag("workplace/_nav.html", takes_context=True)
+def workplace_nav(context, oob=False):
+    """The pages relevant to the user's roles, with what is waiting for them. ``oob``: the
+    same list swapped in by an htmx response, so the counts follow the user's actions."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"items": []}
+    from .. import queries
+
+    htmx = getattr(request, "htmx", None)
+    path = (htmx.current_url_abs_path if htmx and htmx.current_url_abs_path else request.path).split("?")[0]
+    items = [(reverse("home"), _("工作台"), None, path == "/")]
+    if perms.is_duty(user) or perms.is_command(user):
+        items.append((reverse("incident_new"), _("登记舆情"), None, path.startswith("/incidents/new")))
+    items.append((reverse("incident_list"), _("舆情事件"), None,
+                  path.startswith("/incidents/") and not path.startswith("/incidents/new")))
+    if perms.body_levels(user):
+        items.append((reverse("approvals"), _("审批"), queries.approvals(user).count() or None,
+                      path.startswith("/approvals")))
+    if queries.has_duties(user):
+        todo = queries.todo_deadlines(user).count() + queries.unsigned_receipts(user).count()
+        items.append((reverse("todo"), _("我的待办"), todo or None, path.startswith("/todo")))
+    # The notification centre and the accountability page are added here by their own work.
+    return {"items": items, "user": user, "oob": oob}

@@ -1,0 +1,375 @@
+"""The browser workplace (issue 5). Views are thin: fetch through the one access function
+(``get_incident_for`` / ``visible_to``), validate with the API's serializers, call the same
+services through ``incidents.actions``, render a page or the htmx partial of its target."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+
+from deadlines.models import Heartbeat
+from incidents import permissions as perms
+from incidents import services as incident_services
+from incidents.actions import ACTIONS, ATTACH
+from incidents.api import serializers as s
+from incidents.api.views import IncidentFilter, incident_queryset
+from incidents.models import Incident, Platform, State
+from organization.models import LevelPolicy, Role, Section, UnitPolicy
+from responses.models import ResponseState
+
+from . import queries
+from .detail import PANEL_OF, PANELS, build, choices
+from .forms import (
+    Forms,
+    FormState,
+    execute,
+    form_key,
+    payload_from_post,
+    serializer_errors,
+    service_call,
+)
+from .labels import ROMAN
+
+PAGE_SIZE = 20
+CHART_DAYS = 30
+
+# Uploading evidence is not in the action registry (the API has its own endpoint); the page
+# calls the same service with the API's serializer.
+
+
+def _partial(request, template, context, *, oob_messages=True):
+    """An htmx partial, with the messages swapped into their place out of band."""
+    html = render_to_string(template, context, request)
+    if oob_messages:
+        html += render_to_string("workplace/_messages.html", {"oob": True}, request)
+    return HttpResponse(html)
+
+
+def _partial_swap(request):
+    return request.htmx and not request.htmx.history_restore_request
+
+
+# --- dashboard -------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def dashboard(request):
+    user = request.user
+    now = timezone.now()
+    visible = Incident.objects.filter(pk__in=queries.visible_pks(user))
+    open_incidents = visible.exclude(state=State.CLOSED)
+    by_level = dict(open_incidents.filter(warning__state="active").values_list("warning__level")
+                    .annotate(n=Count("id")).values_list("warning__level", "n"))
+    warning_cards = [{"level": lvl, "count": by_level.get(lvl, 0), "roman": ROMAN[lvl]} for lvl in (1, 2, 3, 4)]
+    responses = list(open_incidents.filter(response__state__in=[ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED])
+                     .select_related("response").prefetch_related("sections").order_by("response__level", "-reported_at"))
+    for incident in responses:
+        incident.needed_days = LevelPolicy.for_level(incident.response.level).stable_working_days
+    overdue, due_soon = queries.overdue_and_due_soon(user, now)
+
+    # Incidents per day over the last 30 days (logged), in Asia/Shanghai.
+    tz = ZoneInfo(settings.TIME_ZONE)
+    today = timezone.localdate()
+    first = today - dt.timedelta(days=CHART_DAYS - 1)
+    per_day = dict(visible.filter(reported_at__date__gte=first)
+                   .annotate(day=TruncDate("reported_at", tzinfo=tz)).values("day")
+                   .annotate(n=Count("id")).values_list("day", "n"))
+    days = [first + dt.timedelta(days=i) for i in range(CHART_DAYS)]
+    chart = {"days": [d.strftime("%m-%d") for d in days], "counts": [per_day.get(d, 0) for d in days],
+             "name": _("登记舆情数")}
+
+    last_sweep = Heartbeat.last("sweep")
+    return render(request, "workplace/dashboard.html", {
+        "warning_cards": warning_cards,
+        "open_count": open_incidents.count(),
+        "unwarned_count": open_incidents.exclude(warning__state="active").count(),
+        "responses": responses,
+        "overdue": list(overdue[:8]), "overdue_count": overdue.count(),
+        "due_soon": list(due_soon[:8]), "due_soon_count": due_soon.count(),
+        "chart": chart,
+        "last_sweep": last_sweep,
+        "sweep_stale": last_sweep is None or now - last_sweep > dt.timedelta(minutes=2),
+        "now": now,
+        "roles": [Role(r).label for r in Role.values if r in user.roles],
+        "section_memberships": user.section_memberships.select_related("section").order_by("section__order"),
+        "bodies": user.bodies.order_by("code"),
+    })
+
+
+# --- 登记舆情 ----------------------------------------------------------------------------
+
+SOURCE_FIELDS = ("url", "platform", "title", "mainstream_first")
+EMPTY_ROW = {"url": "", "platform": "", "mainstream_first": False, "title": "", "errors": {}}
+
+
+def _source_indices(post) -> list[int]:
+    """The indices of the source rows on a submitted form (``sources-<i>-<field>``), in order."""
+    indices = set()
+    for key in post:
+        parts = key.split("-")
+        if len(parts) == 3 and parts[0] == "sources" and parts[1].isdigit():
+            indices.add(int(parts[1]))
+    return sorted(indices)
+
+
+def _source_rows(post, errors=None) -> list[dict]:
+    """The rows as typed, each with its own errors, for the form to come back as it was sent."""
+    errors = errors or {}
+    return [{"index": i, "url": post.get(f"sources-{i}-url", ""), "platform": post.get(f"sources-{i}-platform", ""),
+             "mainstream_first": post.get(f"sources-{i}-mainstream_first") == "on",
+             "title": post.get(f"sources-{i}-title", ""),
+             "errors": {f: errors.get(f"sources-{i}-{f}", []) for f in SOURCE_FIELDS}}
+            for i in _source_indices(post)]
+
+
+def _create_payload(post) -> tuple[dict, list[int]]:
+    """The API's create payload from the form; rows with nothing typed are left out. Returns
+    the payload and, for each source in it, the index of the row it came from."""
+    data = payload_from_post(s.IncidentCreateSerializer, post)
+    data["sources"], kept = [], []
+    for row in _source_rows(post):
+        if row["url"].strip() or row["title"].strip():
+            data["sources"].append({"url": row["url"].strip(), "platform": row["platform"],
+                                    "mainstream_first": row["mainstream_first"], "title": row["title"].strip()})
+            kept.append(row["index"])
+    return data, kept
+
+
+def _may_log(user) -> bool:
+    return perms.is_duty(user) or perms.is_command(user)
+
+
+def _log(user, post):
+    """Validate with the API's create serializer, then the API's service."""
+    data, kept = _create_payload(post)
+    payload = s.IncidentCreateSerializer(data=data)
+    if not payload.is_valid():
+        errors = {}
+        for key, msgs in serializer_errors(payload.errors).items():
+            parts = key.split("-")  # source n of the payload is the kept[n]-th row of the form
+            if parts[0] == "sources" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(kept):
+                key = f"sources-{kept[int(parts[1])]}-{parts[2]}"
+            errors[key] = msgs
+        raise ValidationError(errors)
+    return incident_services.incident_create(actor=user, **payload.validated_data)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request):
+    """登记舆情 (R1, R10–R12): the 1-hour quick-report clock runs while the form is typed."""
+    user = request.user
+    if not _may_log(user):
+        raise Http404
+    state = FormState("new", initial={"discovered_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+                                      "channel": "monitoring"})
+    rows = [{"index": 0, **EMPTY_ROW}]
+    if request.method == "POST":
+        state = FormState("new", request.POST)
+        incident = service_call(request, state, lambda: _log(user, request.POST))
+        if state.ok:
+            messages.success(request, _("已登记舆情 #%(id)s，1小时快报时限已满足。") % {"id": incident.pk})
+            return redirect("incident_detail", pk=incident.pk)
+        rows = _source_rows(request.POST, state.errors) or rows
+        state.rendered.update(f"sources-{r['index']}-{f}" for r in rows for f in SOURCE_FIELDS)
+    recent = (Incident.objects.visible_to(user).filter(reported_by=user)
+              .prefetch_related("sections").order_by("-reported_at")[:10])
+    return render(request, "workplace/incident_new.html", {
+        "fs": state,
+        "rows": rows,
+        "next_index": max(r["index"] for r in rows) + 1,
+        "template_row": {"index": "__i__", **EMPTY_ROW},
+        "choices": choices(),
+        "section_choices": [(sec.code, sec.name) for sec in Section.objects.order_by("order", "code")],
+        "platforms": Platform.choices,
+        "quick_minutes": UnitPolicy.current().quick_report_minutes,
+        "recent": recent,
+    })
+
+
+# --- incident list ---------------------------------------------------------------------
+
+@login_required
+@require_GET
+def incident_list(request):
+    """Filters and search as the API's (IncidentFilter reuses ``search_filter``)."""
+    user = request.user
+    qs = (Incident.objects.visible_to(user).select_related("warning", "response", "reported_by")
+          .prefetch_related("sections"))
+    if request.GET.get("open") == "1":
+        qs = qs.exclude(state=State.CLOSED)
+    filterset = IncidentFilter(data=request.GET, queryset=qs, request=request)
+    page = Paginator(filterset.qs.order_by("-reported_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "query": query.urlencode(),
+        "filters": request.GET,
+        "states": State.choices,
+        "choices": choices(),
+        "section_choices": [(sec.code, sec.name) for sec in Section.objects.order_by("order", "code")],
+        "can_log": _may_log(user),
+    }
+    if _partial_swap(request):
+        return _partial(request, "workplace/_incident_table.html", context, oob_messages=False)
+    return render(request, "workplace/incident_list.html", context)
+
+
+# --- incident detail and its actions ------------------------------------------------------
+
+def _incident(request, pk):
+    return perms.get_incident_for(request.user, pk, queryset=incident_queryset(request.user))
+
+
+@login_required
+@require_GET
+def incident_detail(request, pk):
+    incident = _incident(request, pk)
+    return render(request, "workplace/incident_detail.html", build(request, incident))
+
+
+@login_required
+@require_GET
+def incident_panel(request, pk, panel):
+    """One panel, fresh (the deadlines panel refreshes itself)."""
+    if panel not in PANELS:
+        raise Http404
+    incident = _incident(request, pk)
+    return _partial(request, f"workplace/panels/{panel}.html", build(request, incident), oob_messages=False)
+
+
+@login_required
+@require_POST
+def incident_action(request, pk, action):
+    """Every form of every page posts here: the action's payload serializer, then
+    ``actions.run`` — the code path of ``POST /api/v1/incidents/{id}/{action}/``."""
+    incident = _incident(request, pk)
+    act = ATTACH if action == "attach" else ACTIONS.get(action)
+    if act is None:
+        raise Http404
+    state = execute(request, act, incident, form_key(request.POST.get("_form"), action))
+    origin = request.POST.get("_from", "")
+    if origin == "approvals":
+        return _after_approvals(request, incident, state)
+    if origin == "todo":
+        return _after_todo(request, state)
+    return _after_detail(request, pk, act.name, state)
+
+
+def _after_detail(request, pk, action, state):
+    panel = PANEL_OF.get(action, "overview")
+    try:
+        incident = _incident(request, pk)
+    except Http404:  # the action took the incident out of the user's sight
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("incident_list"))
+        return redirect("incident_list")
+    if state.ok:
+        if request.htmx:
+            return _partial(request, "workplace/_incident_body.html", build(request, incident))
+        return redirect(reverse("incident_detail", args=[pk]) + f"#panel-{panel}")
+    context = build(request, incident, Forms({state.key: state}))
+    if request.htmx:
+        response = _partial(request, f"workplace/panels/{panel}.html", context)
+        return reswap(retarget(response, f"#panel-{panel}"), "outerHTML")
+    return render(request, "workplace/incident_detail.html", context)
+
+
+# --- approvals inbox ----------------------------------------------------------------------
+
+def _approval_items(request, forms=None):
+    user = request.user
+    forms = forms if forms is not None else Forms()
+    items = []
+    for response in queries.approvals(user):
+        incident = response.incident
+        codes = {sec.code for sec in incident.sections.all()}
+        warning = getattr(incident, "warning", None)
+        items.append({
+            "response": response,
+            "incident": incident,
+            "lift": response.state == ResponseState.LIFT_PROPOSED,
+            "proposal": response.proposal if response.state != ResponseState.LIFT_PROPOSED else None,
+            "mine": (response.lift_proposed_by_id if response.state == ResponseState.LIFT_PROPOSED
+                     else response.proposal.proposed_by_id) == user.pk,
+            "visible": perms.can_see_content(user, incident, codes),
+            "judgment": incident.judgments.select_related("judged_by").order_by("-judged_at", "-id").first(),
+            "warning": warning if warning is not None and warning.current_id else None,
+            "notice": warning.current if warning is not None and warning.current_id else None,
+            "timeline": list(incident.timeline.select_related("actor").order_by("-at", "-id")[:6]),
+            "needed_days": LevelPolicy.for_level(response.level).stable_working_days if response.level else None,
+            "form": forms[f"reject_{incident.pk}"],
+        })
+    return items
+
+
+def _require_body_member(user):
+    if not perms.body_levels(user):
+        raise Http404
+
+
+@login_required
+@require_GET
+def approvals(request):
+    """Leadership bodies (R4, R30): only proposals for the user's own levels."""
+    _require_body_member(request.user)
+    return render(request, "workplace/approvals.html", {
+        "items": _approval_items(request), "levels": perms.body_levels(request.user)})
+
+
+def _after_approvals(request, incident, state):
+    items = _approval_items(request, Forms({state.key: state}))
+    context = {"items": items, "levels": perms.body_levels(request.user)}
+    if request.htmx:
+        response = _partial(request, "workplace/_approvals_list.html", context)
+        return reswap(retarget(response, "#approvals"), "outerHTML")
+    if state.ok:
+        return redirect("approvals")
+    return render(request, "workplace/approvals.html", context)
+
+
+# --- 我的待办 ------------------------------------------------------------------------------
+
+def _todo_context(request):
+    user = request.user
+    now = timezone.now()
+    mine = perms.user_section_codes(user)
+    deadlines = list(queries.todo_deadlines(user))
+    for d in deadlines:
+        d.zero_ok = d.kind == "status" and d.owner_section_id and d.owner_section.code in mine
+    return {"deadlines": deadlines, "receipts": list(queries.unsigned_receipts(user)), "now": now}
+
+
+@login_required
+@require_GET
+def todo(request):
+    """Sections: what my sections (and my bodies) owe, soonest first; notices to sign."""
+    if not queries.has_duties(request.user):
+        raise Http404
+    context = _todo_context(request)
+    if _partial_swap(request):
+        return _partial(request, "workplace/_todo_list.html", context, oob_messages=False)
+    return render(request, "workplace/todo.html", context)
+
+
+def _after_todo(request, state):
+    context = _todo_context(request)
+    if request.htmx:
+        response = _partial(request, "workplace/_todo_list.html", context)
+        return reswap(retarget(response, "#todo"), "outerHTML")
+    return redirect("todo")
