@@ -5,7 +5,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from . import accountability
-from .models import Deadline, Heartbeat
+from .models import Deadline, Delivery, Heartbeat, Notification
 
 
 @admin.register(Heartbeat)
@@ -78,3 +78,42 @@ class DeadlineAdmin(admin.ModelAdmin):
             "report": result,
         }
         return TemplateResponse(request, "admin/deadlines/accountability.html", context)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """外发记录: what was sent by email or group robot, what failed and why; re-send."""
+
+    list_display = ["created_at", "channel", "target", "subject", "state", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["state", "channel"]
+    search_fields = ["target", "subject"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+    actions = ["resend"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("重新发送所选记录"))
+    def resend(self, request, queryset):
+        from django.utils import timezone
+
+        n = queryset.exclude(state=Delivery.State.SENT).update(
+            state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now())
+        self.message_user(request, _("已安排重新发送 %(n)s 条。") % {"n": n})
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "step", "title", "read_at"]
+    list_filter = ["step"]
+    search_fields = ["title", "recipient__username"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -27,6 +27,11 @@ def _exempt_from_quiet_hours(incident) -> bool:
     return level is not None and level <= 2
 
 
+def cancel(qs, reason: str) -> int:
+    """Open obligations in ``qs`` lapse: cancelled, and no longer scheduled for the sweep."""
+    return _cancel(qs, reason)
+
+
 def _cancel(qs, reason: str) -> int:
     return qs.filter(state=DeadlineState.OPEN).update(
         state=DeadlineState.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason, next_action_at=None)

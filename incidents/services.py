@@ -202,6 +202,12 @@ def _assign(incident, actor, sections):
                permissions=list(perms.SECTION_PERMS))
         notice = send_current_notice(incident, section)
         deadlines.on_section_assigned(incident, section, now, notice=notice)
+        if notice is not None:
+            from deadlines.notifications import notice_send
+
+            notice_send(incident=incident, user_ids=section.memberships.values_list("user_id", flat=True),
+                        title=_("【预警通知】请签收并在规定时间内核实报告：%(title)s") % {"title": incident.title},
+                        body=notice.matters)
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deadlines import services as deadlines
-from deadlines.models import DeadlineState, Kind
+from deadlines.models import Kind
 from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
@@ -159,8 +159,7 @@ def response_reactivate(*, incident, actor, reason) -> Response:
     response.lift_reason, response.lift_proposed_by = "", None
     response.save(update_fields=["state", "level_since", "lifted_at", "stable_working_days",
                                  "lift_reason", "lift_proposed_by"])
-    incident.deadlines.filter(kind=Kind.SUMMARY, state=DeadlineState.OPEN).update(
-        state=DeadlineState.CANCELLED, cancelled_at=now, cancel_reason="recurrence")
+    deadlines.cancel(incident.deadlines.filter(kind=Kind.SUMMARY), "recurrence")
     record(incident, actor, "response_reactivated", before=incident.state, level=response.level, reason=reason)
     deadlines.on_response_activated(incident, now)
     return response
@@ -334,6 +333,14 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
                                    body=body or "", zero=zero, author=actor,
                                    **(summary_parts if kind == ReportKind.SUMMARY else {}))
     deadline = deadlines.on_report(incident, report, actor)
+    if kind in (ReportKind.FLASH, ReportKind.BRIEFING):  # R5, R14: straight to leadership
+        from deadlines.notifications import notice_send
+        from organization.models import Role, User
+
+        notice_send(incident=incident, title=_("【%(kind)s】%(title)s") % {"kind": report.get_kind_display(),
+                                                                          "title": incident.title},
+                    body=report.body, user_ids=User.objects.filter(groups__name=Role.LEADERSHIP, is_active=True)
+                    .values_list("pk", flat=True))
     record(incident, actor, "report_submitted", before=incident.state, kind=kind, report=report.pk,
            section=section_row.code if section_row else None, zero=zero,
            deadline=deadline.pk if deadline else None,

@@ -27,3 +27,6 @@ def demo(db, settings):
     from organization.models import User
 
     return {u.username: u for u in User.objects.all()}
+
+
+from .browser import chromium, open_as  # noqa: E402, F401  (browser fixtures for test_browser.py)

@@ -375,23 +375,19 @@ def test_proposing_to_lift_before_enough_stable_working_days_answers_409(desk, r
 
 
 # --- our own messages in English ------------------------------------------------------------
-# API.md: messages in the request's language. locale/en does not yet translate the services'
-# messages (only Django's and DRF's built-in ones are English): these record the gap.
+# API.md: messages in the request's language; locale/en translates the services' own messages.
 
-@pytest.mark.xfail(reason="locale/en lacks translations of the services' own messages", strict=False)
 def test_a_role_refusal_speaks_english_on_request(desk, judging):
     detail = desk.act("petition", judging["id"], "judge", expect=403, lang="en",
                       veracity="true", severity="minor").json()["detail"]
     assert not CJK.search(detail), detail
 
 
-@pytest.mark.xfail(reason="locale/en lacks translations of the services' own messages", strict=False)
 def test_a_state_conflict_speaks_english_on_request(desk, judging):
     detail = desk.act("command", judging["id"], "close", expect=409, lang="en").json()["detail"]
     assert not CJK.search(detail), detail
 
 
-@pytest.mark.xfail(reason="locale/en lacks translations of the services' own messages", strict=False)
 def test_the_http_only_source_rule_speaks_english_on_request(desk):
     payload = incident_payload(sources=[{"url": "ftp://files.example.com/a", "platform": "forum"}])
     message = item(desk.post("duty", URL, payload, lang="en").json()["sources"])["url"][0]

@@ -11,8 +11,14 @@ from responses.models import PublicityTier, ReportKind
 ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 
 VERBS = {
-    "logged": _l("登记舆情"),
+    "deadline_reminded": _l("期限提醒"),
+    "deadline_urged": _l("催办"),
+    "deadline_supervised": _l("督办"),
+    "deadline_notified": _l("通报领导"),
+    "deadline_missed": _l("期限已逾期"),
     "handling_started": _l("转入研判处置"),
+    "response_reactivated": _l("应急响应重新启动"),
+    "logged": _l("登记舆情"),
     "assigned": _l("指派责任股室"),
     "unassigned": _l("撤销责任股室"),
     "permission_granted": _l("授予股室处置权限"),
@@ -27,7 +33,6 @@ VERBS = {
     "response_proposed": _l("提议应急响应级别"),
     "response_approved": _l("批准应急响应"),
     "response_rejected": _l("驳回应急响应提议"),
-    "response_reactivated": _l("重新启动应急响应"),
     "stability_assessed": _l("研判当日是否平稳"),
     "lift_proposed": _l("提议解除应急响应"),
     "lift_rejected": _l("驳回解除提议"),

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from deadlines.models import Deadline
+from deadlines.notifications import unread_count
 from early_warnings.models import NoticeReceipt
 from incidents import permissions as perms
 from incidents.models import Incident, State
@@ -79,3 +80,11 @@ def overdue_and_due_soon(user, now=None):
     now = now or timezone.now()
     pending = pending_deadlines(user)
     return pending.filter(due_at__lt=now), pending.filter(due_at__gte=now, due_at__lt=now + DUE_SOON)
+
+
+def unread(request) -> int:
+    """The user's unread notices: one COUNT per request, shared by the navigation badge and
+    the page (call it only after the request's own writes)."""
+    if not hasattr(request, "_unread_notifications"):
+        request._unread_notifications = unread_count(request.user)
+    return request._unread_notifications

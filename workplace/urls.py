@@ -11,4 +11,9 @@ urlpatterns = [
     path("incidents/<int:pk>/act/<slug:action>/", views.incident_action, name="incident_action"),
     path("approvals/", views.approvals, name="approvals"),
     path("todo/", views.todo, name="todo"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("accountability/", views.accountability_page, name="accountability"),
 ]

@@ -17,18 +17,21 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from deadlines.models import Heartbeat
+from deadlines import accountability as account
+from deadlines.models import Heartbeat, Notification
+from deadlines.notifications import notification_mark_read
 from incidents import permissions as perms
 from incidents import services as incident_services
 from incidents.actions import ACTIONS, ATTACH
 from incidents.api import serializers as s
 from incidents.api.views import IncidentFilter, incident_queryset
 from incidents.models import Incident, Platform, State
-from organization.models import LevelPolicy, Role, Section, UnitPolicy
+from organization.models import Body, LevelPolicy, Role, Section, UnitPolicy
 from responses.models import ResponseState
 
 from . import queries
@@ -240,6 +243,7 @@ def _incident(request, pk):
 @require_GET
 def incident_detail(request, pk):
     incident = _incident(request, pk)
+    incident_services.classified_access_log(incident=incident, user=request.user, via="web")
     return render(request, "workplace/incident_detail.html", build(request, incident))
 
 
@@ -373,3 +377,131 @@ def _after_todo(request, state):
         response = _partial(request, "workplace/_todo_list.html", context)
         return reswap(retarget(response, "#todo"), "outerHTML")
     return redirect("todo")
+
+
+# --- 通知中心 ------------------------------------------------------------------------------
+
+def _notifications_context(request, params):
+    """The user's own notices, newest first (the API's queryset), all or only the unread
+    (``params``: the query string, or the list's hidden fields on a POST)."""
+    unread_only = params.get("unread") in ("1", "true")
+    qs = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id")
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    page = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
+    return {"page": page, "unread_only": unread_only, "query": "unread=1" if unread_only else "",
+            "unread": queries.unread(request)}
+
+
+@login_required
+@require_GET
+def notifications(request):
+    """通知中心: reminders, urgings, supervision and notices of the deadline engine, and the
+    notices that belong to no deadline (a proposal to decide, a warning to sign)."""
+    context = _notifications_context(request, request.GET)
+    if _partial_swap(request):
+        return _partial(request, "workplace/_notification_list.html", context, oob_messages=False)
+    return render(request, "workplace/notifications.html", context)
+
+
+def _own_notification(request, pk):
+    """A notification of the user's own; anyone else's is a 404 (as in the API)."""
+    notification = Notification.objects.filter(recipient=request.user, pk=pk).first()
+    if notification is None:
+        raise Http404
+    return notification
+
+
+def _after_notifications(request):
+    """The list again (with the filter and page the user was on) and the badge, out of band."""
+    if request.htmx:
+        return _partial(request, "workplace/_notification_list.html", _notifications_context(request, request.POST))
+    params = {k: request.POST[k] for k in ("unread", "page") if request.POST.get(k)}
+    url = reverse("notifications")
+    return redirect(f"{url}?{urlencode(params)}" if params else url)
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    notification = _own_notification(request, pk)
+    if notification_mark_read(user=request.user, ids=[notification.pk]):
+        messages.success(request, _("已标为已读。"))
+    return _after_notifications(request)
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    marked = notification_mark_read(user=request.user)
+    if marked:
+        messages.success(request, _("已将 %(n)s 条通知标为已读。") % {"n": marked})
+    else:
+        messages.info(request, _("没有未读通知。"))
+    return _after_notifications(request)
+
+
+@login_required
+@require_GET
+def notification_open(request, pk):
+    """Following a notice marks it read, then goes where it points (a path of this site
+    only; otherwise the incident, or back to the list)."""
+    notification = _own_notification(request, pk)
+    notification_mark_read(user=request.user, ids=[notification.pk])
+    link = notification.link
+    if link and link.startswith("/") and url_has_allowed_host_and_scheme(
+            link, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(link)
+    if notification.incident_id:
+        return redirect("incident_detail", pk=notification.incident_id)
+    return redirect("notifications")
+
+
+# --- 问责统计 ------------------------------------------------------------------------------
+
+def _accountability_units(scope):
+    """The sections and bodies the user may pick: every one, or the user's own."""
+    units = [(s.code, s.name) for s in Section.objects.order_by("order", "code")]
+    units += [(b.code, b.name) for b in Body.objects.order_by("code")]
+    return units if scope.everything else [(code, name) for code, name in units if code in scope.codes]
+
+
+def _percent(rate):
+    return None if rate is None else round(rate * 100, 1)
+
+
+@login_required
+@require_GET
+def accountability_page(request):
+    """R41 in the browser: the service and the input form of GET /api/v1/accountability/
+    (and the admin page), with the same rule of who sees which rows."""
+    scope = account.scope_for(request.user)
+    if scope is None:
+        raise Http404
+    form = account.AccountabilityFilter(request.GET or None)
+    report = None
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        owner = data.get("section")
+        if owner and not scope.everything and owner not in scope.codes:
+            form.add_error("section", _("您只能查看本人所在股室或机构的问责统计。"))
+        else:
+            report = account.report(scope=scope, start=data.get("from"), end=data.get("to"), owner=owner)
+    errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()} if form.is_bound else {}
+    state = FormState("accountability", request.GET if form.is_bound else None, errors)
+    units = [{"row": r, "rate": _percent(r.on_time_rate)} for r in report.sections] if report else []
+    people = [{"row": r, "rate": _percent(r.on_time_rate)} for r in report.people] if report else []
+    context = {
+        "fs": state,
+        "scope": scope,
+        "unit_choices": _accountability_units(scope),
+        "units": units,
+        "people": people,
+        "report": report,
+        "chart": {"names": [u["row"].name for u in units], "rates": [u["rate"] for u in units],
+                  "name": _("按时率")},
+        "chart_height": max(160, 40 + 28 * len(units)),
+    }
+    if _partial_swap(request):
+        return _partial(request, "workplace/_accountability_report.html", context, oob_messages=False)
+    return render(request, "workplace/accountability.html", context)

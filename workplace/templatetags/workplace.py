@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from deadlines import accountability
 from incidents import permissions as perms
 
 from ..labels import ROMAN, verb_label
@@ -122,6 +123,14 @@ def filesize(value):
 
 
 @register.filter
+def percent(value):
+    """A percentage already multiplied by 100 (one decimal), or a dash when there is none."""
+    if value is None:
+        return "—"
+    return f"{value:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+@register.filter
 def get(mapping, key):
     try:
         return mapping[key]
@@ -149,8 +158,14 @@ def workplace_nav(context, oob=False):
     if perms.body_levels(user):
         items.append((reverse("approvals"), _("审批"), queries.approvals(user).count() or None,
                       path.startswith("/approvals")))
-    if queries.has_duties(user):
+    duties = queries.has_duties(user)
+    if duties:
         todo = queries.todo_deadlines(user).count() + queries.unsigned_receipts(user).count()
         items.append((reverse("todo"), _("我的待办"), todo or None, path.startswith("/todo")))
-    # The notification centre and the accountability page are added here by their own work.
-    return {"items": items, "user": user, "oob": oob}
+    # The notification centre, with its unread badge (one COUNT), is everyone's; the
+    # accountability page is for those the service's scope lets see some rows (a member
+    # of a section or body always may, so the scope is asked only of the others).
+    return {"items": items, "user": user, "oob": oob,
+            "notifications": (reverse("notifications"), queries.unread(request), path.startswith("/notifications")),
+            "accountability": ((reverse("accountability"), path.startswith("/accountability"))
+                               if duties or accountability.scope_for(user) is not None else None)}

@@ -1,6 +1,6 @@
 /* The workplace's small scripts (served locally, no CDN): live countdowns coloured by
    urgency, the 1-hour quick-report clock on the intake form, repeatable source rows, the
-   live preview of a warning notice, and messages that fade. Everything re-scans the page
+   live preview of a warning notice, messages that fade, and the on-time-rate chart. Everything re-scans the page
    each second or after an htmx swap, so swapped-in partials need no wiring. */
 (function () {
   "use strict";
@@ -44,8 +44,13 @@
     return ms < 0 ? t.overdue + " " + span(ms) : t.left + " " + span(ms);
   }
 
+  // Count from the server's clock, not the PC's: the offset is measured once per page load.
+  var serverNow = Date.parse(document.body.dataset.serverNow || "");
+  var clockOffset = isNaN(serverNow) ? 0 : serverNow - Date.now();
+  function serverTime() { return Date.now() + clockOffset; }
+
   function tickCountdowns() {
-    var now = Date.now();
+    var now = serverTime();
     document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
       var due = Date.parse(el.dataset.due);
       if (isNaN(due)) { return; }
@@ -73,7 +78,7 @@
     var local = new Date(due + 8 * HOUR);  // shown in Asia/Shanghai whatever the browser's zone
     dueOut.textContent = pad(local.getUTCMonth() + 1) + "-" + pad(local.getUTCDate()) + " " +
       pad(local.getUTCHours()) + ":" + pad(local.getUTCMinutes());
-    var ms = due - Date.now();
+    var ms = due - serverTime();
     out.textContent = countdownText(ms);
     paint(out, ms);
     clock.classList.toggle("border-danger", ms < 0);
@@ -153,6 +158,35 @@
     });
   }
 
+  // On-time rates (问责统计): a horizontal bar per section/body, drawn again after a swap.
+  function drawRateCharts(root) {
+    if (!window.echarts) { return; }
+    (root || document).querySelectorAll("[data-rate-chart]").forEach(function (el) {
+      var source = document.getElementById(el.dataset.rateChart);
+      if (!source) { return; }
+      var data = JSON.parse(source.textContent);
+      var chart = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
+      var pct = function (v) { return v === null || v === undefined ? "—" : v + "%"; };
+      chart.setOption({
+        animation: false,
+        grid: {left: 8, right: 48, top: 8, bottom: 24, containLabel: true},
+        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}, valueFormatter: pct},
+        xAxis: {type: "value", min: 0, max: 100, axisLabel: {formatter: "{value}%"}},
+        yAxis: {type: "category", inverse: true, data: data.names, axisLabel: {width: 112, overflow: "truncate"}},
+        series: [{name: data.name, type: "bar", data: data.rates, barMaxWidth: 18, itemStyle: {color: "#0d3b66"},
+                  label: {show: true, position: "right", formatter: function (p) { return pct(p.value); }}}]
+      });
+    });
+  }
+
+  window.addEventListener("resize", function () {
+    if (!window.echarts) { return; }
+    document.querySelectorAll("[data-rate-chart]").forEach(function (el) {
+      var chart = window.echarts.getInstanceByDom(el);
+      if (chart) { chart.resize(); }
+    });
+  });
+
   // An htmx request that fails (a lost connection, an unexpected status) says so.
   document.addEventListener("htmx:responseError", function (e) {
     showError((e.detail && e.detail.xhr && e.detail.xhr.status) || "");
@@ -172,12 +206,14 @@
 
   document.addEventListener("htmx:afterSettle", function (e) {
     refreshAllPreviews(e.target);
+    drawRateCharts();
     autohide();
     tickCountdowns();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     refreshAllPreviews();
+    drawRateCharts();
     autohide();
     tickCountdowns();
     tickQuickClock();
