@@ -10,7 +10,7 @@ from incidents import permissions as perms
 from incidents.models import State
 from incidents.services import lock
 from incidents.timeline import record
-from organization.models import Body
+from organization.models import ROMAN, Body
 from sentiment_ops.exceptions import Conflict
 
 from .models import EarlyWarning, NoticeReceipt, WarningNotice, WarningState
@@ -31,7 +31,7 @@ def _send(incident, notice, sections):
     members = [m.user_id for s in sections for m in s.memberships.all()]
     notice_send(incident=incident, user_ids=members,
                 title=_("【预警通知】%(level)s级预警，请签收并在规定时间内核实报告：%(title)s")
-                % {"level": "ⅠⅡⅢⅣ"[notice.level - 1], "title": incident.title}, body=notice.matters)
+                % {"level": ROMAN[notice.level], "title": incident.title}, body=notice.matters)
 
 
 def send_current_notice(incident, section):

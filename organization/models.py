@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from . import policy_defaults as seeds
 
+# The plans write response and warning levels as Roman numerals: Ⅰ级 … Ⅳ级.
+ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+
 
 class Role(models.TextChoices):
     """Roles are Django groups with these names (R1–R6)."""
@@ -234,7 +237,7 @@ class LevelPolicy(models.Model):
         verbose_name_plural = _("分级响应策略")
 
     def __str__(self):
-        return _("%(level)s级响应") % {"level": "ⅠⅡⅢⅣ"[self.level - 1]}
+        return _("%(level)s级响应") % {"level": ROMAN[self.level]}
 
     @classmethod
     def for_level(cls, level: int) -> "LevelPolicy":

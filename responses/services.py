@@ -14,7 +14,7 @@ from incidents.models import State
 from incidents.services import lock, sections_by_code
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, is_workday, working_days_between
-from organization.models import Body, LevelPolicy
+from organization.models import ROMAN, Body, LevelPolicy
 from sentiment_ops.exceptions import Conflict, Forbidden
 
 from .models import (
@@ -29,8 +29,6 @@ from .models import (
     StatementState,
     SupportRequest,
 )
-
-LEVEL_LABEL = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 
 
 def _response(incident, *, required=True) -> Response | None:
@@ -48,7 +46,7 @@ def _require_body_member(actor, level: int, proposer_id: int, what: str):
     if level not in perms.body_levels(actor):
         body = Body.objects.filter(level=level).first()
         raise Forbidden(_("只有“%(body)s”的成员可以审批%(level)s级响应的%(what)s。")
-                        % {"body": body.name if body else level, "level": LEVEL_LABEL[level], "what": what})
+                        % {"body": body.name if body else level, "level": ROMAN[level], "what": what})
 
 
 # --- proposals and approvals -----------------------------------------------------------
@@ -65,7 +63,7 @@ def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
     if response is not None and response.state == ResponseState.LIFT_PROPOSED:
         raise Conflict(_("解除响应的提议正在审批中，不能同时调整级别。"))
     if response is not None and response.state == ResponseState.ACTIVE and response.level == level:
-        raise ValidationError({"level": _("当前已是%(level)s级响应。") % {"level": LEVEL_LABEL[level]}})
+        raise ValidationError({"level": _("当前已是%(level)s级响应。") % {"level": ROMAN[level]}})
     if response is not None and response.proposal_id:
         superseded = response.proposal
         superseded.decision = ResponseProposal.Decision.SUPERSEDED
@@ -81,7 +79,7 @@ def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
     record(incident, actor, "response_proposed", before=incident.state, level=level,
            from_level=proposal.from_level, reason=reason, proposal=proposal.pk)
     _tell_body(incident, level, _("【待审批】%(level)s级应急响应提议：%(title)s")
-               % {"level": LEVEL_LABEL[level], "title": incident.title}, reason)
+               % {"level": ROMAN[level], "title": incident.title}, reason)
     return proposal
 
 
@@ -219,7 +217,7 @@ def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAsse
     if stable and response.stable_working_days == needed and response.state == ResponseState.ACTIVE:
         # R32: after N consecutive stable working days the body is asked to lift or lower.
         title = _("【可解除】%(level)s级应急响应已连续 %(n)s 个工作日平稳，请研究解除或降级：%(title)s") % {
-            "level": LEVEL_LABEL[response.level], "n": needed, "title": incident.title}
+            "level": ROMAN[response.level], "n": needed, "title": incident.title}
         _tell_body(incident, response.level, title)
         from deadlines.notifications import notice_send
 
@@ -245,14 +243,14 @@ def lift_propose(*, incident, actor, reason) -> Response:
     needed = LevelPolicy.for_level(response.level).stable_working_days
     if response.stable_working_days < needed:
         raise Conflict(_("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能提议解除。")
-                       % {"have": response.stable_working_days, "need": needed, "level": LEVEL_LABEL[response.level]})
+                       % {"have": response.stable_working_days, "need": needed, "level": ROMAN[response.level]})
     response.propose_lift()
     response.lift_proposed_by, response.lift_reason = actor, reason
     response.save(update_fields=["state", "lift_proposed_by", "lift_reason"])
     record(incident, actor, "lift_proposed", before=incident.state, level=response.level, reason=reason,
            stable_working_days=response.stable_working_days)
     _tell_body(incident, response.level, _("【待审批】解除%(level)s级应急响应：%(title)s")
-               % {"level": LEVEL_LABEL[response.level], "title": incident.title}, reason)
+               % {"level": ROMAN[response.level], "title": incident.title}, reason)
     return response
 
 

@@ -6,9 +6,8 @@ from django.utils.translation import gettext_lazy as _l
 
 from early_warnings.models import Delivery
 from incidents.models import Channel, Platform, Severity, State, Veracity
+from organization.models import ROMAN  # noqa: E402  (re-exported for the pages)
 from responses.models import PublicityTier, ReportKind
-
-ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 
 VERBS = {
     "deadline_reminded": _l("期限提醒"),
