@@ -206,6 +206,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the 1–4 level choice set wherever it appears.
+    "ENUM_NAME_OVERRIDES": {"LevelEnum": "early_warnings.models.Level"},
 }
 
 # --- Celery (CELERY_ namespace) ---------------------------------------------------------
