@@ -29,10 +29,6 @@ def _exempt_from_quiet_hours(incident) -> bool:
 
 def cancel(qs, reason: str) -> int:
     """Open obligations in ``qs`` lapse: cancelled, and no longer scheduled for the sweep."""
-    return _cancel(qs, reason)
-
-
-def _cancel(qs, reason: str) -> int:
     return qs.filter(state=DeadlineState.OPEN).update(
         state=DeadlineState.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason, next_action_at=None)
 
@@ -98,12 +94,12 @@ def on_response_activated(incident, at):
 
 def on_level_changed(incident, at):
     """A level change re-schedules at once: the cadence and times of the new level."""
-    _cancel(incident.deadlines.filter(kind__in=RESPONSE_KINDS), "level changed")
+    cancel(incident.deadlines.filter(kind__in=RESPONSE_KINDS), "level changed")
     _schedule_response(incident, at)
 
 
 def on_response_lifted(incident, at):
-    _cancel(incident.deadlines.filter(kind__in=RESPONSE_KINDS), "response lifted")
+    cancel(incident.deadlines.filter(kind__in=RESPONSE_KINDS), "response lifted")
     unit = UnitPolicy.current()
     _create(incident, Kind.SUMMARY, body=_body(policy.COMMAND), due_at=policy.summary_due(at, unit))
 
@@ -117,12 +113,12 @@ def on_section_assigned(incident, section, at, notice=None):
 
 
 def on_section_unassigned(incident, section):
-    _cancel(incident.deadlines.filter(owner_section=section), "section unassigned")
+    cancel(incident.deadlines.filter(owner_section=section), "section unassigned")
 
 
 def on_closed(incident):
     """Open obligations lapse; missed ones stay missed (R41) but are no longer chased."""
-    _cancel(incident.deadlines.all(), "incident closed")
+    cancel(incident.deadlines.all(), "incident closed")
     incident.deadlines.filter(state=DeadlineState.MISSED).update(next_action_at=None)
 
 
@@ -142,7 +138,7 @@ def on_report(incident, report, actor) -> Deadline | None:
     level = _response_level(incident)
     if level is not None and report.kind == Kind.STATUS and report.section_id:
         # Each report, a zero-report included, resets the section's clock (R31).
-        _cancel(incident.deadlines.filter(kind=Kind.STATUS, owner_section=report.section), "superseded")
+        cancel(incident.deadlines.filter(kind=Kind.STATUS, owner_section=report.section), "superseded")
         _create(incident, Kind.STATUS, section=report.section, due_at=policy.status_due(at, level))
     elif level is not None and report.kind in (Kind.BRIEFING, Kind.JUDGMENT) and deadline is not None:
         after = max(at, deadline.due_at)

@@ -63,14 +63,12 @@ def visibility_filter(user) -> Q:
     return q
 
 
-def get_incident_for(user, pk, *, lock: bool = False, queryset=None):
+def get_incident_for(user, pk, *, queryset=None):
     """The one access function: the incident if ``user`` may see it, else 404."""
     from .models import Incident
 
     qs = queryset if queryset is not None else Incident.objects.all()
     qs = qs.visible_to(user)
-    if lock:
-        qs = Incident.objects.select_for_update().filter(pk__in=qs.values("pk"))
     try:
         return qs.get(pk=pk)
     except (Incident.DoesNotExist, ValueError, TypeError):

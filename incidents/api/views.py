@@ -1,6 +1,6 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -190,16 +190,12 @@ class DeadlineListView(ListAPIView):
 @api_view(["GET"])
 def attachment_download(request, id):
     """Attachments are served only through this permission-checked view."""
-    attachment = Attachment.objects.filter(pk=id).select_related("incident").first()
+    attachment = Attachment.objects.filter(pk=id).first()
     if attachment is None:
-        from django.http import Http404
-
         raise Http404
     incident = perms.get_incident_for(request.user, attachment.incident_id)
     services.classified_access_log(incident=incident, user=request.user, via="attachment")
     if not perms.can_see_content(request.user, incident):
-        from django.http import Http404
-
         raise Http404
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
                         content_type=attachment.content_type)
