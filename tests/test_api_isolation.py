@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from rest_framework.test import APIClient
 
-from incidents.actions import ACTIONS
 from incidents.models import TimelineEvent
+from lifecycle.actions import ACTIONS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 URL = "/api/v1/incidents/"

@@ -1,7 +1,7 @@
 """The incident detail page: everything its panels show, and which action forms the user
-sees. A form is shown only to a user the action's ``may_attempt`` predicate (and the role
-helpers of incidents/permissions.py) let try it, and only in a state where it can succeed;
-the services still decide, so a stale page gets an error message, never a 500."""
+sees. A form is shown when its action is ``available`` (lifecycle/actions.py): the role
+and the very check its service runs, so the page keeps no copy of a service's rules. The
+service still decides on the payload, so a stale page gets an error message, never a 500."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from deadlines.models import DeadlineState
 from early_warnings.models import Delivery, Level, WarningNotice, WarningState
 from incidents import permissions as perms
-from incidents.actions import ACTIONS
 from incidents.models import Channel, Judgment, Platform, Severity, State, Veracity
-from organization.models import Body, LevelPolicy, Section
+from lifecycle.actions import ACTIONS, ATTACH
+from organization.models import LevelPolicy, Section
+from organization.selectors import command_body
 from responses.models import (
     PublicityTier,
     ReportKind,
@@ -56,10 +57,6 @@ def choices():
     }
 
 
-def _may(user, name) -> bool:
-    return ACTIONS[name].may_attempt(user)
-
-
 def build(request, incident, forms: Forms | None = None) -> dict:
     user = request.user
     forms = forms if forms is not None else Forms()
@@ -73,7 +70,6 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     mine = perms.user_section_codes(user)
     my_sections = [s for s in sections if s.code in mine]
     open_ = state != State.CLOSED
-    settled = state in (State.AFTERMATH, State.CLOSED)
     section_names = dict(Section.objects.values_list("code", "name"))
 
     # --- warning ---------------------------------------------------------------------
@@ -114,32 +110,35 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     pending_kinds = {(d.kind, d.owner_section.code if d.owner_section_id else None) for d in deadlines
                      if d.state in (DeadlineState.OPEN, DeadlineState.MISSED)}
 
-    # --- who may do what, now --------------------------------------------------------
+    # --- who may do what, now: the actions' own checks ------------------------------
+    def available(name, **context):
+        return ACTIONS[name].available(incident, user, **context)
+
     can = {
-        "add_info": open_ and (perms.is_duty(user) or command or bool(my_sections)) and _may(user, "add-source"),
-        "assign": command and open_,
-        "judge": command and not settled,
-        "warn": command and not settled and not (warning is not None and not warning_active),
-        "lift_warning": command and warning_active,
-        "propose_response": command and not settled and not (response and response.state == ResponseState.LIFT_PROPOSED),
-        "decide_response": bool(proposal) and proposal.level in levels and _may(user, "approve-response"),
-        "assess": command and running,
-        "propose_lift": command and response is not None and response.state == ResponseState.ACTIVE and not proposal,
-        "decide_lift": (response is not None and response.state == ResponseState.LIFT_PROPOSED
-                        and response.level in levels and _may(user, "approve-lift")),
-        "section_report": open_ and bool(my_sections) and _may(user, "report"),
-        "status_report": open_ and bool(my_sections) and running and _may(user, "report"),
-        "verification_report": open_ and bool(my_sections) and (warning is not None or any(
-            k == "verification" for k, _s in pending_kinds)),
-        "command_report": command and open_,
-        "support": command and state == State.RESPONDING,
-        "answer_support": command,
-        "publicity": command and state not in (State.REPORTED, State.CLOSED),
-        "draft_statement": open_ and bool(my_sections) and _may(user, "draft-statement"),
-        "decide_statement": command,
-        "close": command and state in (State.WATCHING, State.AFTERMATH),
-        "reopen": command and state in (State.WATCHING, State.AFTERMATH, State.CLOSED),
-        "upload": open_ and (perms.is_duty(user) or command or bool(my_sections)),
+        "add_info": available("add-source"),
+        "assign": available("assign"),
+        "judge": available("judge"),
+        "warn": available("warn"),
+        "lift_warning": available("lift-warning"),
+        "propose_response": available("propose-response"),
+        "decide_response": available("approve-response"),
+        "assess": available("assess"),
+        "propose_lift": available("propose-lift"),
+        "decide_lift": available("approve-lift"),
+        "section_report": available("report", kind=ReportKind.VERIFICATION),
+        "status_report": available("report", kind=ReportKind.STATUS),
+        # a verification report is offered where there is something to verify
+        "verification_report": available("report", kind=ReportKind.VERIFICATION) and (
+            warning is not None or any(k == "verification" for k, _s in pending_kinds)),
+        "command_report": available("report", kind=ReportKind.FLASH),
+        "support": available("request-support"),
+        "answer_support": available("answer-support"),
+        "publicity": available("publicity"),
+        "draft_statement": available("draft-statement"),
+        "decide_statement": available("approve-statement"),
+        "close": available("close"),
+        "reopen": available("reopen"),
+        "upload": ATTACH.available(incident, user),
     }
     can["any_command"] = command
 
@@ -149,11 +148,11 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         forms["adjust"].initial = {"subject": current.subject, "scope": current.scope, "matters": current.matters,
                                    "measures": current.measures, "delivery": current.delivery,
                                    "issuing_body": current.issuing_body}
-    command_body = Body.objects.filter(code="command").first()
+    issuer = command_body()
     forms["warn"].initial = {
         "subject": incident.title if visible else "", "delivery": "system",
         "level": last_judgment.recommended_warning_level if last_judgment else "",
-        "issuing_body": command_body.name if command_body else "",
+        "issuing_body": issuer.name if issuer else "",
     }
     forms["judge"].initial = {"veracity": incident.veracity, "severity": incident.severity, "mode": "joint",
                               "recommended_warning_level": last_judgment.recommended_warning_level if last_judgment else "",
