@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from incidents.models import Incident, State
 from incidents.selectors import visible_pks
+from organization.selectors import unit_ids
 
 from . import policy
 from .models import Deadline, Notification
@@ -53,8 +54,7 @@ def overdue_and_due_soon(user, now=None):
 
 def owed_by(user):
     """Pending deadlines owed by the user's sections or bodies, soonest first (我的待办)."""
-    section_ids = list(user.sections.values_list("pk", flat=True))
-    body_ids = list(user.bodies.values_list("pk", flat=True))
+    section_ids, body_ids = unit_ids(user)
     if not section_ids and not body_ids:
         return Deadline.objects.none()
     return pending_deadlines(user).filter(Q(owner_section__in=section_ids) | Q(owner_body__in=body_ids))

@@ -33,3 +33,12 @@ def body_member_ids(level: int):
 def leadership_ids():
     """Active users with the leadership role (R5)."""
     return User.objects.filter(groups__name=Role.LEADERSHIP, is_active=True).values_list("pk", flat=True)
+
+
+def unit_ids(user) -> tuple[list[int], list[int]]:
+    """The pks of the user's sections and of their bodies: read once per request (cached on
+    the request's user object, as the role and level helpers are)."""
+    if not hasattr(user, "_unit_ids"):
+        user._unit_ids = (list(user.sections.values_list("pk", flat=True)),
+                          list(user.bodies.values_list("pk", flat=True)))
+    return user._unit_ids

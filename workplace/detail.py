@@ -70,7 +70,8 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     mine = perms.user_section_codes(user)
     my_sections = [s for s in sections if s.code in mine]
     open_ = state != State.CLOSED
-    section_names = dict(Section.objects.values_list("code", "name"))
+    all_sections = list(Section.objects.order_by("order", "code"))
+    section_names = {s.code: s.name for s in all_sections}
 
     # --- warning ---------------------------------------------------------------------
     warning = getattr(incident, "warning", None)
@@ -85,7 +86,8 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     response = getattr(incident, "response", None)
     proposal = response.proposal if response is not None and response.proposal_id else None
     running = response is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)
-    needed_days = LevelPolicy.for_level(response.level).stable_working_days if response and response.level else None
+    policy = LevelPolicy.for_level(response.level) if response and response.level else None
+    needed_days = policy.stable_working_days if policy else None
     proposals = list(ResponseProposal.objects.filter(incident=incident)
                      .select_related("proposed_by", "decided_by").order_by("-proposed_at", "-id"))
     assessments = list(incident.assessments.select_related("assessed_by").order_by("-date"))
@@ -101,7 +103,7 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     for req in supports:
         req.answer_form = forms[f"answer_support_{req.pk}"]
     publicity = list(incident.publicity.select_related("started_by"))
-    attachments = list(incident.attachments.select_related("uploaded_by"))
+    attachments = list(incident.attachments.all())
     spread = list(incident.spread.select_related("recorded_by").order_by("-recorded_at", "-id"))
     deadlines = sorted(incident.deadlines.all(), key=lambda d: (d.state not in (DeadlineState.OPEN,
                                                                                DeadlineState.MISSED), d.due_at))
@@ -148,7 +150,7 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         forms["adjust"].initial = {"subject": current.subject, "scope": current.scope, "matters": current.matters,
                                    "measures": current.measures, "delivery": current.delivery,
                                    "issuing_body": current.issuing_body}
-    issuer = command_body()
+    issuer = command_body() if can["warn"] else None
     forms["warn"].initial = {
         "subject": incident.title if visible else "", "delivery": "system",
         "level": last_judgment.recommended_warning_level if last_judgment else "",
@@ -169,9 +171,8 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "now": now,
         "sections": sections,
         "my_sections": my_sections,
-        "unassigned_sections": [s for s in Section.objects.order_by("order", "code") if s.code not in codes],
-        "unassigned_choices": [(s.code, s.name) for s in Section.objects.order_by("order", "code")
-                               if s.code not in codes],
+        "unassigned_sections": [s for s in all_sections if s.code not in codes],
+        "unassigned_choices": [(s.code, s.name) for s in all_sections if s.code not in codes],
         "warning": warning,
         "warning_active": warning_active,
         "current_notice": current,
@@ -181,7 +182,7 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "proposal": proposal,
         "running": running,
         "needed_days": needed_days,
-        "lift_eligible": lift_eligible(response) if response is not None else False,
+        "lift_eligible": lift_eligible(response, policy) if policy is not None else False,
         "days_left": max(0, (needed_days or 0) - (response.stable_working_days if response else 0)),
         "proposals": proposals,
         "assessments": assessments,
@@ -201,7 +202,7 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "forms": forms,
         "choices": choices(),
         "my_section_choices": [(s.code, s.name) for s in my_sections],
-        "section_choices": [(s.code, s.name) for s in Section.objects.order_by("order", "code")],
+        "section_choices": [(s.code, s.name) for s in all_sections],
         "summary_parts": [("characteristics", _("舆情发展特点")), ("measures_effect", _("应对措施及效果")),
                           ("experience", _("取得的经验")), ("problems", _("存在的问题")),
                           ("recommendations", _("对策建议"))],

@@ -2,12 +2,14 @@
 
 from deadlines import selectors as deadline_reads
 from early_warnings.selectors import unsigned_receipts
+from organization.selectors import unit_ids
 from responses.selectors import approvals
 
 
 def has_duties(user) -> bool:
     """Members of a section or body have a 我的待办."""
-    return user.sections.exists() or user.bodies.exists()
+    section_ids, body_ids = unit_ids(user)
+    return bool(section_ids or body_ids)
 
 
 def waiting_approvals(user) -> int:
