@@ -103,6 +103,11 @@ class Deadline(models.Model):
                 condition=models.Q(owner_section__isnull=False) | models.Q(owner_body__isnull=False),
                 name="deadline_has_owner",
             ),
+            # Repeating duties are slots: exactly one open slot per duty and owner (policy.py).
+            models.UniqueConstraint(fields=["incident", "kind", "owner_section"], name="one_open_status_slot",
+                                    condition=models.Q(state="open", kind="status")),
+            models.UniqueConstraint(fields=["incident", "kind", "owner_body"], name="one_open_fixed_time_slot",
+                                    condition=models.Q(state="open", kind__in=["briefing", "judgment"])),
         ]
 
     def __str__(self):
@@ -136,6 +141,11 @@ class Notification(models.Model):
     link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    # Notices of no deadline (deadlines/notices.py): the event, and the decision asked for
+    # (``proposal:<id>`` …) until it is made (``done_at``, for everyone it went to).
+    event = models.CharField(_("事件"), max_length=40, blank=True)
+    awaits = models.CharField(_("待决事项"), max_length=60, blank=True)
+    done_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -145,7 +155,9 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["deadline", "step", "sequence", "recipient"], name="uniq_notification_step",
                                     condition=models.Q(deadline__isnull=False)),
         ]
-        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"]),
+                   models.Index(fields=["awaits"], name="notification_awaiting",
+                                condition=models.Q(done_at__isnull=True) & ~models.Q(awaits=""))]
 
     def __str__(self):
         return self.title

@@ -9,9 +9,9 @@ obligation due? No writes here; deadlines/services.py creates the rows.
 | flash        | judged major + flash_report_minutes                        | body `command`   |
 | feedback     | reported_at + feedback_hours, hard + feedback_hard_hours   | body `command`   |
 | verification | notice issued + level's verification_hours                 | each section     |
-| status       | activation/last report/level change + level's cadence      | each section     |
-| briefing     | next of the level's fixed local times of day               | body `command`   |
-| judgment     | next of the level's fixed local times of day               | body `command`   |
+| status       | slots: activation/level change + level's cadence (below)   | each section     |
+| briefing     | slots: the level's fixed local times of day (below)        | body `command`   |
+| judgment     | slots: the level's fixed local times of day (below)        | body `command`   |
 | summary      | lifted + summary_working_days working days (same time)     | body `command`   |
 """
 
@@ -77,6 +77,54 @@ def briefing_due(after: dt.datetime, level: LevelPolicy) -> dt.datetime:
 
 def judgment_due(after: dt.datetime, level: LevelPolicy) -> dt.datetime:
     return next_fixed_time(after, level.judgment_time_list)
+
+
+# --- Repeating duties are slots (R31; API.md v1.1) -------------------------------------
+#
+# While a response runs, status (per assigned section), briefing and judgment (the command
+# group) are owed slot after slot; every slot is a Deadline row and exactly one is open per
+# duty and owner. The rule, exactly:
+#
+#   a slot unmet at its due time is missed (and stays missed: a later report meets the
+#   open slot, it never turns an old slot into late), and the next slot is due at
+#       status              the missed slot's due time + the level's cadence
+#       briefing, judgment  the first of the level's times of day after the missed due time
+#   a report at t meets the open slot (late if t is past its due time and the sweep has
+#   not yet found it missed), and the next slot is due at
+#       status              t + the level's cadence
+#       briefing, judgment  the first of the level's times of day after max(t, slot due)
+#
+# Activation and a level change plan the first slots from that moment (status_due,
+# briefing_due, judgment_due); lifting cancels the open slots; after lifting or closing no
+# slot is created. One-off deadlines keep the v1 rule: met after being missed is late.
+
+REPEATING = frozenset({"status", "briefing", "judgment"})  # deadlines.models.RESPONSE_KINDS
+
+
+def repeating(kind: str) -> bool:
+    return kind in REPEATING
+
+
+def _first_slot(kind: str):
+    return {"status": status_due, "briefing": briefing_due, "judgment": judgment_due}[kind]
+
+
+def first_slot_due(kind: str, since: dt.datetime, level: LevelPolicy) -> dt.datetime:
+    """The first slot of a duty planned at activation or a level change at ``since``."""
+    return _first_slot(kind)(since, level)
+
+
+def slot_after_miss(kind: str, missed_due: dt.datetime, level: LevelPolicy) -> dt.datetime:
+    """The next slot when the one due at ``missed_due`` was missed."""
+    return _first_slot(kind)(missed_due, level)
+
+
+def slot_after_report(kind: str, reported_at: dt.datetime, slot_due: dt.datetime,
+                      level: LevelPolicy) -> dt.datetime:
+    """The next slot when a report at ``reported_at`` met the open slot due at ``slot_due``."""
+    if kind == "status":
+        return status_due(reported_at, level)
+    return _first_slot(kind)(max(reported_at, slot_due), level)
 
 
 def summary_due(lifted_at: dt.datetime, unit: UnitPolicy) -> dt.datetime:

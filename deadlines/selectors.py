@@ -15,18 +15,24 @@ from .models import Deadline, Notification
 RESPONSE_RUNNING = State.RESPONDING
 
 
-def governing_levels(incident_ids) -> dict[int, int]:
-    """Per incident, the level that governs quiet hours: the running response's, else the
-    active warning's (``policy.exempt_from_quiet_hours``). One query."""
+def incident_levels(incident_ids) -> dict[int, tuple[int | None, int | None]]:
+    """Per incident, (governing, running): the level that governs quiet hours — the running
+    response's, else the active warning's (``policy.exempt_from_quiet_hours``) — and the
+    running response's level, None when no response runs (no slot is created then). One query."""
     levels = {}
     rows = Incident.objects.filter(pk__in=list(incident_ids)).values_list(
         "pk", "state", "response__level", "warning__state", "warning__level")
     for pk, state, response_level, warning_state, warning_level in rows:
         if state == RESPONSE_RUNNING and response_level:
-            levels[pk] = response_level
+            levels[pk] = (response_level, response_level)
         elif warning_state == "active":  # early_warnings' WarningState.ACTIVE
-            levels[pk] = warning_level
+            levels[pk] = (warning_level, None)
     return levels
+
+
+def governing_levels(incident_ids) -> dict[int, int]:
+    """Per incident, the level that governs quiet hours (see ``incident_levels``)."""
+    return {pk: governing for pk, (governing, _running) in incident_levels(incident_ids).items()}
 
 
 def response_level(incident) -> int | None:

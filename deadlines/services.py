@@ -79,10 +79,10 @@ def _schedule_response(incident, since, sections=None):
         return
     sections = incident.sections.all() if sections is None else sections
     for section in sections:
-        _create(incident, Kind.STATUS, section=section, due_at=policy.status_due(since, level))
+        _create(incident, Kind.STATUS, section=section, due_at=policy.first_slot_due(Kind.STATUS, since, level))
     command = _body(policy.COMMAND)
-    _create(incident, Kind.BRIEFING, body=command, due_at=policy.briefing_due(since, level))
-    _create(incident, Kind.JUDGMENT, body=command, due_at=policy.judgment_due(since, level))
+    for kind in (Kind.BRIEFING, Kind.JUDGMENT):
+        _create(incident, kind, body=command, due_at=policy.first_slot_due(kind, since, level))
 
 
 def on_response_activated(incident, at):
@@ -105,7 +105,7 @@ def on_response_lifted(incident, at):
 def on_section_assigned(incident, section, at, notice=None):
     level = _response_level(incident)
     if level is not None:
-        _create(incident, Kind.STATUS, section=section, due_at=policy.status_due(at, level))
+        _create(incident, Kind.STATUS, section=section, due_at=policy.first_slot_due(Kind.STATUS, at, level))
     if notice is not None:
         on_notice(incident, notice, [section])
 
@@ -120,13 +120,25 @@ def on_closed(incident):
     incident.deadlines.filter(state=DeadlineState.MISSED).update(next_action_at=None)
 
 
+def _open_slot(owned) -> Deadline | None:
+    """The open slot of a repeating duty, locked. Asked twice: when the sweep has just found
+    it missed and opened the next one, the second statement sees that one."""
+    for _attempt in range(2):
+        slot = owned.select_for_update(of=("self",)).filter(state=DeadlineState.OPEN).order_by("due_at", "id").first()
+        if slot is not None:
+            return slot
+    return None
+
+
 def on_report(incident, report, actor) -> Deadline | None:
-    """A report meets the earliest pending deadline of its kind and owner (a missed one
-    becomes late), and a recurring kind starts its next clock."""
-    owned = incident.deadlines.pending().filter(kind=report.kind)
+    """A report meets a deadline of its kind and owner: for a repeating duty the open slot
+    (a missed slot stays missed) and the next slot opens (policy.slot_after_report); for a
+    one-off the earliest pending one (a missed one becomes late)."""
+    owned = incident.deadlines.filter(kind=report.kind)
     owned = (owned.filter(owner_section=report.section) if report.section_id
              else owned.filter(owner_body=report.owner_body))
-    deadline = owned.order_by("due_at", "id").first()
+    slotted = policy.repeating(report.kind)
+    deadline = _open_slot(owned) if slotted else owned.pending().order_by("due_at", "id").first()
     at = report.submitted_at
     if deadline is not None:
         deadline.state = DeadlineState.MET if at <= deadline.due_at else DeadlineState.LATE
@@ -134,14 +146,15 @@ def on_report(incident, report, actor) -> Deadline | None:
         deadline.next_action_at = None  # met: no more reminders or escalations
         deadline.save(update_fields=["state", "met_at", "met_by", "report", "next_action_at"])
     level = _response_level(incident)
-    if level is not None and report.kind == Kind.STATUS and report.section_id:
-        # Each report, a zero-report included, resets the section's clock (R31).
-        cancel(incident.deadlines.filter(kind=Kind.STATUS, owner_section=report.section), "superseded")
-        _create(incident, Kind.STATUS, section=report.section, due_at=policy.status_due(at, level))
-    elif level is not None and report.kind in (Kind.BRIEFING, Kind.JUDGMENT) and deadline is not None:
-        after = max(at, deadline.due_at)
-        due = (policy.briefing_due if report.kind == Kind.BRIEFING else policy.judgment_due)(after, level)
-        _create(incident, report.kind, body=deadline.owner_body, due_at=due)
+    if level is None or not slotted:
+        return deadline
+    if report.kind == Kind.STATUS and report.section_id:
+        # Each report, a zero-report included, starts the section's next slot (R31).
+        _create(incident, Kind.STATUS, section=report.section,
+                due_at=policy.slot_after_report(Kind.STATUS, at, deadline.due_at if deadline else at, level))
+    elif report.kind in (Kind.BRIEFING, Kind.JUDGMENT) and deadline is not None:
+        _create(incident, report.kind, body=deadline.owner_body,
+                due_at=policy.slot_after_report(report.kind, at, deadline.due_at, level))
     return deadline
 
 

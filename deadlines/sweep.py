@@ -18,11 +18,20 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents.timeline import event, record_many
-from organization.models import Body, BodyMembership, Role, SectionMembership, UnitPolicy, User
+from organization.models import (
+    ROMAN,
+    Body,
+    BodyMembership,
+    LevelPolicy,
+    Role,
+    SectionMembership,
+    UnitPolicy,
+    User,
+)
 
 from . import policy
 from .models import Deadline, DeadlineState, Delivery, Heartbeat, Notification, Step
-from .selectors import governing_levels
+from .selectors import incident_levels
 
 BATCH = 500
 
@@ -113,21 +122,104 @@ class Audience:
 
 STEP_VERB = {Step.REMIND: "deadline_reminded", Step.URGE: "deadline_urged",
              Step.SUPERVISE: "deadline_supervised", Step.NOTIFY: "deadline_notified"}
+STEP_RANK = {Step.REMIND: 0, Step.URGE: 1, Step.SUPERVISE: 2, Step.NOTIFY: 3}
 
 
-def _texts(d: Deadline, step: str, now: dt.datetime) -> tuple[str, str]:
-    """Title and body; a classified incident's content never leaves the system (R54)."""
+def _line(d: Deadline, step: str) -> str:
+    """One item: what is due or overdue, and what is asked. No incident content (R54)."""
     due = timezone.localtime(d.due_at).strftime("%m-%d %H:%M")
     owner = d.owner_section.name if d.owner_section_id else d.owner_body.name
     what = _("%(owner)s的%(kind)s") % {"owner": owner, "kind": d.get_kind_display()}
     label = Step(step).label
-    if step == Step.REMIND and now < d.due_at:
-        head = _("【%(step)s】%(what)s将于 %(due)s 到期") % {"step": label, "what": what, "due": due}
-    else:
-        head = _("【%(step)s】%(what)s已于 %(due)s 到期，尚未完成") % {"step": label, "what": what, "due": due}
+    if step == Step.REMIND:
+        return _("【%(step)s】%(what)s将于 %(due)s 到期") % {"step": label, "what": what, "due": due}
+    if d.state == DeadlineState.MISSED:
+        return _("【%(step)s】%(what)s已于 %(due)s 到期，已逾期") % {"step": label, "what": what, "due": due}
+    return _("【%(step)s】%(what)s已于 %(due)s 到期，尚未完成") % {"step": label, "what": what, "due": due}
+
+
+def _subject(d: Deadline) -> str:
     if d.incident.classified:
-        return head + _("（涉密事件 #%(id)s）") % {"id": d.incident_id}, _("请登录系统查看。")
-    return head + f"：{d.incident.title}", d.incident.summary[:500]
+        return _("（涉密事件 #%(id)s）") % {"id": d.incident_id}
+    return f"：{d.incident.title}"
+
+
+def _texts(d: Deadline, step: str) -> tuple[str, str]:
+    """Title and body of one item; a classified incident's content never leaves the system (R54)."""
+    if d.incident.classified:
+        return _line(d, step) + _subject(d), _("请登录系统查看。")
+    return _line(d, step) + _subject(d), d.incident.summary[:500]
+
+
+def _digest_texts(items: list, morning: bool) -> tuple[str, str]:
+    """One message listing several items (distinct lines, most urgent first)."""
+    lines = list(dict.fromkeys(_line(d, step) + ("" if not morning else _subject(d)) for d, step, _seq in items))
+    top_d, top_step, _seq = items[0]
+    if morning:
+        title = _("【免打扰时段汇总】%(n)s 项期限事项，最急：%(first)s") % {"n": len(lines), "first": lines[0]}
+    else:
+        title = _("【%(step)s】%(n)s 项期限事项%(subject)s") % {
+            "step": Step(top_step).label, "n": len(lines), "subject": _subject(top_d)}
+    return title, "\n".join(lines)
+
+
+class Outgoing:
+    """What one batch tells: items gathered per person and incident (per person alone for
+    what quiet hours deferred: the morning digest) and per group robot, then written as one
+    message each — a digest when there are several items, never the same line twice."""
+
+    def __init__(self, audience: "Audience", now: dt.datetime):
+        self.audience, self.now = audience, now
+        self.people = defaultdict(list)  # (uid, incident id or None) -> [(deadline, step, sequence)]
+        self.robots = defaultdict(list)  # (code, url, incident id or None) -> [...]
+
+    def add(self, d: Deadline, step: str, sequence: int, recipients, deferred: bool):
+        scope = None if deferred else d.incident_id
+        for uid in dict.fromkeys(recipients):
+            self.people[(uid, scope)].append((d, step, sequence))
+        code, url = self.audience.webhook(d, step)
+        if url:
+            self.robots[(code, url, scope)].append((d, step, sequence))
+
+    @staticmethod
+    def _ordered(items):
+        return sorted(items, key=lambda i: (-STEP_RANK[i[1]], i[0].due_at, i[0].pk))
+
+    def write(self) -> tuple[int, int]:
+        link_base = settings.SITE_URL.rstrip("/")
+        notifications, deliveries = [], []
+        for (uid, scope), items in self.people.items():
+            items = self._ordered(items)
+            d, step, seq = items[0]
+            if len(items) == 1:
+                title, body = _texts(d, step)
+            else:
+                title, body = _digest_texts(items, morning=scope is None)
+            link = f"/incidents/{scope}/" if scope else "/notifications/"
+            notifications.append(Notification(
+                recipient_id=uid, incident_id=scope, deadline=d, step=step, sequence=seq,
+                title=title[:300], body=body, link=link))
+            if uid in self.audience.emails:
+                deliveries.append(Delivery(
+                    key=f"email:{d.pk}:{step}:{seq}:{uid}", channel=Delivery.Channel.EMAIL,
+                    target=self.audience.emails[uid], subject=title[:300],
+                    text=f"{body}\n\n{link_base}{link}", next_attempt_at=self.now))
+        for (code, url, scope), items in self.robots.items():
+            items = self._ordered(items)
+            d, step, seq = items[0]
+            if len(items) == 1:
+                text = _texts(d, step)[0]
+            else:
+                title, body = _digest_texts(items, morning=scope is None)
+                text = f"{title}\n{body}"
+            link = f"/incidents/{scope}/" if scope else "/notifications/"
+            deliveries.append(Delivery(
+                key=f"webhook:{d.pk}:{step}:{seq}:{code}", channel=Delivery.Channel.WEBHOOK,
+                target=url, subject=text.split("\n")[0][:300], text=f"{text}\n{link_base}{link}",
+                next_attempt_at=self.now))
+        Notification.objects.bulk_create(notifications, ignore_conflicts=True, batch_size=1000)
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
+        return len(notifications), len(deliveries)
 
 
 PROGRESS_FIELDS = ["state", "progress_at", "next_action_at", "escalated_at", "escalation_step"]
@@ -154,7 +246,7 @@ def _save_progress(rows: list[Deadline]) -> None:
         cursor.execute(sql, params)
 
 
-def _process_batch(audience: Audience, unit: UnitPolicy, stats: dict) -> int:
+def _process_batch(audience: Audience, unit: UnitPolicy, level_policies: dict, stats: dict) -> int:
     with transaction.atomic():
         now = db_now()
         rows = list(
@@ -165,59 +257,75 @@ def _process_batch(audience: Audience, unit: UnitPolicy, stats: dict) -> int:
         )
         if not rows:
             return 0
-        levels = governing_levels({d.incident_id for d in rows})
-        notifications, deliveries, events = [], [], []
-        link_base = settings.SITE_URL.rstrip("/")
+        levels = incident_levels({d.incident_id for d in rows})
+        plans = []
         for d in rows:
-            exempt = policy.exempt_from_quiet_hours(levels.get(d.incident_id))
+            governing, running = levels.get(d.incident_id, (None, None))
+            exempt = policy.exempt_from_quiet_hours(governing)
             items = policy.ladder(d.due_at, d.hard_due_at, d.created_at, unit)
             fire, _waiting = policy.due_items(items, d.progress_at, now, unit, exempt)
-            link = f"/incidents/{d.incident_id}/"
+            # Quiet hours never hide a miss: owners whose reminders or 催办 quiet hours held
+            # back, and who heard no reminder, are told with the 催办 that says it was missed.
+            hushed = any(i.step in (Step.REMIND, Step.URGE) and policy.effective_at(i, unit, exempt) != i.at
+                         for i in items)
+            plans.append((d, exempt, running, fire, hushed))
+        urged = [p[0].pk for p in plans if p[4] and any(i.step == Step.URGE for i in p[3])]
+        reminded = set(Notification.objects.filter(deadline_id__in=urged, step=Step.REMIND)
+                       .values_list("deadline_id", flat=True)) if urged else set()
+        outgoing, events, slots = Outgoing(audience, now), [], []
+        for d, exempt, running, fire, hushed in plans:
+            missing = d.state == DeadlineState.OPEN and policy.miss_at(d.due_at, d.hard_due_at) <= now
+            if missing:
+                d.state = DeadlineState.MISSED  # before the texts: they say it was missed
             for item in fire:
-                title, body = _texts(d, item.step, now)
-                for uid in audience.recipients(d, item.step):
-                    notifications.append(Notification(
-                        recipient_id=uid, incident_id=d.incident_id, deadline=d, step=item.step,
-                        sequence=item.sequence, title=title[:300], body=body, link=link))
-                    if uid in audience.emails:
-                        deliveries.append(Delivery(
-                            key=f"email:{d.pk}:{item.step}:{item.sequence}:{uid}", channel=Delivery.Channel.EMAIL,
-                            target=audience.emails[uid], subject=title[:300],
-                            text=f"{body}\n\n{link_base}{link}", next_attempt_at=now))
-                code, url = audience.webhook(d, item.step)
-                if url:
-                    deliveries.append(Delivery(
-                        key=f"webhook:{d.pk}:{item.step}:{item.sequence}:{code}", channel=Delivery.Channel.WEBHOOK,
-                        target=url, subject=title[:300], text=f"{title}\n{link_base}{link}", next_attempt_at=now))
+                d.progress_at = item.at
+                if item.step == Step.REMIND and now >= d.due_at:
+                    stats["remind_skipped"] += 1  # its "will be due" moment has passed
+                    continue
+                recipients = audience.recipients(d, item.step)
+                if item.step == Step.URGE and hushed and d.pk not in reminded:
+                    recipients = recipients + audience.owners(d)
+                deferred = policy.effective_at(item, unit, exempt) != item.at
+                outgoing.add(d, item.step, item.sequence, recipients, deferred)
                 events.append(event(
                     d.incident_id, None, STEP_VERB[item.step], before=d.incident.state, deadline=d.pk,
                     kind=d.kind, owner=d.owner_code, step=item.step, lead_minutes=item.sequence or None,
                     due_at=d.due_at))
-                d.progress_at = item.at
                 if item.step != Step.REMIND:
                     d.escalated_at, d.escalation_step = now, item.step
                 stats[item.step] += 1
-            if d.state == DeadlineState.OPEN and policy.miss_at(d.due_at, d.hard_due_at) <= now:
-                d.state = DeadlineState.MISSED
+            if missing:
                 stats["missed"] += 1
                 events.append(event(
                     d.incident_id, None, "deadline_missed", before=d.incident.state, deadline=d.pk,
                     kind=d.kind, owner=d.owner_code, due_at=d.due_at))
+                if running and policy.repeating(d.kind):
+                    slots.append(_next_slot(d, level_policies[running], now, unit, exempt))
             schedule(d, unit, exempt)
-        Notification.objects.bulk_create(notifications, ignore_conflicts=True, batch_size=1000)
-        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
+        written, sent = outgoing.write()
         record_many(events)
-        _save_progress(rows)
+        _save_progress(rows)  # first: the missed slots leave "open" before their successors come
+        Deadline.objects.bulk_create(slots, ignore_conflicts=True, batch_size=1000)
         stats["claimed"] += len(rows)
-        stats["notifications"] += len(notifications)
-        stats["deliveries"] += len(deliveries)
+        stats["notifications"] += written
+        stats["deliveries"] += sent
+        stats["slots"] += len(slots)
         return len(rows)
+
+
+def _next_slot(d: Deadline, level, now: dt.datetime, unit: UnitPolicy, exempt: bool) -> Deadline:
+    """The slot after a missed one of a repeating duty (policy.slot_after_miss)."""
+    slot = Deadline(incident_id=d.incident_id, kind=d.kind, owner_section_id=d.owner_section_id,
+                    owner_body_id=d.owner_body_id, due_at=policy.slot_after_miss(d.kind, d.due_at, level),
+                    created_at=now)
+    schedule(slot, unit, exempt)
+    return slot
 
 
 def process_deadlines(max_batches: int | None = None) -> dict:
     """One sweep now. Returns counts; records the heartbeat."""
     stats = defaultdict(int)
-    audience = unit = None
+    audience = unit = level_policies = None
     batches = 0
     with translation.override(settings.LANGUAGE_CODE):
         while max_batches is None or batches < max_batches:
@@ -225,7 +333,9 @@ def process_deadlines(max_batches: int | None = None) -> dict:
                 break  # the idle sweep: one indexed query, on the database's clock
             if audience is None:
                 audience, unit = Audience(), UnitPolicy.current()
-            if not _process_batch(audience, unit, stats):
+                configured = {p.level: p for p in LevelPolicy.objects.all()}
+                level_policies = {n: configured.get(n) or LevelPolicy.for_level(n) for n in ROMAN}
+            if not _process_batch(audience, unit, level_policies, stats):
                 break  # everything due is held by another sweep
             batches += 1
     beat(timezone.now())

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .delivery import deliver_outbox
+from .delivery import deliver_outbox, outbox_due
 from .sweep import process_deadlines
 
 
@@ -8,7 +8,7 @@ from .sweep import process_deadlines
 def sweep():
     """Beat runs this every SWEEP_INTERVAL_SECONDS; overlapping runs skip each other's rows."""
     stats = process_deadlines()
-    if stats.get("deliveries"):
+    if stats.get("deliveries") or outbox_due():  # the sweep's, or what the services wrote since
         deliver.delay()
     return stats
 

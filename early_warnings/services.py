@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deadlines import notices
 from deadlines import services as deadlines
-from deadlines.notifications import notice_send
 from incidents import permissions as perms
 from incidents.models import State
 from incidents.services import lock
@@ -23,15 +23,12 @@ def _issuing_body() -> str:
     return body.name if body else ""
 
 
-def _send(incident, notice, sections):
+def _send(incident, notice, sections, event="warning_issued"):
     """Deliver a notice to sections: one receipt each to sign, one verification clock each,
-    and an in-app notice to their members."""
+    and the notice to their members and group robots."""
     NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s) for s in sections])
     deadlines.on_notice(incident, notice, sections)
-    members = [m.user_id for s in sections for m in s.memberships.all()]
-    notice_send(incident=incident, user_ids=members,
-                title=_("【预警通知】%(level)s级预警，请签收并在规定时间内核实报告：%(title)s")
-                % {"level": ROMAN[notice.level], "title": incident.title}, body=notice.matters)
+    notices.tell(event, incident=incident, sections=sections, body=notice.matters, level=ROMAN[notice.level])
 
 
 def send_current_notice(incident, section):
@@ -84,7 +81,8 @@ def warning_issue(*, incident, actor, level, subject, scope, matters, measures, 
            before=before, after=incident.state, level=level,
            from_level=from_level if kind == WarningNotice.Kind.ADJUST else None,
            subject=subject, delivery=delivery, notice=notice.pk)
-    _send(incident, notice, list(incident.sections.all()))
+    _send(incident, notice, list(incident.sections.all()),
+          "warning_issued" if kind == WarningNotice.Kind.ISSUE else "warning_adjusted")
     return notice
 
 
@@ -122,6 +120,7 @@ def warning_lift(*, incident, actor, reason) -> WarningNotice:
     record(incident, actor, "warning_lifted", before=before, after=incident.state, reason=reason,
            level=warning.level, notice=notice.pk)
     NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s) for s in incident.sections.all()])
+    notices.tell("warning_lifted", incident=incident, body=reason, level=ROMAN[warning.level])
     return notice
 
 

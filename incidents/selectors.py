@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from . import permissions as perms
-from .models import Incident, Source
+from .models import Incident, Source, State
 
 
 def visible(user, queryset=None):
@@ -18,6 +18,13 @@ def visible(user, queryset=None):
 def visible_pks(user):
     """The visible incidents as a subquery of primary keys (``incident__in=…``)."""
     return visible(user).values("pk")
+
+
+def awaiting_judgment(user):
+    """待研判: the incidents logged and not yet judged that ``user`` sees, oldest first (the
+    command group's queue on the dashboard)."""
+    return (visible(user).filter(judged_at__isnull=True).exclude(state=State.CLOSED)
+            .prefetch_related("sections").order_by("reported_at", "pk"))
 
 
 def get_incident_for(user, pk, *, queryset=None) -> Incident:

@@ -96,6 +96,9 @@ ACTIONS = {a.name: a for a in [
            lifecycle.check_close),
     Action("reopen", p.ReasonIn, lambda i, u, d: lifecycle.incident_reopen(incident=i, actor=u, **d), _command,
            lifecycle.check_reopen),
+    # API.md v1.1
+    Action("withdraw-proposal", p.ReasonIn, lambda i, u, d: responses.proposal_withdraw(incident=i, actor=u, **d),
+           _command, responses.check_withdraw_proposal),
     # extensions
     Action("unassign", p.SectionsIn, lambda i, u, d: lifecycle.incident_unassign(incident=i, actor=u, **d),
            _command, lifecycle.check_unassign),

@@ -9,13 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from deadlines import notifications
+from deadlines import notices
 from deadlines import services as deadlines
 from early_warnings.services import send_current_notice, warning_reissue
 from incidents import permissions as perms
 from incidents.models import Assignment, Incident, Judgment, Severity, Source, State
 from incidents.services import lock, transit
 from incidents.timeline import record
+from organization.models import ROMAN
 from organization.selectors import sections_by_code
 from responses.models import Report, ReportKind
 from responses.services import response_reactivate
@@ -54,6 +55,7 @@ def incident_create(*, actor, title, summary, channel, discovered_at, sources=()
     if section_rows:
         _assign(incident, actor, section_rows)
         _start_handling(incident, actor)
+    notices.tell("logged", incident=incident, body=summary)
     return incident
 
 
@@ -77,10 +79,8 @@ def _assign(incident, actor, sections):
         notice = send_current_notice(incident, section)
         deadlines.on_section_assigned(incident, section, now, notice=notice)
         if notice is not None:
-            notifications.notice_send(
-                incident=incident, user_ids=section.memberships.values_list("user_id", flat=True),
-                title=_("【预警通知】请签收并在规定时间内核实报告：%(title)s") % {"title": incident.title},
-                body=notice.matters)
+            notices.tell("warning_issued", incident=incident, sections=[section], body=notice.matters,
+                         level=ROMAN[notice.level])
 
 
 def check_assign(incident, actor):
@@ -140,6 +140,7 @@ def incident_judge(*, incident, actor, veracity, severity, analysis="", mode="jo
     check_judge(incident, actor)
     before = incident.state
     now = timezone.now()
+    was_major = incident.severity == Severity.MAJOR
     Judgment.objects.create(incident=incident, mode=mode, veracity=veracity, severity=severity,
                             analysis=analysis, trend=trend, judged_by=actor,
                             recommended_warning_level=recommended_warning_level,
@@ -158,6 +159,10 @@ def incident_judge(*, incident, actor, veracity, severity, analysis="", mode="jo
            recommended_warning_level=recommended_warning_level,
            recommended_response_level=recommended_response_level)
     deadlines.on_judged(incident, now)
+    if severity == Severity.MAJOR and not was_major:
+        flash = incident.deadlines.filter(kind="flash").order_by("-due_at").first()
+        notices.tell("judged_major", incident=incident, body=analysis,
+                     due=timezone.localtime(flash.due_at if flash else now).strftime("%m-%d %H:%M"))
     return incident
 
 
@@ -185,6 +190,7 @@ def incident_close(*, incident, actor) -> Incident:
     incident.save(update_fields=["state", "closed_at"])
     record(incident, actor, "closed", before=before, after=incident.state)
     deadlines.on_closed(incident)
+    notices.tell("closed", incident=incident)
     return incident
 
 
@@ -221,4 +227,5 @@ def incident_reopen(*, incident, actor, reason) -> Incident:
         warning_reissue(incident=incident, actor=actor, reason=reason)
     if response is not None and response.state == "lifted":
         response_reactivate(incident=incident, actor=actor, reason=reason)
+    notices.tell("reopened", incident=incident, body=reason)
     return incident

@@ -52,6 +52,8 @@ class Section(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     webhook_url = models.URLField(_("群机器人 Webhook"), blank=True)
+    webhook_secret = models.CharField(_("群机器人加签密钥"), max_length=200, blank=True,
+                                      help_text=_("钉钉机器人“加签”安全设置的密钥（SEC 开头）；企业微信机器人留空。"))
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="section", editable=False)
     members = models.ManyToManyField(
         User, through="SectionMembership", related_name="sections", verbose_name=_("成员")
@@ -97,6 +99,8 @@ class Body(models.Model):
         help_text=_("该机构启动和解除的应急响应级别；指挥小组留空。"),
     )
     webhook_url = models.URLField(_("群机器人 Webhook"), blank=True)
+    webhook_secret = models.CharField(_("群机器人加签密钥"), max_length=200, blank=True,
+                                      help_text=_("钉钉机器人“加签”安全设置的密钥（SEC 开头）；企业微信机器人留空。"))
     members = models.ManyToManyField(User, through="BodyMembership", related_name="bodies", verbose_name=_("成员"))
 
     class Meta:

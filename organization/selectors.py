@@ -42,3 +42,13 @@ def unit_ids(user) -> tuple[list[int], list[int]]:
         user._unit_ids = (list(user.sections.values_list("pk", flat=True)),
                           list(user.bodies.values_list("pk", flat=True)))
     return user._unit_ids
+
+
+def robot_secret(url: str) -> str:
+    """The signing secret (DingTalk 加签) of the section or body whose group robot is ``url``."""
+    for model in (Section, Body):
+        secret = model.objects.filter(webhook_url=url).exclude(webhook_secret="").values_list(
+            "webhook_secret", flat=True).first()
+        if secret:
+            return secret
+    return ""

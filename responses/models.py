@@ -72,6 +72,7 @@ class ResponseProposal(models.Model):
         APPROVED = "approved", _("已批准")
         REJECTED = "rejected", _("已驳回")
         SUPERSEDED = "superseded", _("已被新提议取代")
+        WITHDRAWN = "withdrawn", _("已撤回")
 
     incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="response_proposals")
     level = models.PositiveSmallIntegerField(_("提议级别"))

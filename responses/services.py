@@ -6,9 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deadlines import notices
 from deadlines import services as deadlines
 from deadlines.models import Kind
-from deadlines.notifications import notice_send
 from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
@@ -16,12 +16,7 @@ from incidents.services import lock
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, is_workday, working_days_between
 from organization.models import ROMAN, Body, LevelPolicy
-from organization.selectors import (
-    body_member_ids,
-    command_member_ids,
-    leadership_ids,
-    sections_by_code,
-)
+from organization.selectors import sections_by_code
 from sentiment_ops.exceptions import Conflict, Forbidden
 
 from .models import (
@@ -71,20 +66,21 @@ def check_propose_response(incident, actor):
     response = _current(incident)
     if response is not None and response.state == ResponseState.LIFT_PROPOSED:
         raise Conflict(_("解除响应的提议正在审批中，不能同时调整级别。"))
+    if response is not None and response.proposal_id:
+        pending = response.proposal
+        raise Conflict(_("%(level)s级应急响应提议（%(at)s 提出）尚待审批：请等待审批，或先撤回该提议。")
+                       % {"level": ROMAN[pending.level],
+                          "at": timezone.localtime(pending.proposed_at).strftime("%Y-%m-%d %H:%M")})
 
 
 @transaction.atomic
 def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
-    """Propose to start, raise or lower a response (R30); a newer proposal supersedes."""
+    """Propose to start, raise or lower a response (R30); refused while one is pending."""
     incident = lock(incident)
     check_propose_response(incident, actor)
     response = _response(incident, required=False)
     if response is not None and response.state == ResponseState.ACTIVE and response.level == level:
         raise ValidationError({"level": _("当前已是%(level)s级响应。") % {"level": ROMAN[level]}})
-    if response is not None and response.proposal_id:
-        superseded = response.proposal
-        superseded.decision = ResponseProposal.Decision.SUPERSEDED
-        superseded.save(update_fields=["decision"])
     proposal = ResponseProposal.objects.create(
         incident=incident, level=level, from_level=response.level if response else None,
         reason=reason, proposed_by=actor)
@@ -95,13 +91,54 @@ def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
         response.save(update_fields=["proposal"])
     record(incident, actor, "response_proposed", before=incident.state, level=level,
            from_level=proposal.from_level, reason=reason, proposal=proposal.pk)
-    _tell_body(incident, level, _("【待审批】%(level)s级应急响应提议：%(title)s")
-               % {"level": ROMAN[level], "title": incident.title}, reason)
+    notices.tell("proposal_made", incident=incident, body_level=level, awaits=_awaits(proposal), body=reason,
+                 level=ROMAN[level])
     return proposal
 
 
-def _tell_body(incident, level, title, body=""):
-    notice_send(incident=incident, user_ids=[m for m in body_member_ids(level) if m], title=title, body=body)
+def _awaits(proposal) -> str:
+    return f"proposal:{proposal.pk}"
+
+
+def check_withdraw_proposal(incident, actor):
+    perms.require_command(actor)
+    response = _current(incident)
+    if response is None or not response.proposal_id:
+        raise Conflict(_("没有待审批的响应级别提议。"))
+
+
+@transaction.atomic
+def proposal_withdraw(*, incident, actor, reason) -> Response | None:
+    """The command group withdraws the pending start/raise/lower proposal (API.md v1.1); the
+    body is told and its 【待审批】 notice is done."""
+    incident = lock(incident)
+    check_withdraw_proposal(incident, actor)
+    if not reason:
+        raise ValidationError({"reason": _("请填写撤回理由。")})
+    proposal, response = _set_aside(incident, actor, _response(incident), ResponseProposal.Decision.WITHDRAWN,
+                                    reason, "response_proposal_withdrawn")
+    notices.tell("proposal_withdrawn", incident=incident, body_level=proposal.level, body=reason,
+                 level=ROMAN[proposal.level])
+    return response
+
+
+def _set_aside(incident, actor, response, decision, reason, verb) -> tuple[ResponseProposal, Response | None]:
+    """The pending proposal is rejected or withdrawn: recorded with its reason, the body's
+    【待审批】 done; a response never started goes (the proposal and the timeline keep the
+    record), a running one keeps its level."""
+    proposal = response.proposal
+    proposal.decision, proposal.decided_by = decision, actor
+    proposal.decided_at, proposal.decision_reason = timezone.now(), reason
+    proposal.save(update_fields=["decision", "decided_by", "decided_at", "decision_reason"])
+    if response.state == ResponseState.PROPOSED:
+        response.delete()
+        response = None
+    else:
+        response.proposal = None
+        response.save(update_fields=["proposal"])
+    record(incident, actor, verb, before=incident.state, level=proposal.level, reason=reason, proposal=proposal.pk)
+    notices.decided(_awaits(proposal))
+    return proposal, response
 
 
 def check_decide_response(incident, actor):
@@ -145,6 +182,11 @@ def response_approve(*, incident, actor) -> Response:
         deadlines.on_response_activated(incident, now)
     else:
         deadlines.on_level_changed(incident, now)
+    notices.decided(_awaits(proposal))
+    notices.tell("proposal_approved", incident=incident, proposer=proposal.proposed_by, level=ROMAN[proposal.level])
+    change = ("response_activated" if first else
+              "response_raised" if proposal.level < (proposal.from_level or 5) else "response_lowered")
+    notices.tell(change, incident=incident, level=ROMAN[proposal.level])
     return response
 
 
@@ -152,21 +194,12 @@ def response_approve(*, incident, actor) -> Response:
 def response_reject(*, incident, actor, reason) -> Response | None:
     incident = lock(incident)
     check_decide_response(incident, actor)
-    response = _response(incident)
-    proposal = response.proposal
     if not reason:
         raise ValidationError({"reason": _("请填写驳回理由。")})
-    proposal.decision, proposal.decided_by = ResponseProposal.Decision.REJECTED, actor
-    proposal.decided_at, proposal.decision_reason = timezone.now(), reason
-    proposal.save(update_fields=["decision", "decided_by", "decided_at", "decision_reason"])
-    if response.state == ResponseState.PROPOSED:
-        response.delete()  # never started; the proposal and the timeline keep the record
-        response = None
-    else:
-        response.proposal = None
-        response.save(update_fields=["proposal"])
-    record(incident, actor, "response_rejected", before=incident.state, level=proposal.level,
-           reason=reason, proposal=proposal.pk)
+    proposal, response = _set_aside(incident, actor, _response(incident), ResponseProposal.Decision.REJECTED,
+                                    reason, "response_rejected")
+    notices.tell("proposal_rejected", incident=incident, proposer=proposal.proposed_by, body=reason,
+                 level=ROMAN[proposal.level])
     return response
 
 
@@ -249,12 +282,11 @@ def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAsse
     needed = LevelPolicy.for_level(response.level).stable_working_days
     if stable and response.stable_working_days == needed and response.state == ResponseState.ACTIVE:
         # R32: after N consecutive stable working days the body is asked to lift or lower.
-        title = _("【可解除】%(level)s级应急响应已连续 %(n)s 个工作日平稳，请研究解除或降级：%(title)s") % {
-            "level": ROMAN[response.level], "n": needed, "title": incident.title}
-        _tell_body(incident, response.level, title)
-        notice_send(incident=incident, title=title, user_ids=command_member_ids())
+        notices.tell("stable_days", incident=incident, body_level=response.level, level=ROMAN[response.level],
+                     n=needed)
     if not stable and response.state == ResponseState.LIFT_PROPOSED:
         response.keep()  # instability while a lift is pending withdraws it
+        notices.decided(_lift_awaits(response))
     response.save(update_fields=["stable_working_days", "state"])
     record(incident, actor, "stability_assessed", before=incident.state, date=date, stable=stable, note=note,
            stable_working_days=response.stable_working_days)
@@ -286,9 +318,13 @@ def lift_propose(*, incident, actor, reason) -> Response:
     response.save(update_fields=["state", "lift_proposed_by", "lift_reason"])
     record(incident, actor, "lift_proposed", before=incident.state, level=response.level, reason=reason,
            stable_working_days=response.stable_working_days)
-    _tell_body(incident, response.level, _("【待审批】解除%(level)s级应急响应：%(title)s")
-               % {"level": ROMAN[response.level], "title": incident.title}, reason)
+    notices.tell("lift_proposed", incident=incident, body_level=response.level, awaits=_lift_awaits(response),
+                 body=reason, level=ROMAN[response.level])
     return response
+
+
+def _lift_awaits(response) -> str:
+    return f"lift:{response.pk}"
 
 
 def check_decide_lift(incident, actor):
@@ -319,6 +355,9 @@ def lift_approve(*, incident, actor) -> Response:
         deadlines.on_response_lifted(incident, now)
     except CalendarNotConfirmed as exc:
         raise Conflict(str(exc)) from None
+    notices.decided(_lift_awaits(response))
+    notices.tell("lift_approved", incident=incident, proposer=response.lift_proposed_by, level=ROMAN[response.level])
+    notices.tell("response_lifted", incident=incident, level=ROMAN[response.level])
     return response
 
 
@@ -332,6 +371,9 @@ def lift_reject(*, incident, actor, reason) -> Response:
     response.keep()
     response.save(update_fields=["state"])
     record(incident, actor, "lift_rejected", before=incident.state, level=response.level, reason=reason)
+    notices.decided(_lift_awaits(response))
+    notices.tell("lift_rejected", incident=incident, proposer=response.lift_proposed_by, body=reason,
+                 level=ROMAN[response.level])
     return response
 
 
@@ -395,14 +437,12 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
                                    body=body or "", zero=zero, author=actor,
                                    **(summary_parts if kind == ReportKind.SUMMARY else {}))
     deadline = deadlines.on_report(incident, report, actor)
-    if kind in (ReportKind.FLASH, ReportKind.BRIEFING):  # R5, R14: straight to leadership
-        notice_send(incident=incident, title=_("【%(kind)s】%(title)s") % {"kind": report.get_kind_display(),
-                                                                          "title": incident.title},
-                    body=report.body, user_ids=leadership_ids())
     record(incident, actor, "report_submitted", before=incident.state, kind=kind, report=report.pk,
            section=section_row.code if section_row else None, zero=zero,
            deadline=deadline.pk if deadline else None,
            deadline_state=deadline.state if deadline else None)
+    if kind in (ReportKind.FLASH, ReportKind.BRIEFING):  # R5, R14: straight to leadership
+        notices.tell("report_to_leadership", incident=incident, body=report.body, kind=report.get_kind_display())
     return report
 
 
@@ -477,7 +517,13 @@ def statement_draft(*, incident, actor, section, kind, title, body, channel="") 
                                          body=body, channel=channel, drafted_by=actor)
     record(incident, actor, "statement_drafted", before=incident.state, statement=statement.pk, kind=kind,
            title=title, section=section_row.code)
+    notices.tell("statement_submitted", incident=incident, awaits=_statement_awaits(statement), body=body,
+                 section=section_row.name, statement=title)
     return statement
+
+
+def _statement_awaits(statement) -> str:
+    return f"statement:{statement.pk}"
 
 
 def _statement(incident, statement_id) -> Statement:
@@ -499,8 +545,10 @@ def statement_decide(*, incident, actor, statement_id, approve: bool, reason="")
     statement.approve() if approve else statement.reject()
     statement.decided_by, statement.decided_at, statement.decision_reason = actor, timezone.now(), reason
     statement.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
-    record(incident, actor, "statement_approved" if approve else "statement_rejected", before=incident.state,
-           statement=statement.pk, reason=reason)
+    event = "statement_approved" if approve else "statement_rejected"
+    record(incident, actor, event, before=incident.state, statement=statement.pk, reason=reason)
+    notices.decided(_statement_awaits(statement))
+    notices.tell(event, incident=incident, sections=[statement.section], body=reason, statement=statement.title)
     return statement
 
 

@@ -234,6 +234,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The queue beat's tasks go to and a worker without -Q takes: one per deployment; an
+# integration test runs its beat and worker on a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
     # The deadline sweep (R40): reminders, missed, escalation. An idle sweep is one query.
     "process-deadlines": {

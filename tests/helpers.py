@@ -1,11 +1,14 @@
-"""Shared test helpers: a real Celery worker process on the test database."""
+"""Shared test helpers: a real Celery worker process on the test database; a group robot."""
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 from django.conf import settings
@@ -57,3 +60,36 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.25):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+class Robot:
+    """A group-robot endpoint on 127.0.0.1 that records what it receives."""
+
+    def __init__(self, port: int = 0):
+        self.received, self.replies, self.paths = [], [], []
+        self.on_receive = None  # called while the request is being answered
+        robot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                robot.received.append(json.loads(body))
+                robot.paths.append(self.path)
+                if robot.on_receive is not None:
+                    robot.on_receive()
+                status, reply = robot.replies.pop(0) if robot.replies else (200, {"errcode": 0, "errmsg": "ok"})
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(reply).encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/robot/send?key=test"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()  # free the port for the next test

@@ -244,7 +244,8 @@ def _many(incident, n):
     users = list(User.objects.filter(username__in=["petition", "market", "command"]))
     states = ["met", "late", "missed", "open", "cancelled"]
     Deadline.objects.bulk_create(
-        Deadline(incident=incident, kind=Kind.STATUS, owner_section=(petition, market, None)[i % 3],
+        # Verification rows: a status duty has one open slot per section (deadlines.models).
+        Deadline(incident=incident, kind=Kind.VERIFICATION, owner_section=(petition, market, None)[i % 3],
                  owner_body=command if i % 3 == 2 else None, due_at=local(2026, 11, 2, 9, 0) + dt.timedelta(hours=i),
                  state=states[i % 5], met_by=users[i % 3] if states[i % 5] in ("met", "late") else None)
         for i in range(n))

@@ -257,7 +257,9 @@ def test_a_body_asked_about_a_proposal_keeps_seeing_it_after_rejection_or_supers
     assert desk.get("onsite", f"{URL}{pk}/").status_code == 200
 
     desk.act("command", pk, "propose-response", level=4, reason="再次提议")
-    desk.act("command", pk, "propose-response", level=3, reason="改为Ⅲ级")  # supersedes the IV proposal
+    # Issue 10: a second proposal while one is pending is refused; the command group withdraws it.
+    desk.act("command", pk, "withdraw-proposal", reason="改为Ⅲ级")
+    desk.act("command", pk, "propose-response", level=3, reason="改为Ⅲ级")
     refused = desk.as_("onsite").post(f"{URL}{pk}/approve-response/", {}, format="json")
     assert refused.status_code == 403 and set(refused.json()) == {"detail"}
     desk.act("infohead", pk, "approve-response")

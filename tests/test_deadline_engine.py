@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
-from deadlines.models import Deadline, Heartbeat, Notification
+from deadlines.models import Deadline, Delivery, Heartbeat, Notification
 from deadlines.sweep import process_deadlines
 from incidents.models import TimelineEvent
 from organization.models import UnitPolicy
@@ -150,7 +150,9 @@ def test_quiet_hours_defer_reminders_to_their_end_and_never_drop_them(api, time_
     assert sent(d) == [] and d.state == "missed"  # marked missed on time, nobody woken
     assert d.next_action_at == local(2026, 11, 3, 7, 0)
     sweep_at(time_machine, 2026, 11, 3, 7, 0)
-    assert [s for s, _, _ in sent(d)] == sorted(["remind", "remind", "urge", "supervise", "supervise", "notify"])
+    # Issue 10: reminders whose "will be due" moment has passed are not sent; the steps that
+    # apply now are, and the section hears in the 催办 that it was missed.
+    assert [s for s, _, _ in sent(d)] == sorted(["urge", "supervise", "supervise", "notify"])
 
 
 @pytest.mark.django_db
@@ -193,6 +195,7 @@ def test_classified_incidents_send_no_content(api, demo, time_machine, mailoutbo
     demo["petition"].email = "petition@example.gov.cn"
     demo["petition"].save()
     iid = warned_incident(api, time_machine, classified=True)
+    Delivery.objects.all().delete()  # the notices' own outbox rows (tests/test_notices.py): here, the reminder's
     sweep_at(time_machine, 2026, 11, 2, 11, 30)
     note = Notification.objects.get(deadline__incident_id=iid, step="remind")
     assert "业主" not in note.title and "涉密" in note.title and note.body == "请登录系统查看。"
@@ -307,8 +310,10 @@ def test_concurrent_sweeps_never_notify_twice(api, time_machine, settings):
         t.start()
     for t in threads:
         t.join(60)
-    # Per deadline: remind×2 + urge to 1 member, supervise to 2, notify to 1 = 6 notices.
-    assert Notification.objects.filter(deadline__isnull=False).count() == 80 * 6
+    # Per incident (issue 10: no reminder past its moment, one digest per person and
+    # incident): urge to petition and to market, supervise to 2 (one digest each for both
+    # sections' deadlines), notify to leader (one digest) = 5 notices.
+    assert Notification.objects.filter(deadline__isnull=False).count() == 40 * 5
     assert Deadline.objects.filter(kind="verification", state="missed").count() == 80
     assert TimelineEvent.objects.filter(verb="deadline_missed").count() == 80
     assert Heartbeat.objects.filter(name="sweep").count() == 1

@@ -31,7 +31,7 @@ from early_warnings.selectors import unsigned_receipts
 from incidents import permissions as perms
 from incidents import services as records
 from incidents.models import Incident, Platform, State
-from incidents.selectors import get_incident_for, visible, visible_pks
+from incidents.selectors import awaiting_judgment, get_incident_for, visible, visible_pks
 from lifecycle import services as lifecycle
 from lifecycle.actions import ACTIONS, ATTACH
 from lifecycle.payloads import IncidentCreateSerializer
@@ -56,6 +56,7 @@ from .labels import ROMAN
 
 PAGE_SIZE = 20
 CHART_DAYS = 30
+JUDGE_QUEUE = 10  # 待研判: the oldest shown on the dashboard
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -103,7 +104,10 @@ def dashboard(request):
              "name": _("登记舆情数")}
 
     last_sweep = Heartbeat.last("sweep")
+    to_judge = awaiting_judgment(user) if perms.is_command(user) else None
     return render(request, "workplace/dashboard.html", {
+        "to_judge": list(to_judge[:JUDGE_QUEUE]) if to_judge is not None else None,
+        "to_judge_count": to_judge.count() if to_judge is not None else 0,
         "warning_cards": warning_cards,
         "open_count": open_incidents.count(),
         "unwarned_count": open_incidents.exclude(warning__state="active").count(),
