@@ -246,71 +246,95 @@ def _save_progress(rows: list[Deadline]) -> None:
         cursor.execute(sql, params)
 
 
+def _claim(now: dt.datetime, **where):
+    """Due rows, locked; rows held by a concurrent sweep are skipped, not waited for."""
+    return (Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(next_action_at__lte=now, state__in=[DeadlineState.OPEN, DeadlineState.MISSED], **where)
+            .select_related("incident", "owner_section", "owner_body")
+            .order_by("next_action_at"))
+
+
 def _process_batch(audience: Audience, unit: UnitPolicy, level_policies: dict, stats: dict) -> int:
+    """One transaction: claim up to BATCH due rows and every other due row of their incidents
+    (one digest per person and incident), advance them, and — for a repeating duty whose slot
+    was missed — open the next slot and, when it is already due (an outage), advance it too in
+    the same pass, so that a day of silence is one message per person and incident."""
     with transaction.atomic():
         now = db_now()
-        rows = list(
-            Deadline.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(next_action_at__lte=now, state__in=[DeadlineState.OPEN, DeadlineState.MISSED])
-            .select_related("incident", "owner_section", "owner_body")
-            .order_by("next_action_at")[:BATCH]
-        )
+        rows = list(_claim(now)[:BATCH])
         if not rows:
             return 0
-        levels = incident_levels({d.incident_id for d in rows})
-        plans = []
-        for d in rows:
-            governing, running = levels.get(d.incident_id, (None, None))
-            exempt = policy.exempt_from_quiet_hours(governing)
-            items = policy.ladder(d.due_at, d.hard_due_at, d.created_at, unit)
-            fire, _waiting = policy.due_items(items, d.progress_at, now, unit, exempt)
-            # Quiet hours never hide a miss: owners whose reminders or 催办 quiet hours held
-            # back, and who heard no reminder, are told with the 催办 that says it was missed.
-            hushed = any(i.step in (Step.REMIND, Step.URGE) and policy.effective_at(i, unit, exempt) != i.at
-                         for i in items)
-            plans.append((d, exempt, running, fire, hushed))
-        urged = [p[0].pk for p in plans if p[4] and any(i.step == Step.URGE for i in p[3])]
-        reminded = set(Notification.objects.filter(deadline_id__in=urged, step=Step.REMIND)
-                       .values_list("deadline_id", flat=True)) if urged else set()
-        outgoing, events, slots = Outgoing(audience, now), [], []
-        for d, exempt, running, fire, hushed in plans:
-            missing = d.state == DeadlineState.OPEN and policy.miss_at(d.due_at, d.hard_due_at) <= now
-            if missing:
-                d.state = DeadlineState.MISSED  # before the texts: they say it was missed
-            for item in fire:
-                d.progress_at = item.at
-                if item.step == Step.REMIND and now >= d.due_at:
-                    stats["remind_skipped"] += 1  # its "will be due" moment has passed
-                    continue
-                recipients = audience.recipients(d, item.step)
-                if item.step == Step.URGE and hushed and d.pk not in reminded:
-                    recipients = recipients + audience.owners(d)
-                deferred = policy.effective_at(item, unit, exempt) != item.at
-                outgoing.add(d, item.step, item.sequence, recipients, deferred)
-                events.append(event(
-                    d.incident_id, None, STEP_VERB[item.step], before=d.incident.state, deadline=d.pk,
-                    kind=d.kind, owner=d.owner_code, step=item.step, lead_minutes=item.sequence or None,
-                    due_at=d.due_at))
-                if item.step != Step.REMIND:
-                    d.escalated_at, d.escalation_step = now, item.step
-                stats[item.step] += 1
-            if missing:
-                stats["missed"] += 1
-                events.append(event(
-                    d.incident_id, None, "deadline_missed", before=d.incident.state, deadline=d.pk,
-                    kind=d.kind, owner=d.owner_code, due_at=d.due_at))
-                if running and policy.repeating(d.kind):
-                    slots.append(_next_slot(d, level_policies[running], now, unit, exempt))
-            schedule(d, unit, exempt)
+        incidents = {d.incident_id for d in rows}
+        if len(rows) == BATCH:  # the rest of these incidents' due rows: one digest each
+            rows += _claim(now, incident_id__in=incidents).exclude(pk__in=[d.pk for d in rows])
+        levels = incident_levels(incidents)
+        outgoing, events, done, opened = Outgoing(audience, now), [], set(), 0
+        while rows:
+            slots = _advance(rows, levels, outgoing, events, now, unit, level_policies, stats)
+            _save_progress(rows)  # first: the missed slots leave "open" before their successors come
+            done |= {d.pk for d in rows}
+            Deadline.objects.bulk_create(slots, ignore_conflicts=True, batch_size=1000)
+            opened += len(slots)
+            due = {s.incident_id for s in slots if s.next_action_at is not None and s.next_action_at <= now}
+            rows = list(_claim(now, incident_id__in=due, created_at=now, state=DeadlineState.OPEN)
+                        .exclude(pk__in=done)) if due else []
+        claimed = len(done)
         written, sent = outgoing.write()
         record_many(events)
-        _save_progress(rows)  # first: the missed slots leave "open" before their successors come
-        Deadline.objects.bulk_create(slots, ignore_conflicts=True, batch_size=1000)
-        stats["claimed"] += len(rows)
+        stats["claimed"] += claimed
         stats["notifications"] += written
         stats["deliveries"] += sent
-        stats["slots"] += len(slots)
-        return len(rows)
+        stats["slots"] += opened
+        return claimed
+
+
+def _advance(rows, levels, outgoing, events, now, unit, level_policies, stats) -> list[Deadline]:
+    """Fire what is due for each row, mark missed ones, and return the slots to open."""
+    plans = []
+    for d in rows:
+        governing, running = levels.get(d.incident_id, (None, None))
+        exempt = policy.exempt_from_quiet_hours(governing)
+        items = policy.ladder(d.due_at, d.hard_due_at, d.created_at, unit)
+        fire, _waiting = policy.due_items(items, d.progress_at, now, unit, exempt)
+        # Quiet hours never hide a miss: owners whose reminders or 催办 quiet hours held
+        # back, and who heard no reminder, are told with the 催办 that says it was missed.
+        hushed = any(i.step in (Step.REMIND, Step.URGE) and policy.effective_at(i, unit, exempt) != i.at
+                     for i in items)
+        plans.append((d, exempt, running, fire, hushed))
+    urged = [p[0].pk for p in plans if p[4] and any(i.step == Step.URGE for i in p[3])]
+    reminded = set(Notification.objects.filter(deadline_id__in=urged, step=Step.REMIND)
+                   .values_list("deadline_id", flat=True)) if urged else set()
+    slots = []
+    for d, exempt, running, fire, hushed in plans:
+        missing = d.state == DeadlineState.OPEN and policy.miss_at(d.due_at, d.hard_due_at) <= now
+        if missing:
+            d.state = DeadlineState.MISSED  # before the texts: they say it was missed
+        for item in fire:
+            d.progress_at = item.at
+            if item.step == Step.REMIND and now >= d.due_at:
+                stats["remind_skipped"] += 1  # its "will be due" moment has passed
+                continue
+            recipients = outgoing.audience.recipients(d, item.step)
+            if item.step == Step.URGE and hushed and d.pk not in reminded:
+                recipients = recipients + outgoing.audience.owners(d)
+            deferred = policy.effective_at(item, unit, exempt) != item.at
+            outgoing.add(d, item.step, item.sequence, recipients, deferred)
+            events.append(event(
+                d.incident_id, None, STEP_VERB[item.step], before=d.incident.state, deadline=d.pk,
+                kind=d.kind, owner=d.owner_code, step=item.step, lead_minutes=item.sequence or None,
+                due_at=d.due_at))
+            if item.step != Step.REMIND:
+                d.escalated_at, d.escalation_step = now, item.step
+            stats[item.step] += 1
+        if missing:
+            stats["missed"] += 1
+            events.append(event(
+                d.incident_id, None, "deadline_missed", before=d.incident.state, deadline=d.pk,
+                kind=d.kind, owner=d.owner_code, due_at=d.due_at))
+            if running and policy.repeating(d.kind):
+                slots.append(_next_slot(d, level_policies[running], now, unit, exempt))
+        schedule(d, unit, exempt)
+    return slots
 
 
 def _next_slot(d: Deadline, level, now: dt.datetime, unit: UnitPolicy, exempt: bool) -> Deadline:

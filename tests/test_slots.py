@@ -3,6 +3,7 @@ without flooding — one message per person and incident, no reminder past its m
 hours deferring to one morning digest that says what was missed. Walked with time-machine."""
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 
@@ -59,6 +60,12 @@ def test_a_silent_day_owes_every_status_slot(api, time_machine, level, missed, c
         assert open_slot.due_at == gone[-1].due_at + dt.timedelta(hours=cadence)
     figures = {r["code"]: r for r in api.get("command", "/api/v1/accountability/").json()["sections"]}
     assert figures["petition"]["missed"] == missed and figures["market"]["missed"] == missed
+    # The whole day is one message per person (a digest listing every slot and step), no line twice.
+    told = Counter(Notification.objects.filter(incident_id=iid, deadline__isnull=False)
+                   .values_list("recipient__username", flat=True))
+    assert told and max(told.values()) == 1, told
+    digest = Notification.objects.get(incident_id=iid, deadline__isnull=False, recipient__username="command")
+    assert len(digest.body.splitlines()) == len(set(digest.body.splitlines())) >= 2 * missed
 
 
 @pytest.mark.django_db
