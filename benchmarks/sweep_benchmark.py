@@ -23,10 +23,21 @@ Phases (every figure is printed):
                   over ``--window`` seconds of real time (database clock, as in production),
                   swept every SWEEP_INTERVAL_SECONDS the way beat does: reminder lag
                   fired − planned (planned = due_at − 30 min) p50/p95/p99/max, where fired is
-                  Notification.created_at, and also as seen by readers (its batch's commit);
+                  the reminder's timeline event, and also as seen by readers (its batch's commit);
 4. catch-up     — (skip with ``--no-catchup``) ``--due`` deadlines 3 h overdue with nothing
                   sent, as after an outage: the whole ladder (2 reminders, urge, supervise,
                   notify) and ``missed`` in one call.
+5. slots        — (issue 10; skip with ``--responses 0``) ``--responses`` (default 1,000)
+                  level II responses activated 24 h + 1 min ago whose two sections and the
+                  command group have been silent since: ONE ``process_deadlines()`` call marks
+                  every slot missed, opens the next (4 status slots per section, 2 briefings,
+                  2 judgments per response), climbs the ladder and writes the digests; slots/s,
+                  messages per person.
+
+``--baseline TREE`` runs phase 2 (set-up included) once more, in a child process, with the
+code of another checkout (``git worktree add /tmp/main-base <commit>``) on a database of its
+own, and prints both single-sweep throughputs and their ratio. ``--tree TREE`` is how the
+child is told whose code to import.
 """
 
 import argparse
@@ -37,7 +48,19 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+
+def _tree() -> Path:
+    """``--tree TREE``: the checkout whose code is measured (default: this one). Read before
+    Django is imported, so that its packages are the ones on the path."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--tree" and i + 1 < len(sys.argv):
+            return Path(sys.argv[i + 1]).resolve()
+        if arg.startswith("--tree="):
+            return Path(arg.split("=", 1)[1]).resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+BASE_DIR = _tree()
 sys.path.insert(0, str(BASE_DIR))
 
 
@@ -60,6 +83,13 @@ def parse_args():
     p.add_argument("--no-catchup", action="store_true", help="skip the catch-up phase")
     p.add_argument("--db-name", default="sentiment_bench", help="the benchmark's own database (default sentiment_bench)")
     p.add_argument("--keep", action="store_true", help="keep the benchmark database at the end")
+    p.add_argument("--responses", type=int, default=1000,
+                   help="phase 5: active level II responses silent for 24 h (default 1000; 0 to skip)")
+    p.add_argument("--baseline", default=None,
+                   help="another checkout (e.g. a git worktree of the previous main): its single-sweep "
+                        "throughput (phase 2) is measured in the same run and printed beside this one's")
+    p.add_argument("--tree", default=None, help="the checkout whose code is measured (set for --baseline's child)")
+    p.add_argument("--only-throughput", action="store_true", help="set-up and phase 2 only (--baseline's child)")
     args = p.parse_args()
     if args.due * n_phase_sets(args) > args.deadlines:
         p.error("--deadlines must hold the disjoint --due sets of every phase")
@@ -420,13 +450,16 @@ def lag_phase(ids, window, interval):
     sweep._process_batch = process_batch
 
     with connection.cursor() as cur:
+        # Fired: the sweep's timeline event of the 30-minute reminder (written with its
+        # notification; since issue 10 a digest's notification row names only its first item).
         cur.execute("""
             SELECT d.id, extract(epoch FROM d.due_at - interval '30 minutes'),
-                   extract(epoch FROM min(n.created_at)),
+                   extract(epoch FROM min(e.at)),
                    d.progress_at >= d.due_at - interval '30 minutes'
               FROM deadlines_deadline d
-              LEFT JOIN deadlines_notification n
-                ON n.deadline_id = d.id AND n.step = 'remind' AND n.sequence = 30
+              LEFT JOIN incidents_timelineevent e
+                ON e.incident_id = d.incident_id AND e.verb = 'deadline_reminded'
+               AND e.detail->>'deadline' = d.id::text AND e.detail->>'lead_minutes' = '30'
              WHERE d.id = ANY(%s) GROUP BY d.id""", [list(ids)])
         rows = cur.fetchall()
     # An owner without active members (a demo section nobody belongs to) gets no row:
@@ -450,7 +483,7 @@ def lag_phase(ids, window, interval):
     line("reminder step processed (progress_at)", f"{processed} of {len(rows)}")
     line("reminders notified / owner without members / missing",
          f"{len(fired)} / {len(silent)} / {missing}")
-    line("lag fired − planned (Notification.created_at)",
+    line("lag fired − planned (its timeline event)",
          f"p50 {pct(lags, 50):.2f} s  p95 {pct(lags, 95):.2f} s  p99 {pct(lags, 99):.2f} s  max {lags[-1]:.2f} s")
     line("lag committed − planned (batch commit)",
          f"p50 {pct(visible, 50):.2f} s  p95 {pct(visible, 95):.2f} s  p99 {pct(visible, 99):.2f} s  max {visible[-1]:.2f} s")
@@ -459,8 +492,95 @@ def lag_phase(ids, window, interval):
     return lags, missing
 
 
+def slots_phase(n_responses):
+    """Phase 5 (issue 10): ``n_responses`` level II responses activated 24 h + 1 min ago, two
+    sections each, silent since: one sweep owes every slot."""
+    import datetime as dt
+    from collections import Counter
+
+    from deadlines import policy
+    from deadlines.models import Deadline, Kind, Notification
+    from deadlines.sweep import db_now, process_deadlines, schedule
+    from incidents.models import Incident
+    from organization.models import Body, LevelPolicy, Section, UnitPolicy, User
+    from responses.models import Response
+
+    now = db_now()
+    since = now - dt.timedelta(hours=24, minutes=1)
+    unit, level = UnitPolicy.current(), LevelPolicy.for_level(2)
+    reporter = User.objects.get(username="duty")
+    sections = list(Section.objects.filter(code__in=["petition", "market"]))
+    command = Body.objects.get(code="command")
+    incidents = Incident.objects.bulk_create(
+        [Incident(title=f"响应压测事件 {i}", summary="用于专报时段基准测试的事件。", channel="monitoring",
+                  discovered_at=since - dt.timedelta(hours=1), reported_by=reporter, state="responding")
+         for i in range(n_responses)], batch_size=2000)
+    Response.objects.bulk_create([Response(incident=i, state="active", level=2, activated_at=since,
+                                           level_since=since) for i in incidents], batch_size=2000)
+    rows = []
+    for incident in incidents:
+        owners = [(Kind.STATUS, s, None) for s in sections] + [(Kind.BRIEFING, None, command),
+                                                                 (Kind.JUDGMENT, None, command)]
+        for kind, section, body in owners:
+            d = Deadline(incident=incident, kind=kind, owner_section=section, owner_body=body,
+                         due_at=policy.first_slot_due(kind, since, level), created_at=since)
+            schedule(d, unit)
+            rows.append(d)
+    Deadline.objects.bulk_create(rows, batch_size=5000)
+    first_ids = set(Deadline.objects.filter(incident__in=incidents).values_list("pk", flat=True))
+    n_before = Notification.objects.count()
+    t = time.perf_counter()
+    stats = process_deadlines()
+    elapsed = time.perf_counter() - t
+    slots = Deadline.objects.filter(incident__in=incidents)
+    missed = slots.filter(state="missed").count()
+    opened = slots.exclude(pk__in=first_ids).count()
+    line("responses (level II, 2 sections each)", f"{n_responses:,}, activated {since:%m-%d %H:%M} (24 h + 1 min ago)")
+    line("one process_deadlines()", f"{elapsed:.2f} s")
+    line("slots missed / opened by the sweep", f"{missed:,} / {opened:,}  → {opened / elapsed:,.0f} slots/s")
+    line("missed status slots per section (expect 4)",
+         f"{slots.filter(kind='status', state='missed').count() / (2 * n_responses):g}")
+    line("claimed", f"{stats.get('claimed', 0):,}  → {stats.get('claimed', 0) / elapsed:,.0f} deadline rows/s")
+    written = Notification.objects.filter(pk__gt=0).count() - n_before
+    per_person = Counter(Notification.objects.filter(incident__in=incidents).values_list("recipient_id", flat=True))
+    per_pair = Counter(Notification.objects.filter(incident__in=incidents)
+                       .values_list("recipient_id", "incident_id"))
+    line("messages written / outbox rows", f"{written:,} / {stats.get('deliveries', 0):,}")
+    line("messages per person (people told)", f"mean {written / max(len(per_person), 1):,.0f}, "
+         f"max {max(per_person.values(), default=0):,} ({len(per_person)} people)")
+    line("messages per person and incident, max", max(per_pair.values(), default=0))
+    bodies = Notification.objects.filter(incident__in=incidents).values_list("body", flat=True)
+    repeated = sum(1 for b in bodies if len(b.splitlines()) != len(set(b.splitlines())))
+    line("messages repeating a line (must be 0)", repeated)
+    line("steps fired", {k: v for k, v in stats.items() if k not in ("claimed", "notifications", "deliveries")})
+    return opened / elapsed
+
+
+def baseline_run(args, tree: str) -> float | None:
+    """Phase 2 with the code of ``tree``, in a child process on a database of its own."""
+    import subprocess
+
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--tree", tree, "--only-throughput",
+           "--db-name", args.db_name + "_base", "--deadlines", str(args.deadlines), "--due", str(args.due),
+           "--members", str(args.members), "--workers", "1", "--no-catchup"]
+    cmd += ["--no-email"] if args.no_email else []
+    cmd += ["--no-webhook"] if args.no_webhook else []
+    print(f"\n== baseline: {tree}")
+    # Run from the tree: Celery imports the apps' task modules with the working directory first
+    # on sys.path (celery.utils.imports.cwd_in_path), which would import this checkout's.
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=tree, env=dict(os.environ))
+    for row in out.stdout.splitlines():
+        print("  |" + row)
+    if out.returncode:
+        print(out.stderr[-3000:])
+        return None
+    rates = [float(r.split("=", 1)[1]) for r in out.stdout.splitlines() if r.startswith("RESULT throughput=")]
+    return rates[-1] if rates else None
+
+
 def main():
     args = parse_args()
+    os.chdir(BASE_DIR)  # Celery imports task modules with the working directory first on sys.path
     bench_url, server = server_url(args.db_name)
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sentiment_ops.settings")
@@ -468,6 +588,7 @@ def main():
     print(f"sweep benchmark: {args.deadlines:,} open deadlines, {args.due:,} due per phase, "
           f"database {args.db_name} on {server['host']}:{server['port']}")
     wall = time.perf_counter()
+    base_rate = baseline_run(args, args.baseline) if args.baseline and not args.only_throughput else None
     create_database(server, args.db_name)
     try:
         import django
@@ -481,6 +602,9 @@ def main():
         with connection.cursor() as cur:
             cur.execute("SHOW server_version")
             version = cur.fetchone()[0]
+        from deadlines import sweep as measured
+
+        line("code measured", str(Path(measured.__file__).resolve().parents[1]))
         line("PostgreSQL", version)
         line("DEADLINE_CLOCK / SWEEP_INTERVAL_SECONDS",
              f"{getattr(settings, 'DEADLINE_CLOCK', 'database')} / {settings.SWEEP_INTERVAL_SECONDS:g} s")
@@ -502,14 +626,18 @@ def main():
             line("deadlines", f"{args.deadlines:,} open over {n_incidents:,} incidents ({time.perf_counter() - t:.1f} s)")
             sets = pick_sets(args)
 
-        with Phase(f"1. idle sweep ({args.deadlines:,} open, none due)"):
-            idle_phase()
+        if not args.only_throughput:
+            with Phase(f"1. idle sweep ({args.deadlines:,} open, none due)"):
+                idle_phase()
 
         sets = iter(sets)
         with Phase(f"2. throughput: {args.due:,} 30-minute reminders due at once, one sweep"):
             ids = next(sets)
             retime(ids, "now() - interval '1 second'")
             rate, _stats = throughput_phase(ids, 1)
+        if args.only_throughput:
+            print(f"RESULT throughput={rate:.1f}")
+            return
 
         rate_n = None
         if args.workers > 1:
@@ -528,6 +656,11 @@ def main():
                 retime(ids, "now() - interval '3 hours 30 minutes'", "now() - interval '1 day'")
                 catchup, _ = throughput_phase(ids, 1)
 
+        slot_rate = None
+        if args.responses:
+            with Phase(f"5. slots: {args.responses:,} level II responses silent for 24 h + 1 min, one sweep"):
+                slot_rate = slots_phase(args.responses)
+
         print("\n== summary")
         line("throughput (reminders, one sweep)", f"{rate:,.0f} due deadlines/s  (target ≥ 2,000: "
              f"{'met' if rate >= 2000 else 'NOT met'})")
@@ -539,6 +672,14 @@ def main():
         p99 = pct(lags, 99)
         line("reminder lag p50 / p99", f"{pct(lags, 50):.2f} s / {p99:.2f} s  (target p99 ≤ 5 s: "
              f"{'met' if p99 <= 5 and not missing else 'NOT met'})")
+        if slot_rate is not None:
+            line("slots (24 h of silence, one sweep)", f"{slot_rate:,.0f} slots opened/s")
+        if args.baseline:
+            line("single sweep, baseline " + Path(args.baseline).name,
+                 f"{base_rate:,.0f} due deadlines/s" if base_rate else "failed (see above)")
+            line("single sweep, this tree", f"{rate:,.0f} due deadlines/s")
+            if base_rate:
+                line("ratio this / baseline (must not fall below ~1)", f"{rate / base_rate:.2f}")
         line("total wall time", f"{time.perf_counter() - wall:.0f} s")
         connections.close_all()
     finally:

@@ -172,6 +172,7 @@ class Outgoing:
         self.audience, self.now = audience, now
         self.people = defaultdict(list)  # (uid, incident id or None) -> [(deadline, step, sequence)]
         self.robots = defaultdict(list)  # (code, url, incident id or None) -> [...]
+        self.cache = {}
 
     def add(self, d: Deadline, step: str, sequence: int, recipients, deferred: bool):
         scope = None if deferred else d.incident_id
@@ -185,16 +186,28 @@ class Outgoing:
     def _ordered(items):
         return sorted(items, key=lambda i: (-STEP_RANK[i[1]], i[0].due_at, i[0].pk))
 
+    def _texts(self, items, morning: bool) -> tuple[str, str]:
+        """Title and body, worked out once per item list (the members of a section share it)."""
+        key = (morning, *((d.pk, step, seq) for d, step, seq in items))
+        if key not in self.cache:
+            d, step, _seq = items[0]
+            self.cache[key] = _texts(d, step) if len(items) == 1 else _digest_texts(items, morning)
+        return self.cache[key]
+
+    @staticmethod
+    def _incident(items) -> int | None:
+        """The incident a message is about; None for a morning digest over several."""
+        ids = {d.incident_id for d, _step, _seq in items}
+        return ids.pop() if len(ids) == 1 else None
+
     def write(self) -> tuple[int, int]:
         link_base = settings.SITE_URL.rstrip("/")
         notifications, deliveries = [], []
         for (uid, scope), items in self.people.items():
             items = self._ordered(items)
             d, step, seq = items[0]
-            if len(items) == 1:
-                title, body = _texts(d, step)
-            else:
-                title, body = _digest_texts(items, morning=scope is None)
+            title, body = self._texts(items, morning=scope is None)
+            scope = self._incident(items)
             link = f"/incidents/{scope}/" if scope else "/notifications/"
             notifications.append(Notification(
                 recipient_id=uid, incident_id=scope, deadline=d, step=step, sequence=seq,
@@ -207,11 +220,9 @@ class Outgoing:
         for (code, url, scope), items in self.robots.items():
             items = self._ordered(items)
             d, step, seq = items[0]
-            if len(items) == 1:
-                text = _texts(d, step)[0]
-            else:
-                title, body = _digest_texts(items, morning=scope is None)
-                text = f"{title}\n{body}"
+            title, body = self._texts(items, morning=scope is None)
+            text = title if len(items) == 1 else f"{title}\n{body}"
+            scope = self._incident(items)
             link = f"/incidents/{scope}/" if scope else "/notifications/"
             deliveries.append(Delivery(
                 key=f"webhook:{d.pk}:{step}:{seq}:{code}", channel=Delivery.Channel.WEBHOOK,
