@@ -68,12 +68,6 @@ WARNING = {"level": 3, "subject": "涉事楼盘业主", "scope": "全市购房�
            "measures": "核实交房进度，及时回应关切", "delivery": "system"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # seed_demo hashes ten passwords per test; the default hasher would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def desk(demo):
     return Desk(demo)

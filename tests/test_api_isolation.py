@@ -57,12 +57,6 @@ class Desk:
         return response.json() if response.content else None
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # seed_demo hashes ten passwords per test; the default hasher would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def desk(demo):
     return Desk(demo)

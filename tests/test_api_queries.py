@@ -29,12 +29,6 @@ MAX_DETAIL_QUERIES = 15
 MAX_DEADLINE_QUERIES = 6
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # seed_demo hashes ten passwords per test; the default hasher would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class Desk:
     def __init__(self, users):
         self.users = users

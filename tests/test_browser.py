@@ -22,11 +22,6 @@ from .helpers import wait_for
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def open_action(page, summary_text):
     page.locator("summary", has_text=summary_text).first.click()
 
