@@ -64,7 +64,8 @@ def pytest_runtest_teardown(item, nextitem):
     try:
         return (yield)
     finally:
-        if _flushes_database(item):
+        # nextitem is None at the end of the session: the test database is gone by then.
+        if nextitem is not None and _flushes_database(item):
             from pytest_django.plugin import blocking_manager_key
 
             with item.config.stash[blocking_manager_key].unblock():
