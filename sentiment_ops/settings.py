@@ -213,7 +213,12 @@ SPECTACULAR_SETTINGS = {
 # --- Celery (CELERY_ namespace) ---------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if REDIS_URL:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # CELERY_KEY_PREFIX puts every broker key under a prefix (the integration tests give
+        # each worker and beat their own); empty, the default, means no prefix.
+        "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
+    }
 else:
     _broker = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
