@@ -66,10 +66,14 @@ def pytest_runtest_teardown(item, nextitem):
     finally:
         # nextitem is None at the end of the session: the test database is gone by then.
         if nextitem is not None and _flushes_database(item):
+            from django.db import connections
             from pytest_django.plugin import blocking_manager_key
 
             with item.config.stash[blocking_manager_key].unblock():
                 seed_demo_organisation()
+                # As Django's TransactionTestCase does after each test: otherwise this hook's
+                # connection can outlive the session and block DROP DATABASE at the end.
+                connections.close_all()
 
 
 @pytest.fixture(autouse=True)
