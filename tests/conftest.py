@@ -43,11 +43,24 @@ def seed_demo_organisation():
         django_settings.DEBUG = debug
 
 
+_test_database = {"seeded": False}  # True while the session's test database exists, seeded
+_ran = pytest.StashKey[bool]()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database, plus the demo organisation, once per session."""
     with django_db_blocker.unblock():
         seed_demo_organisation()
+    _test_database["seeded"] = True
+    yield
+    _test_database["seeded"] = False  # the test database is dropped next
+
+
+@pytest.fixture(autouse=True)
+def _ran_setup(request):
+    # A test skipped by its marks never gets here: its database was not flushed.
+    request.node.stash[_ran] = True
 
 
 def _flushes_database(item) -> bool:
@@ -64,8 +77,9 @@ def pytest_runtest_teardown(item, nextitem):
     try:
         return (yield)
     finally:
-        # nextitem is None at the end of the session: the test database is gone by then.
-        if nextitem is not None and _flushes_database(item):
+        # Only on the session's test database (never the real one: a run whose database tests
+        # were all skipped has none), and not after the last test (it is being dropped).
+        if _test_database["seeded"] and item.stash.get(_ran, False) and _flushes_database(item):
             from django.db import connections
             from pytest_django.plugin import blocking_manager_key
 
