@@ -31,6 +31,7 @@ from incidents.actions import ACTIONS, ATTACH
 from incidents.api import serializers as s
 from incidents.api.views import IncidentFilter, incident_queryset
 from incidents.models import Incident, Platform, State
+from organization.calendar import provisional_banner
 from organization.models import Body, LevelPolicy, Role, Section, UnitPolicy
 from responses.models import ResponseState
 
@@ -110,6 +111,7 @@ def dashboard(request):
         "roles": [Role(r).label for r in Role.values if r in user.roles],
         "section_memberships": user.section_memberships.select_related("section").order_by("section__order"),
         "bodies": user.bodies.order_by("code"),
+        "calendar_banner": provisional_banner(user, today),
     })
 
 
