@@ -21,9 +21,11 @@ from organization.models import CalendarConfirmation, WorkCalendar
 from .api import Api, local
 
 D = dt.date
+# The notices' items as shared/calendar/ holds them (beside the clone); the repository keeps a
+# copy in fixtures/calendar/ for a checkout without shared/.
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "calendar"
-if not SHARED.is_dir():  # CI lays shared/ beside the clone; a worktree has it one level up
-    SHARED = Path(__file__).resolve().parents[3] / "shared" / "calendar"
+if not (SHARED / "2026.txt").is_file():
+    SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "calendar"
 
 # A made-up notice for 2027 (the real one is not out yet): 元旦 with a bridge Monday and a
 # make-up Saturday, so that a summary deadline counted on the provisional days moves.
