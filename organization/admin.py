@@ -104,7 +104,7 @@ class OfficialScheduleForm(forms.Form):
     """录入官方安排: the State Council's notice pasted, or a CSV/ICS file, for one year."""
 
     year = forms.IntegerField(label=_("年度"), min_value=holidays.FIRST_RULE_YEAR, max_value=holidays.LAST_RULE_YEAR)
-    text = forms.CharField(label=_("通知条目（粘贴）"), required=False, widget=forms.Textarea(attrs={"rows": 9, "cols": 100}),
+    text = forms.CharField(label=_("通知条目（粘贴）"), required=False, widget=forms.Textarea(attrs={"rows": 12, "cols": 100}),
                            help_text=_("粘贴《国务院办公厅关于部分节假日安排的通知》中的各条，如“一、元旦：1月1日放假……”。"))
     upload = forms.FileField(label=_("或上传文件（TXT/CSV/ICS）"), required=False)
     source_name = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import chinese_calendar
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
