@@ -293,6 +293,25 @@ def test_a_newer_package_replaces_provisional_rows_but_never_an_administrators(m
 
 
 @pytest.mark.django_db
+def test_a_newer_package_also_recomputes_open_provisional_deadlines(demo, time_machine, monkeypatch):
+    api = Api(demo)
+    iid = _respond_level3(api, time_machine, D(2026, 12, 28))
+    _inc, summary = _lift(api, iid, time_machine, [D(2026, 12, 28), D(2026, 12, 29), D(2026, 12, 30)],
+                          local(2026, 12, 31, 10, 0))
+    real_rows = services._package_rows
+    table = notice.parse(NOTICE_2027, year=2027).table()
+    monkeypatch.setattr(services, "package_years", lambda: list(range(2020, 2028)))
+    monkeypatch.setattr(services, "_package_rows", lambda year: [
+        WorkCalendar(date=d, is_workday=w, holiday_name=n, source=WorkCalendar.Source.PACKAGE, confirmed=True)
+        for d, (w, n) in table.items()] if year == 2027 else real_rows(year))
+    time_machine.move_to(local(2027, 1, 2, 3, 17), tick=False)
+    assert services.calendar_sync()["imported"] == [2027]
+    deadline = Deadline.objects.get(pk=summary["id"])
+    assert deadline.due_at == local(2027, 1, 9, 10, 0) and deadline.provisional is False
+    assert TimelineEvent.objects.filter(incident_id=iid, verb="deadline_recomputed").count() == 1
+
+
+@pytest.mark.django_db
 def test_the_admin_page_shows_the_parsed_year_beside_the_rules_and_confirms_it(admin_client):
     url = reverse("admin:organization_workcalendar_official")
     assert admin_client.get(url).status_code == 200
