@@ -33,6 +33,7 @@ test: install
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var

@@ -30,7 +30,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from incidents import permissions as perms
 from organization.models import Body, BodyMembership, Section, SectionMembership, User
+from sentiment_ops.exceptions import Forbidden
 
 from .models import Deadline, DeadlineState
 
@@ -105,8 +107,6 @@ class Scope:
 def scope_for(user) -> Scope | None:
     """Command group, leadership, the auditor and superusers see every row; a member (or head)
     of a section or body sees that unit's rows and their own row; anyone else nothing (None)."""
-    from incidents import permissions as perms
-
     if not user.is_authenticated:
         return None
     if user.is_superuser or perms.is_command(user) or perms.is_leadership(user) or perms.is_auditor(user):
@@ -241,6 +241,18 @@ def report(*, scope: Scope, start: dt.date | None = None, end: dt.date | None = 
     visible = scope.codes if owners is None else scope.codes.intersection(owners)
     return Report(unit_rows(start=start, end=end, owners=visible),
                   person_rows(start=start, end=end, owners=owners, user_ids=[scope.user_id]))
+
+
+def report_for(user, *, start: dt.date | None = None, end: dt.date | None = None, owner: str | None = None,
+               scope: Scope | None = None) -> Report:
+    """The report ``user`` may see (``scope``: theirs, when the caller has it already). Refused
+    (Forbidden) to whoever may see no figures, and for a unit outside the user's own."""
+    scope = scope or scope_for(user)
+    if scope is None:
+        raise Forbidden(_("您无权查看问责统计。"))
+    if owner and not scope.everything and owner not in scope.codes:
+        raise Forbidden(_("您只能查看本人所在股室或机构的问责统计。"))
+    return report(scope=scope, start=start, end=end, owner=owner)
 
 
 # --- the query string --------------------------------------------------------------------

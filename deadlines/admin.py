@@ -4,7 +4,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from . import accountability
+from sentiment_ops.exceptions import Forbidden
+
+from . import accountability, services
 from .models import Deadline, Delivery, Heartbeat, Notification
 
 
@@ -62,15 +64,14 @@ class DeadlineAdmin(admin.ModelAdmin):
         if scope is None:
             raise PermissionDenied
         form = accountability.AccountabilityFilter(request.GET or None)
-        result, owner = None, None
-        if form.is_bound and not form.is_valid():
-            pass  # the form shows its errors
-        else:
+        result = None
+        if not form.is_bound or form.is_valid():  # else the form shows its errors
             data = form.cleaned_data if form.is_bound else {}
-            owner = data.get("section")
-            if owner and not scope.everything and owner not in scope.codes:
-                raise PermissionDenied
-            result = accountability.report(scope=scope, start=data.get("from"), end=data.get("to"), owner=owner)
+            try:
+                result = accountability.report_for(request.user, scope=scope, start=data.get("from"),
+                                                   end=data.get("to"), owner=data.get("section"))
+            except Forbidden:
+                raise PermissionDenied from None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -99,10 +100,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("重新发送所选记录"))
     def resend(self, request, queryset):
-        from django.utils import timezone
-
-        n = queryset.exclude(state=Delivery.State.SENT).update(
-            state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now())
+        n = services.delivery_resend(deliveries=queryset)
         self.message_user(request, _("已安排重新发送 %(n)s 条。") % {"n": n})
 
 

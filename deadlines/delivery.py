@@ -1,6 +1,11 @@
 """Sending the outbox: email through Django's backend, group robots (WeCom / DingTalk style
-``{"msgtype": "text", "text": {"content": …}}``) by HTTP POST. Each row is claimed with
-SKIP LOCKED and marked in its own transaction: a crash re-sends at most what was in flight."""
+``{"msgtype": "text", "text": {"content": …}}``) by HTTP POST.
+
+Each row is claimed under a lease: one short transaction takes it with SKIP LOCKED, counts the
+attempt and moves ``next_attempt_at`` a lease ahead, and commits; the message is sent with no
+transaction or row lock held (a webhook may take its full timeout); a second short transaction
+records the outcome. A worker that dies mid-send leaves the row to be taken again when the lease
+ends: at-least-once to the wire, never a row lock held across the network."""
 
 import datetime as dt
 import json
@@ -15,6 +20,8 @@ from .models import Delivery
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+WEBHOOK_TIMEOUT = 10  # seconds
+LEASE = dt.timedelta(seconds=60)  # longer than any one send (the webhook's timeout)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -29,7 +36,7 @@ def _send(delivery: Delivery) -> None:
     payload = json.dumps({"msgtype": "text", "text": {"content": delivery.text}}, ensure_ascii=False).encode()
     request = urllib.request.Request(delivery.target, data=payload, method="POST",
                                      headers={"Content-Type": "application/json; charset=utf-8"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (admin-set URL)
+    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310 (admin-set URL)
         body = response.read(2000).decode("utf-8", "replace")
         if response.status >= 300:
             raise RuntimeError(f"HTTP {response.status}: {body}")
@@ -41,28 +48,49 @@ def _send(delivery: Delivery) -> None:
             raise RuntimeError(f"robot errcode {code}: {body}")
 
 
+@transaction.atomic
+def _claim() -> Delivery | None:
+    """Take the next due row under a lease (committed when this returns)."""
+    now = timezone.now()
+    delivery = (Delivery.objects.select_for_update(skip_locked=True)
+                .filter(state=Delivery.State.PENDING, next_attempt_at__lte=now)
+                .order_by("next_attempt_at", "id").first())
+    if delivery is None:
+        return None
+    delivery.attempts += 1
+    delivery.next_attempt_at = now + LEASE
+    delivery.save(update_fields=["attempts", "next_attempt_at"])
+    return delivery
+
+
+@transaction.atomic
+def _settle(delivery: Delivery, error: Exception | None) -> None:
+    """Record the outcome of one attempt."""
+    now = timezone.now()
+    if error is None:
+        delivery.state, delivery.sent_at, delivery.next_attempt_at = Delivery.State.SENT, now, None
+    else:
+        delivery.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.state, delivery.next_attempt_at = Delivery.State.FAILED, None
+            log.error("delivery %s gave up after %s attempts: %s", delivery.pk, delivery.attempts, error)
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+    delivery.save(update_fields=["state", "sent_at", "next_attempt_at", "last_error"])
+
+
 def deliver_outbox(limit: int = 200) -> dict:
     sent = failed = 0
     for _ in range(limit):
-        with transaction.atomic():
-            delivery = (Delivery.objects.select_for_update(skip_locked=True)
-                        .filter(state=Delivery.State.PENDING, next_attempt_at__lte=timezone.now())
-                        .order_by("next_attempt_at", "id").first())
-            if delivery is None:
-                break
-            delivery.attempts += 1
-            try:
-                _send(delivery)
-            except Exception as exc:  # every failure is recorded and retried
-                delivery.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-                if delivery.attempts >= MAX_ATTEMPTS:
-                    delivery.state, delivery.next_attempt_at = Delivery.State.FAILED, None
-                    log.error("delivery %s gave up after %s attempts: %s", delivery.pk, delivery.attempts, exc)
-                else:
-                    delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
-                failed += 1
-            else:
-                delivery.state, delivery.sent_at, delivery.next_attempt_at = Delivery.State.SENT, timezone.now(), None
-                sent += 1
-            delivery.save(update_fields=["attempts", "state", "sent_at", "next_attempt_at", "last_error"])
+        delivery = _claim()
+        if delivery is None:
+            break
+        try:
+            _send(delivery)
+        except Exception as exc:  # every failure is recorded and retried
+            _settle(delivery, exc)
+            failed += 1
+        else:
+            _settle(delivery, None)
+            sent += 1
     return {"sent": sent, "failed": failed}

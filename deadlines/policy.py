@@ -20,10 +20,20 @@ import datetime as dt
 from django.utils import timezone
 
 from organization.calendar import add_working_days, add_working_days_marked
-from organization.models import LevelPolicy, UnitPolicy
+from organization.models import Body, LevelPolicy, UnitPolicy
 
 QUICK_REPORT_OWNER = "info"  # the office (信息中心) that receives the 1-hour quick report (R12)
-COMMAND = "command"
+COMMAND = Body.COMMAND  # owner of the command group's deadlines (R3)
+
+# What the pages call "due soon": the dashboard's list and 我的待办's yellow countdowns.
+DUE_SOON = dt.timedelta(hours=3)
+# The sweep runs every few seconds; a heartbeat older than this means beat or the worker
+# has stopped (/healthz answers 503, the dashboard turns red, ``sweep_alive`` exits 1).
+SWEEP_STALE_AFTER = dt.timedelta(minutes=2)
+
+
+def sweep_stale(last: dt.datetime | None, now: dt.datetime) -> bool:
+    return last is None or now - last > SWEEP_STALE_AFTER
 
 
 def quick_due(discovered_at: dt.datetime, unit: UnitPolicy) -> dt.datetime:
@@ -98,6 +108,14 @@ def summary_due_marked(lifted_at: dt.datetime, unit: UnitPolicy) -> tuple[dt.dat
 #
 # Quiet hours (off by default) defer a reminder or escalation to their end, never drop it;
 # incidents at level I or II ignore quiet hours.
+
+QUIET_HOURS_IGNORED_UP_TO_LEVEL = 2
+
+
+def exempt_from_quiet_hours(level: int | None) -> bool:
+    """``level``: the one that governs the incident (the active response's, else the active
+    warning's; ``deadlines.selectors.governing_levels``)."""
+    return level is not None and level <= QUIET_HOURS_IGNORED_UP_TO_LEVEL
 
 class PlanItem(tuple):
     """(at, step, sequence): sequence is the lead in minutes for reminders, else 0."""

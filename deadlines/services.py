@@ -1,14 +1,16 @@
 """Creating, meeting and cancelling deadline rows: called by the lifecycle services inside
 their transactions (one call per event), never on their own. Due times: deadlines/policy.py."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from incidents.timeline import record
 from organization.models import Body, LevelPolicy, Section, UnitPolicy
 
 from . import policy
-from .models import RESPONSE_KINDS, Deadline, DeadlineState, Kind
-from .sweep import _incident_levels, schedule
+from .models import RESPONSE_KINDS, Deadline, DeadlineState, Delivery, Kind
+from .selectors import governing_levels, response_level
+from .sweep import schedule
 
 
 def _body(code: str) -> Body:
@@ -24,8 +26,7 @@ def _create(incident, kind, *, section=None, body=None, due_at, hard_due_at=None
 
 
 def _exempt_from_quiet_hours(incident) -> bool:
-    level = _incident_levels([incident.pk]).get(incident.pk)
-    return level is not None and level <= 2
+    return policy.exempt_from_quiet_hours(governing_levels([incident.pk]).get(incident.pk))
 
 
 def cancel(qs, reason: str) -> int:
@@ -35,11 +36,8 @@ def cancel(qs, reason: str) -> int:
 
 
 def _response_level(incident) -> LevelPolicy | None:
-    """The policy of the incident's active response level, read fresh (not a cached relation)."""
-    from responses.models import Response
-
-    level = (Response.objects.filter(incident=incident, state__in=["active", "lift_proposed"])
-             .values_list("level", flat=True).first())
+    """The policy of the incident's running response level, read fresh."""
+    level = response_level(incident)
     return LevelPolicy.for_level(level) if level else None
 
 
@@ -169,3 +167,12 @@ def recompute_provisional(*, year: int) -> list[Deadline]:
                provisional=deadline.provisional)
         changed.append(deadline)
     return changed
+
+
+# --- the outbox -------------------------------------------------------------------------
+
+@transaction.atomic
+def delivery_resend(*, deliveries) -> int:
+    """An administrator sends failed or pending outbox rows again, from the first attempt."""
+    return deliveries.exclude(state=Delivery.State.SENT).update(
+        state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now())

@@ -13,14 +13,16 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from incidents.models import TimelineEvent
+from incidents.timeline import event, record_many
 from organization.models import Body, BodyMembership, Role, SectionMembership, UnitPolicy, User
 
 from . import policy
 from .models import Deadline, DeadlineState, Delivery, Heartbeat, Notification, Step
+from .selectors import governing_levels
 
 BATCH = 500
 
@@ -43,8 +45,6 @@ def db_now() -> dt.datetime:
 
 def _due_now():
     """The filter for rows with something due, evaluated on the sweep's clock in SQL."""
-    from django.db.models.functions import Now
-
     if getattr(settings, "DEADLINE_CLOCK", "database") == "application":
         return {"next_action_at__lte": timezone.now()}
     return {"next_action_at__lte": Now()}
@@ -130,18 +130,6 @@ def _texts(d: Deadline, step: str, now: dt.datetime) -> tuple[str, str]:
     return head + f"：{d.incident.title}", d.incident.summary[:500]
 
 
-def _incident_levels(incident_ids) -> dict[int, int]:
-    """The level that governs quiet hours: the active response's, else the active warning's."""
-    from early_warnings.models import EarlyWarning
-    from responses.models import Response
-
-    levels = dict(EarlyWarning.objects.filter(incident_id__in=incident_ids, state="active")
-                  .values_list("incident_id", "level"))
-    levels.update(Response.objects.filter(incident_id__in=incident_ids, state__in=["active", "lift_proposed"])
-                  .values_list("incident_id", "level"))
-    return levels
-
-
 PROGRESS_FIELDS = ["state", "progress_at", "next_action_at", "escalated_at", "escalation_step"]
 
 
@@ -177,11 +165,11 @@ def _process_batch(audience: Audience, unit: UnitPolicy, stats: dict) -> int:
         )
         if not rows:
             return 0
-        levels = _incident_levels({d.incident_id for d in rows})
+        levels = governing_levels({d.incident_id for d in rows})
         notifications, deliveries, events = [], [], []
         link_base = settings.SITE_URL.rstrip("/")
         for d in rows:
-            exempt = levels.get(d.incident_id, 9) <= 2
+            exempt = policy.exempt_from_quiet_hours(levels.get(d.incident_id))
             items = policy.ladder(d.due_at, d.hard_due_at, d.created_at, unit)
             fire, _waiting = policy.due_items(items, d.progress_at, now, unit, exempt)
             link = f"/incidents/{d.incident_id}/"
@@ -201,11 +189,10 @@ def _process_batch(audience: Audience, unit: UnitPolicy, stats: dict) -> int:
                     deliveries.append(Delivery(
                         key=f"webhook:{d.pk}:{item.step}:{item.sequence}:{code}", channel=Delivery.Channel.WEBHOOK,
                         target=url, subject=title[:300], text=f"{title}\n{link_base}{link}", next_attempt_at=now))
-                events.append(TimelineEvent(
-                    incident_id=d.incident_id, actor=None, verb=STEP_VERB[item.step], before=d.incident.state,
-                    after=d.incident.state, detail={"deadline": d.pk, "kind": d.kind, "owner": d.owner_code,
-                                                    "step": item.step, "lead_minutes": item.sequence or None,
-                                                    "due_at": d.due_at.isoformat()}))
+                events.append(event(
+                    d.incident_id, None, STEP_VERB[item.step], before=d.incident.state, deadline=d.pk,
+                    kind=d.kind, owner=d.owner_code, step=item.step, lead_minutes=item.sequence or None,
+                    due_at=d.due_at))
                 d.progress_at = item.at
                 if item.step != Step.REMIND:
                     d.escalated_at, d.escalation_step = now, item.step
@@ -213,14 +200,13 @@ def _process_batch(audience: Audience, unit: UnitPolicy, stats: dict) -> int:
             if d.state == DeadlineState.OPEN and policy.miss_at(d.due_at, d.hard_due_at) <= now:
                 d.state = DeadlineState.MISSED
                 stats["missed"] += 1
-                events.append(TimelineEvent(
-                    incident_id=d.incident_id, actor=None, verb="deadline_missed", before=d.incident.state,
-                    after=d.incident.state, detail={"deadline": d.pk, "kind": d.kind, "owner": d.owner_code,
-                                                    "due_at": d.due_at.isoformat()}))
+                events.append(event(
+                    d.incident_id, None, "deadline_missed", before=d.incident.state, deadline=d.pk,
+                    kind=d.kind, owner=d.owner_code, due_at=d.due_at))
             schedule(d, unit, exempt)
         Notification.objects.bulk_create(notifications, ignore_conflicts=True, batch_size=1000)
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
-        TimelineEvent.objects.bulk_create(events, batch_size=1000)
+        record_many(events)
         _save_progress(rows)
         stats["claimed"] += len(rows)
         stats["notifications"] += len(notifications)

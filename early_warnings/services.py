@@ -6,26 +6,26 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deadlines import services as deadlines
+from deadlines.notifications import notice_send
 from incidents import permissions as perms
 from incidents.models import State
 from incidents.services import lock
 from incidents.timeline import record
-from organization.models import ROMAN, Body
+from organization.models import ROMAN
+from organization.selectors import command_body, sections_by_code
 from sentiment_ops.exceptions import Conflict
 
 from .models import EarlyWarning, NoticeReceipt, WarningNotice, WarningState
 
 
 def _issuing_body() -> str:
-    body = Body.objects.filter(code="command").first()
+    body = command_body()
     return body.name if body else ""
 
 
 def _send(incident, notice, sections):
     """Deliver a notice to sections: one receipt each to sign, one verification clock each,
     and an in-app notice to their members."""
-    from deadlines.notifications import notice_send
-
     NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s) for s in sections])
     deadlines.on_notice(incident, notice, sections)
     members = [m.user_id for s in sections for m in s.memberships.all()]
@@ -43,18 +43,23 @@ def send_current_notice(incident, section):
     return warning.current
 
 
+def check_warn(incident, actor):
+    perms.require_command(actor)
+    if incident.state in (State.AFTERMATH, State.CLOSED):
+        raise Conflict(_("事件处于“%(state)s”状态，不能发布预警；如舆情反复，请先重新启动。")
+                       % {"state": incident.get_state_display()})
+    warning = getattr(incident, "warning", None)
+    if warning is not None and warning.state == WarningState.LIFTED:
+        raise Conflict(_("预警已解除；舆情反复时请使用“重新启动”重新发布预警。"))
+
+
 @transaction.atomic
 def warning_issue(*, incident, actor, level, subject, scope, matters, measures, delivery,
                   start_at=None, issuing_body="") -> WarningNotice:
     """Issue a warning, or adjust the active one (raise or lower: a new notice, R22)."""
     incident = lock(incident)
-    perms.require_command(actor)
-    if incident.state in (State.AFTERMATH, State.CLOSED):
-        raise Conflict(_("事件处于“%(state)s”状态，不能发布预警；如舆情反复，请先重新启动。")
-                       % {"state": incident.get_state_display()})
+    check_warn(incident, actor)
     warning = EarlyWarning.objects.select_for_update().filter(incident=incident).first()
-    if warning is not None and warning.state == WarningState.LIFTED:
-        raise Conflict(_("预警已解除；舆情反复时请使用“重新启动”重新发布预警。"))
     before = incident.state
     now = timezone.now()
     kind = WarningNotice.Kind.ADJUST if warning is not None else WarningNotice.Kind.ISSUE
@@ -83,14 +88,19 @@ def warning_issue(*, incident, actor, level, subject, scope, matters, measures, 
     return notice
 
 
+def check_lift_warning(incident, actor):
+    perms.require_command(actor)
+    warning = getattr(incident, "warning", None)
+    if warning is None or warning.state != WarningState.ACTIVE:
+        raise Conflict(_("该事件没有生效中的预警。"))
+
+
 @transaction.atomic
 def warning_lift(*, incident, actor, reason) -> WarningNotice:
     """Lift explicitly (R22, R50). Without a response, the incident moves to aftermath."""
     incident = lock(incident)
-    perms.require_command(actor)
-    warning = EarlyWarning.objects.select_for_update().filter(incident=incident).first()
-    if warning is None or warning.state != WarningState.ACTIVE:
-        raise Conflict(_("该事件没有生效中的预警。"))
+    check_lift_warning(incident, actor)
+    warning = EarlyWarning.objects.select_for_update().get(incident=incident)
     if not reason:
         raise ValidationError({"reason": _("请填写解除理由。")})
     if incident.state == State.WARNED and incident.response_proposals.filter(decision="pending").exists():
@@ -138,8 +148,6 @@ def warning_reissue(*, incident, actor, reason) -> WarningNotice:
 def notice_sign(*, incident, actor, notice_id, section) -> NoticeReceipt:
     """签收: a member of the section signs for a notice sent to it."""
     incident = lock(incident)
-    from incidents.services import sections_by_code
-
     (section_row,) = sections_by_code([section], field="section")
     perms.require_section_member(actor, section_row)
     receipt = (NoticeReceipt.objects.select_for_update()

@@ -56,11 +56,6 @@ class IncidentQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(state=State.CLOSED)
 
-    def visible_to(self, user):
-        """The one visibility rule (R1–R6): every list, search and detail goes through it."""
-        from .permissions import visibility_filter
-
-        return self.filter(visibility_filter(user)).distinct() if user.is_authenticated else self.none()
 
 
 class Incident(ConcurrentTransitionMixin, models.Model):

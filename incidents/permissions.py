@@ -2,12 +2,18 @@
 django-guardian grants through which sections reach their incidents."""
 
 from django.db.models import Exists, OuterRef, Q
-from django.http import Http404
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from organization.models import Role
 from sentiment_ops.exceptions import Forbidden
+
+from .models import (
+    Assignment,
+    Incident,
+    IncidentGroupObjectPermission,
+    IncidentUserObjectPermission,
+)
 
 SECTION_PERMS = ("view_incident", "handle_incident")
 
@@ -46,8 +52,6 @@ def visibility_filter(user) -> Q:
     level's body sees the incidents whose response is, or was ever proposed, at its level."""
     if sees_everything(user):
         return Q()
-    from .models import IncidentGroupObjectPermission, IncidentUserObjectPermission
-
     granted = IncidentGroupObjectPermission.objects.filter(
         group__user=user, permission__codename="view_incident").values("content_object")
     direct = IncidentUserObjectPermission.objects.filter(
@@ -56,23 +60,9 @@ def visibility_filter(user) -> Q:
     levels = body_levels(user)
     if levels:
         # A body keeps seeing every incident it was ever asked to decide on.
-        from responses.models import ResponseProposal
-
-        asked = ResponseProposal.objects.filter(incident=OuterRef("pk"), level__in=levels)
-        q |= Q(response__level__in=levels) | Q(Exists(asked))
+        asked = Incident.objects.filter(response_proposals__level__in=levels).values("pk")
+        q |= Q(response__level__in=levels) | Q(pk__in=asked)
     return q
-
-
-def get_incident_for(user, pk, *, queryset=None):
-    """The one access function: the incident if ``user`` may see it, else 404."""
-    from .models import Incident
-
-    qs = queryset if queryset is not None else Incident.objects.all()
-    qs = qs.visible_to(user)
-    try:
-        return qs.get(pk=pk)
-    except (Incident.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 def user_section_codes(user) -> set[str]:
@@ -81,12 +71,21 @@ def user_section_codes(user) -> set[str]:
     return user._section_codes
 
 
+# --- R54: who reads a classified incident's content ---------------------------------------
+# The predicate and the queryset filter below are the one statement of the rule: keep them
+# side by side and in step. Readers: superusers, the command group, leadership, the user who
+# logged it, the assigned sections, and the members of the body that must decide on its
+# response (the level at which it is active or proposed).
+
+def _reads_every_content(user) -> bool:
+    return user.is_superuser or is_command(user) or is_leadership(user)
+
+
 def can_see_content(user, incident, assigned_codes=None) -> bool:
-    """A classified incident's content is for its sections, the command group, leadership,
-    and the body that must decide on its response (the level at which it is active or proposed)."""
-    if not incident.classified or user.is_superuser or is_command(user) or is_leadership(user):
+    """R54 for one incident (``assigned_codes``: its sections' codes when already loaded)."""
+    if not incident.classified or _reads_every_content(user):
         return True
-    if incident.reported_by_id == user.pk:  # who logged it knows its content
+    if incident.reported_by_id == user.pk:
         return True
     levels = body_levels(user)
     response = getattr(incident, "response", None) if levels else None
@@ -95,6 +94,18 @@ def can_see_content(user, incident, assigned_codes=None) -> bool:
     if assigned_codes is None:
         assigned_codes = {s.code for s in incident.sections.all()}
     return bool(user_section_codes(user) & assigned_codes)
+
+
+def content_readable(user) -> Q:
+    """R54 as a queryset filter on incidents: the same rule as ``can_see_content``."""
+    if _reads_every_content(user):
+        return Q()
+    mine = Assignment.objects.filter(incident=OuterRef("pk"), section__code__in=user_section_codes(user))
+    q = Q(classified=False) | Q(reported_by=user) | Q(Exists(mine))
+    levels = body_levels(user)
+    if levels:
+        q |= Q(response__level__in=levels) | Q(response__proposal__level__in=levels)
+    return q
 
 
 def require_command(user):

@@ -24,6 +24,14 @@ from .models import (
 )
 
 
+def _save_members(formset, add, remove):
+    """A membership inline saved through the organisation's services, never by the formset."""
+    for obj in formset.save(commit=False):
+        add(obj)
+    for obj in formset.deleted_objects:
+        remove(obj)
+
+
 class SectionMembershipInline(admin.TabularInline):
     model = SectionMembership
     extra = 0
@@ -51,12 +59,9 @@ class SectionAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         """Members join and leave through the services, so that they also join or leave the
         section's group (their per-incident grants) and get the staff or head role."""
-        if formset.model is not SectionMembership:
-            return super().save_formset(request, form, formset, change)
-        for obj in formset.save(commit=False):
-            services.section_add_member(section=form.instance, user=obj.user, head=obj.is_head)
-        for obj in formset.deleted_objects:
-            services.section_remove_member(section=form.instance, user=obj.user)
+        _save_members(formset, lambda obj: services.section_add_member(
+            section=form.instance, user=obj.user, head=obj.is_head),
+            lambda obj: services.section_remove_member(section=form.instance, user=obj.user))
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -68,6 +73,10 @@ class SectionAdmin(admin.ModelAdmin):
 class BodyAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "level"]
     inlines = [BodyMembershipInline]
+
+    def save_formset(self, request, form, formset, change):
+        _save_members(formset, lambda obj: services.body_add_member(body=form.instance, user=obj.user),
+                      lambda obj: services.body_remove_member(body=form.instance, user=obj.user))
 
 
 @admin.register(UnitPolicy)

@@ -89,6 +89,8 @@ class SectionMembership(models.Model):
 class Body(models.Model):
     """Command group and the decision body of each response level (R3, R4)."""
 
+    COMMAND = "command"  # the command group's code (R3): owner of the command group's deadlines
+
     code = models.SlugField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=64)
     level = models.PositiveSmallIntegerField(

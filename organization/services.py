@@ -99,6 +99,11 @@ def body_add_member(*, body: Body, user: User) -> BodyMembership:
     return membership
 
 
+@transaction.atomic
+def body_remove_member(*, body: Body, user: User) -> None:
+    BodyMembership.objects.filter(body=body, user=user).delete()
+
+
 # --- Calendar ---------------------------------------------------------------------------
 
 def package_years() -> list[int]:

@@ -8,13 +8,20 @@ from django.utils.translation import gettext as _
 
 from deadlines import services as deadlines
 from deadlines.models import Kind
+from deadlines.notifications import notice_send
 from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
-from incidents.services import lock, sections_by_code
+from incidents.services import lock
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, day_info, working_days_between
 from organization.models import ROMAN, Body, LevelPolicy
+from organization.selectors import (
+    body_member_ids,
+    command_member_ids,
+    leadership_ids,
+    sections_by_code,
+)
 from sentiment_ops.exceptions import Conflict, Forbidden
 
 from .models import (
@@ -51,17 +58,27 @@ def _require_body_member(actor, level: int, proposer_id: int, what: str):
 
 # --- proposals and approvals -----------------------------------------------------------
 
-@transaction.atomic
-def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
-    """Propose to start, raise or lower a response (R30); a newer proposal supersedes."""
-    incident = lock(incident)
+def _current(incident) -> Response | None:
+    """The incident's response as loaded (no lock): what the checks read."""
+    return getattr(incident, "response", None)
+
+
+def check_propose_response(incident, actor):
     perms.require_command(actor)
     if incident.state in (State.AFTERMATH, State.CLOSED):
         raise Conflict(_("事件处于“%(state)s”状态；如舆情反复，请先重新启动。")
                        % {"state": incident.get_state_display()})
-    response = _response(incident, required=False)
+    response = _current(incident)
     if response is not None and response.state == ResponseState.LIFT_PROPOSED:
         raise Conflict(_("解除响应的提议正在审批中，不能同时调整级别。"))
+
+
+@transaction.atomic
+def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
+    """Propose to start, raise or lower a response (R30); a newer proposal supersedes."""
+    incident = lock(incident)
+    check_propose_response(incident, actor)
+    response = _response(incident, required=False)
     if response is not None and response.state == ResponseState.ACTIVE and response.level == level:
         raise ValidationError({"level": _("当前已是%(level)s级响应。") % {"level": ROMAN[level]}})
     if response is not None and response.proposal_id:
@@ -84,20 +101,27 @@ def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
 
 
 def _tell_body(incident, level, title, body=""):
-    from deadlines.notifications import notice_send
+    notice_send(incident=incident, user_ids=[m for m in body_member_ids(level) if m], title=title, body=body)
 
-    members = Body.objects.filter(level=level).values_list("members", flat=True)
-    notice_send(incident=incident, user_ids=[m for m in members if m], title=title, body=body)
+
+def check_decide_response(incident, actor):
+    """Approve or reject the pending start/raise/lower proposal: its level's body, never the
+    proposer (R4, R30)."""
+    response = _current(incident)
+    if response is None:
+        raise Conflict(_("该事件尚未启动应急响应。"))
+    proposal = response.proposal
+    if proposal is None:
+        raise Conflict(_("没有待审批的响应级别提议。"))
+    _require_body_member(actor, proposal.level, proposal.proposed_by_id, _("响应级别提议"))
 
 
 @transaction.atomic
 def response_approve(*, incident, actor) -> Response:
     incident = lock(incident)
+    check_decide_response(incident, actor)
     response = _response(incident)
     proposal = response.proposal
-    if proposal is None:
-        raise Conflict(_("没有待审批的响应级别提议。"))
-    _require_body_member(actor, proposal.level, proposal.proposed_by_id, _("响应级别提议"))
     now = timezone.now()
     before = incident.state
     first = response.state == ResponseState.PROPOSED
@@ -127,11 +151,9 @@ def response_approve(*, incident, actor) -> Response:
 @transaction.atomic
 def response_reject(*, incident, actor, reason) -> Response | None:
     incident = lock(incident)
+    check_decide_response(incident, actor)
     response = _response(incident)
     proposal = response.proposal
-    if proposal is None:
-        raise Conflict(_("没有待审批的响应级别提议。"))
-    _require_body_member(actor, proposal.level, proposal.proposed_by_id, _("响应级别提议"))
     if not reason:
         raise ValidationError({"reason": _("请填写驳回理由。")})
     proposal.decision, proposal.decided_by = ResponseProposal.Decision.REJECTED, actor
@@ -187,13 +209,24 @@ def lift_eligible(response, policy: LevelPolicy | None = None) -> bool:
             and response.stable_working_days >= (policy or LevelPolicy.for_level(response.level)).stable_working_days)
 
 
+def _running(response) -> bool:
+    return response is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)
+
+
+def check_assess(incident, actor):
+    perms.require_command(actor)
+    response = _current(incident)
+    if response is None:
+        raise Conflict(_("该事件尚未启动应急响应。"))
+    if not _running(response):
+        raise Conflict(_("只有响应期间才需要逐日研判是否平稳。"))
+
+
 @transaction.atomic
 def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAssessment:
     incident = lock(incident)
-    perms.require_command(actor)
+    check_assess(incident, actor)
     response = _response(incident)
-    if response.state not in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED):
-        raise Conflict(_("只有响应期间才需要逐日研判是否平稳。"))
     today = timezone.localdate()
     if date > today:
         raise ValidationError({"date": _("不能研判未来的日期。")})
@@ -222,10 +255,7 @@ def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAsse
         title = _("【可解除】%(level)s级应急响应已连续 %(n)s 个工作日平稳，请研究解除或降级：%(title)s") % {
             "level": ROMAN[response.level], "n": needed, "title": incident.title}
         _tell_body(incident, response.level, title)
-        from deadlines.notifications import notice_send
-
-        notice_send(incident=incident, title=title,
-                    user_ids=Body.objects.filter(code="command").values_list("members", flat=True))
+        notice_send(incident=incident, title=title, user_ids=command_member_ids())
     if not stable and response.state == ResponseState.LIFT_PROPOSED:
         response.keep()  # instability while a lift is pending withdraws it
     response.save(update_fields=["stable_working_days", "state"])
@@ -234,15 +264,22 @@ def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAsse
     return assessment
 
 
-@transaction.atomic
-def lift_propose(*, incident, actor, reason) -> Response:
-    incident = lock(incident)
+def check_propose_lift(incident, actor):
     perms.require_command(actor)
-    response = _response(incident)
+    response = _current(incident)
+    if response is None:
+        raise Conflict(_("该事件尚未启动应急响应。"))
     if response.state != ResponseState.ACTIVE:
         raise Conflict(_("只有响应中的事件可以提议解除。"))
     if response.proposal_id:
         raise Conflict(_("级别调整的提议尚在审批中。"))
+
+
+@transaction.atomic
+def lift_propose(*, incident, actor, reason) -> Response:
+    incident = lock(incident)
+    check_propose_lift(incident, actor)
+    response = _response(incident)
     needed = LevelPolicy.for_level(response.level).stable_working_days
     if response.stable_working_days < needed:
         raise Conflict(_("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能提议解除。")
@@ -257,13 +294,21 @@ def lift_propose(*, incident, actor, reason) -> Response:
     return response
 
 
-@transaction.atomic
-def lift_approve(*, incident, actor) -> Response:
-    incident = lock(incident)
-    response = _response(incident)
+def check_decide_lift(incident, actor):
+    """Approve or reject the lift: the body of the active level, never the proposer."""
+    response = _current(incident)
+    if response is None:
+        raise Conflict(_("该事件尚未启动应急响应。"))
     if response.state != ResponseState.LIFT_PROPOSED:
         raise Conflict(_("没有待审批的解除提议。"))
     _require_body_member(actor, response.level, response.lift_proposed_by_id, _("解除提议"))
+
+
+@transaction.atomic
+def lift_approve(*, incident, actor) -> Response:
+    incident = lock(incident)
+    check_decide_lift(incident, actor)
+    response = _response(incident)
     now = timezone.now()
     before = incident.state
     response.lift()
@@ -283,10 +328,8 @@ def lift_approve(*, incident, actor) -> Response:
 @transaction.atomic
 def lift_reject(*, incident, actor, reason) -> Response:
     incident = lock(incident)
+    check_decide_lift(incident, actor)
     response = _response(incident)
-    if response.state != ResponseState.LIFT_PROPOSED:
-        raise Conflict(_("没有待审批的解除提议。"))
-    _require_body_member(actor, response.level, response.lift_proposed_by_id, _("解除提议"))
     if not reason:
         raise ValidationError({"reason": _("请填写驳回理由。")})
     response.keep()
@@ -300,14 +343,37 @@ def lift_reject(*, incident, actor, reason) -> Response:
 SECTION_REPORTS = {ReportKind.VERIFICATION, ReportKind.STATUS}
 
 
+def _require_my_assigned_section(incident, actor):
+    """The actor belongs to one of the incident's responsible sections (R2)."""
+    if not (perms.user_section_codes(actor) & {s.code for s in incident.sections.all()}) and not actor.is_superuser:
+        raise Forbidden(_("您不是此事件责任股室的成员。"))
+
+
+def _require_running_for_status(incident):
+    if not _running(_current(incident)):
+        raise Conflict(_("应急响应期间才需要专报。"))
+
+
+def check_report(incident, actor, kind=None):
+    """May ``actor`` submit a report (of ``kind`` when given) now? The service checks the
+    section named in the payload on top of this."""
+    if incident.state == State.CLOSED:
+        raise Conflict(_("事件已办结，不能再提交报告。"))
+    if kind in SECTION_REPORTS:
+        _require_my_assigned_section(incident, actor)
+        if kind == ReportKind.STATUS:
+            _require_running_for_status(incident)
+    elif kind is not None and kind != ReportKind.QUICK:
+        perms.require_command(actor)
+
+
 @transaction.atomic
 def report_submit(*, incident, actor, kind, section=None, body="", zero=False, **parts) -> Report:
     """A report by the owner of its deadline kind: a section (verification, status, quick)
     or the command group (flash, feedback, briefing, judgment, summary). It meets the
     earliest pending deadline of its kind and owner and starts the next clock."""
     incident = lock(incident)
-    if incident.state == State.CLOSED:
-        raise Conflict(_("事件已办结，不能再提交报告。"))
+    check_report(incident, actor)
     section_row, owner_body = None, None
     if kind == ReportKind.QUICK and not section:
         section = QUICK_REPORT_OWNER
@@ -320,13 +386,11 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
             raise ValidationError({"section": _("“%(section)s”不是此事件的责任股室。") % {"section": section_row.name}})
     else:
         perms.require_command(actor)
-        owner_body = Body.objects.get(code="command")
+        owner_body = Body.objects.get(code=Body.COMMAND)
     if zero and kind != ReportKind.STATUS:
         raise ValidationError({"zero": _("只有专报可以零报告。")})
     if kind == ReportKind.STATUS:
-        response = _response(incident, required=False)
-        if response is None or response.state not in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED):
-            raise Conflict(_("应急响应期间才需要专报。"))
+        _require_running_for_status(incident)
     summary_parts = {k: (parts.get(k) or "").strip() for k in Report.SUMMARY_PARTS}
     if not zero and not (body or "").strip() and not any(summary_parts.values()):
         raise ValidationError({"body": _("请填写报告内容；没有新情况请使用零报告。")})
@@ -335,13 +399,9 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
                                    **(summary_parts if kind == ReportKind.SUMMARY else {}))
     deadline = deadlines.on_report(incident, report, actor)
     if kind in (ReportKind.FLASH, ReportKind.BRIEFING):  # R5, R14: straight to leadership
-        from deadlines.notifications import notice_send
-        from organization.models import Role, User
-
         notice_send(incident=incident, title=_("【%(kind)s】%(title)s") % {"kind": report.get_kind_display(),
                                                                           "title": incident.title},
-                    body=report.body, user_ids=User.objects.filter(groups__name=Role.LEADERSHIP, is_active=True)
-                    .values_list("pk", flat=True))
+                    body=report.body, user_ids=leadership_ids())
     record(incident, actor, "report_submitted", before=incident.state, kind=kind, report=report.pk,
            section=section_row.code if section_row else None, zero=zero,
            deadline=deadline.pk if deadline else None,
@@ -351,12 +411,16 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
 
 # --- expanded response, publicity, statements (R33, R34, R52) -------------------------------
 
-@transaction.atomic
-def support_request(*, incident, actor, content, addressee="") -> SupportRequest:
-    incident = lock(incident)
+def check_support_request(incident, actor):
     perms.require_command(actor)
     if incident.state != State.RESPONDING:
         raise Conflict(_("只有应急响应期间可以请求扩大应急响应。"))
+
+
+@transaction.atomic
+def support_request(*, incident, actor, content, addressee="") -> SupportRequest:
+    incident = lock(incident)
+    check_support_request(incident, actor)
     req = SupportRequest.objects.create(incident=incident, content=content, requested_by=actor,
                                         **({"addressee": addressee} if addressee else {}))
     record(incident, actor, "support_requested", before=incident.state, request=req.pk,
@@ -379,15 +443,29 @@ def support_answer(*, incident, actor, request_id, answer) -> SupportRequest:
     return req
 
 
-@transaction.atomic
-def publicity_start(*, incident, actor, tier, note="") -> PublicityAction:
-    incident = lock(incident)
+def check_publicity(incident, actor):
     perms.require_command(actor)
     if incident.state in (State.REPORTED, State.CLOSED):
         raise Conflict(_("事件处于“%(state)s”状态，不能开展宣传引导。") % {"state": incident.get_state_display()})
+
+
+@transaction.atomic
+def publicity_start(*, incident, actor, tier, note="") -> PublicityAction:
+    incident = lock(incident)
+    check_publicity(incident, actor)
     action = PublicityAction.objects.create(incident=incident, tier=tier, note=note, started_by=actor)
     record(incident, actor, "publicity_started", before=incident.state, tier=tier, note=note)
     return action
+
+
+def _refuse_statement_when_closed(incident):
+    if incident.state == State.CLOSED:
+        raise Conflict(_("事件已办结。"))
+
+
+def check_draft_statement(incident, actor):
+    _refuse_statement_when_closed(incident)
+    _require_my_assigned_section(incident, actor)
 
 
 @transaction.atomic
@@ -397,8 +475,7 @@ def statement_draft(*, incident, actor, section, kind, title, body, channel="") 
     perms.require_section_member(actor, section_row)
     if not incident.sections.filter(pk=section_row.pk).exists():
         raise ValidationError({"section": _("“%(section)s”不是此事件的责任股室。") % {"section": section_row.name}})
-    if incident.state == State.CLOSED:
-        raise Conflict(_("事件已办结。"))
+    _refuse_statement_when_closed(incident)
     statement = Statement.objects.create(incident=incident, section=section_row, kind=kind, title=title,
                                          body=body, channel=channel, drafted_by=actor)
     record(incident, actor, "statement_drafted", before=incident.state, statement=statement.pk, kind=kind,

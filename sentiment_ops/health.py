@@ -1,7 +1,5 @@
 """GET /healthz: is the database reachable, is the broker reachable, is the sweep running."""
 
-import datetime as dt
-
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -9,7 +7,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-SWEEP_MAX_AGE = dt.timedelta(minutes=2)
+from deadlines.models import Heartbeat
+from deadlines.policy import sweep_stale
+
+from .celery import app
 
 
 def _check_db() -> str:
@@ -22,8 +23,6 @@ def _check_db() -> str:
 
 
 def _check_broker() -> str:
-    from sentiment_ops.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
@@ -33,8 +32,6 @@ def _check_broker() -> str:
 
 
 def _last_sweep():
-    from deadlines.models import Heartbeat
-
     try:
         return Heartbeat.last("sweep")
     except Exception:
@@ -48,7 +45,7 @@ def healthz(request):
     broker = _check_broker()
     last = _last_sweep() if db == "ok" else None
     healthy = db == "ok" and broker == "ok"
-    if last is None or timezone.now() - last > SWEEP_MAX_AGE:
+    if sweep_stale(last, timezone.now()):
         healthy = False  # the scheduler has never swept, or has stopped
     body = {
         "db": db,

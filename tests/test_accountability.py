@@ -21,8 +21,6 @@ from organization.models import Body, Section, User
 
 from .api import Api, local
 
-pytestmark = pytest.mark.urls("tests.urls_accountability")
-
 URL = "/api/v1/accountability/"
 ALL_UNITS = ["office", "info", "petition", "market", "housing", "command", "level1", "level2", "level3", "level4"]
 

@@ -403,7 +403,7 @@ def openapi(client) -> dict:
 
 
 def test_the_schema_is_an_openapi_3_document_listing_every_endpoint_and_action(db):
-    from incidents.actions import ACTIONS
+    from lifecycle.actions import ACTIONS
 
     doc = openapi(APIClient())
     assert doc["openapi"].startswith("3.")

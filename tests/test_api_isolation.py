@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from rest_framework.test import APIClient
 
-from incidents.actions import ACTIONS
 from incidents.models import TimelineEvent
+from lifecycle.actions import ACTIONS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 URL = "/api/v1/incidents/"
@@ -394,3 +394,16 @@ def test_the_deciding_body_reads_a_classified_incident_it_must_approve(demo):
     detail = api.get("onsite", f"/api/v1/incidents/{iid}/").json()
     assert detail["content_withheld"] is False and detail["title"] == "涉密测试事件"
     assert api.get("duty", f"/api/v1/incidents/{iid}/").json()["content_withheld"] is True
+
+
+def test_the_deciding_body_finds_the_classified_incident_it_must_approve_by_search(desk, classified_case):
+    """R54 is one rule for opening and for searching: the level IV body, asked to approve a
+    level IV response, reads the classified incident and finds it by a word of its content
+    (the search once applied a copy of the rule that left the deciding body out)."""
+    pk = classified_case["id"]
+    assert ids(desk.get("onsite", URL, q="安置")) == []  # not asked yet: not even visible
+    desk.act("command", pk, "propose-response", level=4, reason="需现场处置")
+    assert desk.get("onsite", f"{URL}{pk}/").json()["content_withheld"] is False
+    assert ids(desk.get("onsite", URL, q="安置")) == [pk]
+    assert ids(desk.get("onsite", URL, q="mp.example.com")) == [pk]
+    assert ids(desk.get("market", URL, q="安置")) == []

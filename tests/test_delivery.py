@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.conf import settings
+from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from deadlines.delivery import deliver_outbox
 from deadlines.models import Delivery
@@ -22,12 +24,15 @@ class Robot:
 
     def __init__(self):
         self.received, self.replies = [], []
+        self.on_receive = None  # called while the request is being answered
         robot = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 robot.received.append(json.loads(body))
+                if robot.on_receive is not None:
+                    robot.on_receive()
                 status, reply = robot.replies.pop(0) if robot.replies else (200, {"errcode": 0, "errmsg": "ok"})
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -131,3 +136,30 @@ def test_members_with_an_email_address_get_the_reminder_by_email(demo, mailoutbo
     assert mail.to == ["market@example.gov.cn"]
     assert mail.subject.startswith("【提醒】房地产市场科的预警核实")
     assert f"/incidents/{iid}/" in mail.body
+
+
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+                    reason="row locks are PostgreSQL's (SQLite locks the whole database)")
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_is_posted_with_no_row_lock_held_and_its_attempt_already_recorded(robot):
+    """A slow robot must never hold the outbox row locked: the row is claimed under a lease and
+    committed first, then posted. While the robot answers, another connection can lock the row
+    at once and sees the attempt counted and the lease running."""
+    delivery = Delivery.objects.create(key="webhook:lease-test", channel=Delivery.Channel.WEBHOOK, target=robot.url,
+                                       subject="【提醒】", text="【提醒】测试", next_attempt_at=timezone.now())
+    seen = {}
+
+    def while_the_robot_answers():
+        try:
+            with transaction.atomic():
+                row = Delivery.objects.select_for_update(nowait=True).get(pk=delivery.pk)
+                seen.update(attempts=row.attempts, leased=row.next_attempt_at > timezone.now(), state=row.state)
+        finally:
+            connections.close_all()
+
+    robot.on_receive = while_the_robot_answers
+    assert connection.vendor == "postgresql"
+    assert deliver_outbox() == {"sent": 1, "failed": 0}
+    assert seen == {"attempts": 1, "leased": True, "state": "pending"}
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == ("sent", 1, None)

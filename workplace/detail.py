@@ -1,7 +1,7 @@
 """The incident detail page: everything its panels show, and which action forms the user
-sees. A form is shown only to a user the action's ``may_attempt`` predicate (and the role
-helpers of incidents/permissions.py) let try it, and only in a state where it can succeed;
-the services still decide, so a stale page gets an error message, never a 500."""
+sees. A form is shown when its action is ``available`` (lifecycle/actions.py): the role
+and the very check its service runs, so the page keeps no copy of a service's rules. The
+service still decides on the payload, so a stale page gets an error message, never a 500."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from deadlines.models import DeadlineState
 from early_warnings.models import Delivery, Level, WarningNotice, WarningState
 from incidents import permissions as perms
-from incidents.actions import ACTIONS
 from incidents.models import Channel, Judgment, Platform, Severity, State, Veracity
-from organization.models import Body, LevelPolicy, Section
+from lifecycle.actions import ACTIONS, ATTACH
+from organization.models import LevelPolicy, Section
+from organization.selectors import command_body
 from responses.models import (
     PublicityTier,
     ReportKind,
@@ -56,10 +57,6 @@ def choices():
     }
 
 
-def _may(user, name) -> bool:
-    return ACTIONS[name].may_attempt(user)
-
-
 def build(request, incident, forms: Forms | None = None) -> dict:
     user = request.user
     forms = forms if forms is not None else Forms()
@@ -73,8 +70,8 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     mine = perms.user_section_codes(user)
     my_sections = [s for s in sections if s.code in mine]
     open_ = state != State.CLOSED
-    settled = state in (State.AFTERMATH, State.CLOSED)
-    section_names = dict(Section.objects.values_list("code", "name"))
+    all_sections = list(Section.objects.order_by("order", "code"))
+    section_names = {s.code: s.name for s in all_sections}
 
     # --- warning ---------------------------------------------------------------------
     warning = getattr(incident, "warning", None)
@@ -89,7 +86,8 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     response = getattr(incident, "response", None)
     proposal = response.proposal if response is not None and response.proposal_id else None
     running = response is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)
-    needed_days = LevelPolicy.for_level(response.level).stable_working_days if response and response.level else None
+    policy = LevelPolicy.for_level(response.level) if response and response.level else None
+    needed_days = policy.stable_working_days if policy else None
     proposals = list(ResponseProposal.objects.filter(incident=incident)
                      .select_related("proposed_by", "decided_by").order_by("-proposed_at", "-id"))
     assessments = list(incident.assessments.select_related("assessed_by").order_by("-date"))
@@ -105,7 +103,7 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     for req in supports:
         req.answer_form = forms[f"answer_support_{req.pk}"]
     publicity = list(incident.publicity.select_related("started_by"))
-    attachments = list(incident.attachments.select_related("uploaded_by"))
+    attachments = list(incident.attachments.all())
     spread = list(incident.spread.select_related("recorded_by").order_by("-recorded_at", "-id"))
     deadlines = sorted(incident.deadlines.all(), key=lambda d: (d.state not in (DeadlineState.OPEN,
                                                                                DeadlineState.MISSED), d.due_at))
@@ -114,32 +112,35 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     pending_kinds = {(d.kind, d.owner_section.code if d.owner_section_id else None) for d in deadlines
                      if d.state in (DeadlineState.OPEN, DeadlineState.MISSED)}
 
-    # --- who may do what, now --------------------------------------------------------
+    # --- who may do what, now: the actions' own checks ------------------------------
+    def available(name, **context):
+        return ACTIONS[name].available(incident, user, **context)
+
     can = {
-        "add_info": open_ and (perms.is_duty(user) or command or bool(my_sections)) and _may(user, "add-source"),
-        "assign": command and open_,
-        "judge": command and not settled,
-        "warn": command and not settled and not (warning is not None and not warning_active),
-        "lift_warning": command and warning_active,
-        "propose_response": command and not settled and not (response and response.state == ResponseState.LIFT_PROPOSED),
-        "decide_response": bool(proposal) and proposal.level in levels and _may(user, "approve-response"),
-        "assess": command and running,
-        "propose_lift": command and response is not None and response.state == ResponseState.ACTIVE and not proposal,
-        "decide_lift": (response is not None and response.state == ResponseState.LIFT_PROPOSED
-                        and response.level in levels and _may(user, "approve-lift")),
-        "section_report": open_ and bool(my_sections) and _may(user, "report"),
-        "status_report": open_ and bool(my_sections) and running and _may(user, "report"),
-        "verification_report": open_ and bool(my_sections) and (warning is not None or any(
-            k == "verification" for k, _s in pending_kinds)),
-        "command_report": command and open_,
-        "support": command and state == State.RESPONDING,
-        "answer_support": command,
-        "publicity": command and state not in (State.REPORTED, State.CLOSED),
-        "draft_statement": open_ and bool(my_sections) and _may(user, "draft-statement"),
-        "decide_statement": command,
-        "close": command and state in (State.WATCHING, State.AFTERMATH),
-        "reopen": command and state in (State.WATCHING, State.AFTERMATH, State.CLOSED),
-        "upload": open_ and (perms.is_duty(user) or command or bool(my_sections)),
+        "add_info": available("add-source"),
+        "assign": available("assign"),
+        "judge": available("judge"),
+        "warn": available("warn"),
+        "lift_warning": available("lift-warning"),
+        "propose_response": available("propose-response"),
+        "decide_response": available("approve-response"),
+        "assess": available("assess"),
+        "propose_lift": available("propose-lift"),
+        "decide_lift": available("approve-lift"),
+        "section_report": available("report", kind=ReportKind.VERIFICATION),
+        "status_report": available("report", kind=ReportKind.STATUS),
+        # a verification report is offered where there is something to verify
+        "verification_report": available("report", kind=ReportKind.VERIFICATION) and (
+            warning is not None or any(k == "verification" for k, _s in pending_kinds)),
+        "command_report": available("report", kind=ReportKind.FLASH),
+        "support": available("request-support"),
+        "answer_support": available("answer-support"),
+        "publicity": available("publicity"),
+        "draft_statement": available("draft-statement"),
+        "decide_statement": available("approve-statement"),
+        "close": available("close"),
+        "reopen": available("reopen"),
+        "upload": ATTACH.available(incident, user),
     }
     can["any_command"] = command
 
@@ -149,11 +150,11 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         forms["adjust"].initial = {"subject": current.subject, "scope": current.scope, "matters": current.matters,
                                    "measures": current.measures, "delivery": current.delivery,
                                    "issuing_body": current.issuing_body}
-    command_body = Body.objects.filter(code="command").first()
+    issuer = command_body() if can["warn"] else None
     forms["warn"].initial = {
         "subject": incident.title if visible else "", "delivery": "system",
         "level": last_judgment.recommended_warning_level if last_judgment else "",
-        "issuing_body": command_body.name if command_body else "",
+        "issuing_body": issuer.name if issuer else "",
     }
     forms["judge"].initial = {"veracity": incident.veracity, "severity": incident.severity, "mode": "joint",
                               "recommended_warning_level": last_judgment.recommended_warning_level if last_judgment else "",
@@ -170,9 +171,8 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "now": now,
         "sections": sections,
         "my_sections": my_sections,
-        "unassigned_sections": [s for s in Section.objects.order_by("order", "code") if s.code not in codes],
-        "unassigned_choices": [(s.code, s.name) for s in Section.objects.order_by("order", "code")
-                               if s.code not in codes],
+        "unassigned_sections": [s for s in all_sections if s.code not in codes],
+        "unassigned_choices": [(s.code, s.name) for s in all_sections if s.code not in codes],
         "warning": warning,
         "warning_active": warning_active,
         "current_notice": current,
@@ -182,7 +182,7 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "proposal": proposal,
         "running": running,
         "needed_days": needed_days,
-        "lift_eligible": lift_eligible(response) if response is not None else False,
+        "lift_eligible": lift_eligible(response, policy) if policy is not None else False,
         "days_left": max(0, (needed_days or 0) - (response.stable_working_days if response else 0)),
         "proposals": proposals,
         "assessments": assessments,
@@ -202,7 +202,7 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "forms": forms,
         "choices": choices(),
         "my_section_choices": [(s.code, s.name) for s in my_sections],
-        "section_choices": [(s.code, s.name) for s in Section.objects.order_by("order", "code")],
+        "section_choices": [(s.code, s.name) for s in all_sections],
         "summary_parts": [("characteristics", _("舆情发展特点")), ("measures_effect", _("应对措施及效果")),
                           ("experience", _("取得的经验")), ("problems", _("存在的问题")),
                           ("recommendations", _("对策建议"))],

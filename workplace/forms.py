@@ -1,23 +1,20 @@
 """Form handling for the pages without a second set of rules: the payload serializers of
-incidents/actions.py (and the API's create serializer) validate, the services decide.
+lifecycle/payloads.py validate, the services decide, and what they raise reaches the page
+through the project's one error map (``sentiment_ops.exceptions.describe``).
 
 ``FormState`` carries what the user typed and the errors to show beside each input, so a
 rejected form comes back exactly as it was sent. ``execute`` is the one path from a browser
-form to an action: check the role → validate with the action's payload serializer →
-``actions.run`` → map the service's errors (API.md "Errors") to the page.
+form to an action: ``lifecycle.actions.run`` (role → payload → service), as the API's.
 """
 
 import re
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import serializers
 
-from incidents.actions import check_may_attempt, run
-from sentiment_ops.exceptions import ServiceError
+from lifecycle.actions import run
+from sentiment_ops.exceptions import NON_FIELD_ERRORS, describe
 
 from .labels import success_message
 
@@ -121,7 +118,7 @@ def serializer_errors(errors) -> dict[str, list[str]]:
     """DRF's error shape → {field: [message]}; nested rows as ``sources-<i>-<field>``."""
     out: dict[str, list[str]] = {}
     for field, value in errors.items():
-        name = NON_FIELD if field in ("non_field_errors", "detail") else field
+        name = NON_FIELD if field in (NON_FIELD_ERRORS, "detail") else field
         if isinstance(value, dict):
             for index, sub in value.items():
                 for subfield, msgs in (sub.items() if isinstance(sub, dict) else [(NON_FIELD, sub)]):
@@ -141,35 +138,27 @@ def _messages(value) -> list[str]:
     return [str(value)]
 
 
-def validation_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
-    return {NON_FIELD: [str(m) for m in exc.messages]}
-
-
 def service_call(request, state: FormState, call, *, success: str | None = None):
-    """Run ``call()`` and map what the services raise (API.md "Errors") onto the page:
-    ValidationError → field errors beside the inputs, Forbidden/Conflict and a lost race →
-    an error message; the typed input stays in ``state`` either way."""
+    """Run ``call()`` and put what it raises on the page (the API's statuses, one map): a
+    payload's or a service's field errors beside the inputs, any other refusal (403/409, a
+    lost race) as an error message; the typed input stays in ``state`` either way. A 404 and
+    anything unexpected propagate."""
     try:
         result = call()
-    except DjangoValidationError as exc:
-        state.errors = validation_errors(exc)
+    except serializers.ValidationError as exc:  # a payload serializer's (DRF's shape)
+        state.errors = serializer_errors(exc.detail)
         messages.error(request, _("提交未成功，请按提示修改。"))
-    except ServiceError as exc:
-        state.failed = True
-        messages.error(request, str(exc.detail))
-    except (TransitionNotAllowed, ConcurrentTransition):
-        state.failed = True
-        messages.error(request, _("事件状态已变化，此操作无法执行；请刷新后重试。"))
-    except IntegrityError:
-        state.failed = True
-        messages.error(request, _("与已有记录冲突，请刷新后重试。"))
-    except DatabaseError as exc:
-        if "lock" not in str(exc).lower():
+    except Exception as exc:
+        described = describe(exc)
+        if described is None or described[0] == 404:
             raise
-        state.failed = True
-        messages.error(request, _("该事件正被他人处理，请稍后重试。"))
+        status, body = described
+        if status == 400:
+            state.errors = {NON_FIELD if k == NON_FIELD_ERRORS else k: v for k, v in body.items()}
+            messages.error(request, _("提交未成功，请按提示修改。"))
+        else:
+            state.failed = True
+            messages.error(request, body["detail"])
     else:
         state.ok = True
         if success:
@@ -179,15 +168,10 @@ def service_call(request, state: FormState, call, *, success: str | None = None)
 
 
 def execute(request, action, incident, key: str) -> FormState:
-    """A browser form → the action's payload serializer → ``actions.run``: the API's path."""
+    """A browser form → ``lifecycle.actions.run``: the API's path, with the form's inputs as
+    the JSON the API would receive."""
     state = FormState(key, request.POST)
-
-    def call():
-        check_may_attempt(action, request.user)
-        payload = action.payload(data=payload_from_post(action.payload, request.POST, request.FILES))
-        if not payload.is_valid():
-            raise DjangoValidationError(serializer_errors(payload.errors))
-        return run(action, incident, request.user, dict(payload.validated_data))
-
-    service_call(request, state, call, success=success_message(action.name, request.POST))
+    data = payload_from_post(action.payload, request.POST, request.FILES)
+    service_call(request, state, lambda: run(action, incident, request.user, data),
+                 success=success_message(action.name, request.POST))
     return state

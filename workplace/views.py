@@ -1,6 +1,6 @@
-"""The browser workplace (issue 5). Views are thin: fetch through the one access function
-(``get_incident_for`` / ``visible_to``), validate with the API's serializers, call the same
-services through ``incidents.actions``, render a page or the htmx partial of its target."""
+"""The browser workplace. Views are thin: fetch through the one access function and the
+selectors the API uses, run actions through ``lifecycle.actions.run`` (the API's path),
+render a page or the htmx partial of its target. No module of api/ is imported here."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -23,19 +23,26 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from deadlines import accountability as account
-from deadlines.models import Heartbeat, Notification
+from deadlines import selectors as deadline_reads
+from deadlines.models import Heartbeat
 from deadlines.notifications import notification_mark_read
+from deadlines.policy import sweep_stale
+from early_warnings.selectors import unsigned_receipts
 from incidents import permissions as perms
-from incidents import services as incident_services
-from incidents.actions import ACTIONS, ATTACH
-from incidents.api import serializers as s
-from incidents.api.views import IncidentFilter, incident_queryset
+from incidents import services as records
 from incidents.models import Incident, Platform, State
+from incidents.selectors import get_incident_for, visible, visible_pks
+from lifecycle import services as lifecycle
+from lifecycle.actions import ACTIONS, ATTACH
+from lifecycle.payloads import IncidentCreateSerializer
+from lifecycle.selectors import IncidentFilter, incident_queryset
 from organization.calendar import provisional_banner
 from organization.models import Body, LevelPolicy, Role, Section, UnitPolicy
 from responses.models import ResponseState
+from responses.selectors import approvals as approvals_of
+from sentiment_ops.exceptions import Forbidden
 
-from . import queries
+from . import nav
 from .detail import PANEL_OF, PANELS, build, choices
 from .forms import (
     Forms,
@@ -74,7 +81,7 @@ def _partial_swap(request):
 def dashboard(request):
     user = request.user
     now = timezone.now()
-    visible = Incident.objects.filter(pk__in=queries.visible_pks(user))
+    visible = Incident.objects.filter(pk__in=visible_pks(user))
     open_incidents = visible.exclude(state=State.CLOSED)
     by_level = dict(open_incidents.filter(warning__state="active").values_list("warning__level")
                     .annotate(n=Count("id")).values_list("warning__level", "n"))
@@ -83,7 +90,7 @@ def dashboard(request):
                      .select_related("response").prefetch_related("sections").order_by("response__level", "-reported_at"))
     for incident in responses:
         incident.needed_days = LevelPolicy.for_level(incident.response.level).stable_working_days
-    overdue, due_soon = queries.overdue_and_due_soon(user, now)
+    overdue, due_soon = deadline_reads.overdue_and_due_soon(user, now)
 
     # Incidents per day over the last 30 days (logged), in Asia/Shanghai.
     tz = ZoneInfo(settings.TIME_ZONE)
@@ -106,7 +113,7 @@ def dashboard(request):
         "due_soon": list(due_soon[:8]), "due_soon_count": due_soon.count(),
         "chart": chart,
         "last_sweep": last_sweep,
-        "sweep_stale": last_sweep is None or now - last_sweep > dt.timedelta(minutes=2),
+        "sweep_stale": sweep_stale(last_sweep, now),
         "now": now,
         "roles": [Role(r).label for r in Role.values if r in user.roles],
         "section_memberships": user.section_memberships.select_related("section").order_by("section__order"),
@@ -144,7 +151,7 @@ def _source_rows(post, errors=None) -> list[dict]:
 def _create_payload(post) -> tuple[dict, list[int]]:
     """The API's create payload from the form; rows with nothing typed are left out. Returns
     the payload and, for each source in it, the index of the row it came from."""
-    data = payload_from_post(s.IncidentCreateSerializer, post)
+    data = payload_from_post(IncidentCreateSerializer, post)
     data["sources"], kept = [], []
     for row in _source_rows(post):
         if row["url"].strip() or row["title"].strip():
@@ -161,7 +168,7 @@ def _may_log(user) -> bool:
 def _log(user, post):
     """Validate with the API's create serializer, then the API's service."""
     data, kept = _create_payload(post)
-    payload = s.IncidentCreateSerializer(data=data)
+    payload = IncidentCreateSerializer(data=data)
     if not payload.is_valid():
         errors = {}
         for key, msgs in serializer_errors(payload.errors).items():
@@ -170,7 +177,7 @@ def _log(user, post):
                 key = f"sources-{kept[int(parts[1])]}-{parts[2]}"
             errors[key] = msgs
         raise ValidationError(errors)
-    return incident_services.incident_create(actor=user, **payload.validated_data)
+    return lifecycle.incident_create(actor=user, **payload.validated_data)
 
 
 @login_required
@@ -191,7 +198,7 @@ def incident_new(request):
             return redirect("incident_detail", pk=incident.pk)
         rows = _source_rows(request.POST, state.errors) or rows
         state.rendered.update(f"sources-{r['index']}-{f}" for r in rows for f in SOURCE_FIELDS)
-    recent = (Incident.objects.visible_to(user).filter(reported_by=user)
+    recent = (visible(user).filter(reported_by=user)
               .prefetch_related("sections").order_by("-reported_at")[:10])
     return render(request, "workplace/incident_new.html", {
         "fs": state,
@@ -213,7 +220,7 @@ def incident_new(request):
 def incident_list(request):
     """Filters and search as the API's (IncidentFilter reuses ``search_filter``)."""
     user = request.user
-    qs = (Incident.objects.visible_to(user).select_related("warning", "response", "reported_by")
+    qs = (visible(user).select_related("warning", "response", "reported_by")
           .prefetch_related("sections"))
     if request.GET.get("open") == "1":
         qs = qs.exclude(state=State.CLOSED)
@@ -238,14 +245,15 @@ def incident_list(request):
 # --- incident detail and its actions ------------------------------------------------------
 
 def _incident(request, pk):
-    return perms.get_incident_for(request.user, pk, queryset=incident_queryset(request.user))
+    """The incident with everything its case page shows, if the user may see it (else 404)."""
+    return get_incident_for(request.user, pk, queryset=incident_queryset(request.user))
 
 
 @login_required
 @require_GET
 def incident_detail(request, pk):
     incident = _incident(request, pk)
-    incident_services.classified_access_log(incident=incident, user=request.user, via="web")
+    records.classified_access_log(incident=incident, user=request.user, via="web")
     return render(request, "workplace/incident_detail.html", build(request, incident))
 
 
@@ -263,11 +271,13 @@ def incident_panel(request, pk, panel):
 @require_POST
 def incident_action(request, pk, action):
     """Every form of every page posts here: the action's payload serializer, then
-    ``actions.run`` — the code path of ``POST /api/v1/incidents/{id}/{action}/``."""
-    incident = _incident(request, pk)
+    ``actions.run`` — the code path of ``POST /api/v1/incidents/{id}/{action}/``. The incident
+    is read plainly here (the service locks and re-reads it); what the answer shows is read
+    once, after the action."""
     act = ATTACH if action == "attach" else ACTIONS.get(action)
     if act is None:
         raise Http404
+    incident = get_incident_for(request.user, pk)
     state = execute(request, act, incident, form_key(request.POST.get("_form"), action))
     origin = request.POST.get("_from", "")
     if origin == "approvals":
@@ -302,7 +312,7 @@ def _approval_items(request, forms=None):
     user = request.user
     forms = forms if forms is not None else Forms()
     items = []
-    for response in queries.approvals(user):
+    for response in approvals_of(user):
         incident = response.incident
         codes = {sec.code for sec in incident.sections.all()}
         warning = getattr(incident, "warning", None)
@@ -355,17 +365,17 @@ def _todo_context(request):
     user = request.user
     now = timezone.now()
     mine = perms.user_section_codes(user)
-    deadlines = list(queries.todo_deadlines(user))
+    deadlines = list(deadline_reads.owed_by(user))
     for d in deadlines:
         d.zero_ok = d.kind == "status" and d.owner_section_id and d.owner_section.code in mine
-    return {"deadlines": deadlines, "receipts": list(queries.unsigned_receipts(user)), "now": now}
+    return {"deadlines": deadlines, "receipts": list(unsigned_receipts(user)), "now": now}
 
 
 @login_required
 @require_GET
 def todo(request):
     """Sections: what my sections (and my bodies) owe, soonest first; notices to sign."""
-    if not queries.has_duties(request.user):
+    if not nav.has_duties(request.user):
         raise Http404
     context = _todo_context(request)
     if _partial_swap(request):
@@ -387,12 +397,10 @@ def _notifications_context(request, params):
     """The user's own notices, newest first (the API's queryset), all or only the unread
     (``params``: the query string, or the list's hidden fields on a POST)."""
     unread_only = params.get("unread") in ("1", "true")
-    qs = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id")
-    if unread_only:
-        qs = qs.filter(read_at__isnull=True)
+    qs = deadline_reads.notifications_of(request.user, unread_only=unread_only)
     page = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
     return {"page": page, "unread_only": unread_only, "query": "unread=1" if unread_only else "",
-            "unread": queries.unread(request)}
+            "unread": nav.unread(request)}
 
 
 @login_required
@@ -408,7 +416,7 @@ def notifications(request):
 
 def _own_notification(request, pk):
     """A notification of the user's own; anyone else's is a 404 (as in the API)."""
-    notification = Notification.objects.filter(recipient=request.user, pk=pk).first()
+    notification = deadline_reads.notifications_of(request.user).filter(pk=pk).first()
     if notification is None:
         raise Http404
     return notification
@@ -484,11 +492,11 @@ def accountability_page(request):
     report = None
     if not form.is_bound or form.is_valid():
         data = form.cleaned_data if form.is_bound else {}
-        owner = data.get("section")
-        if owner and not scope.everything and owner not in scope.codes:
-            form.add_error("section", _("您只能查看本人所在股室或机构的问责统计。"))
-        else:
-            report = account.report(scope=scope, start=data.get("from"), end=data.get("to"), owner=owner)
+        try:
+            report = account.report_for(request.user, scope=scope, start=data.get("from"), end=data.get("to"),
+                                        owner=data.get("section"))
+        except Forbidden as exc:  # a unit that is not the user's own
+            form.add_error("section", str(exc.detail))
     errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()} if form.is_bound else {}
     state = FormState("accountability", request.GET if form.is_bound else None, errors)
     units = [{"row": r, "rate": _percent(r.on_time_rate)} for r in report.sections] if report else []

@@ -12,8 +12,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from deadlines import accountability
+from deadlines.policy import DUE_SOON
 from incidents import permissions as perms
 
+from .. import nav
 from ..labels import ROMAN, verb_label
 
 register = template.Library()
@@ -100,7 +102,7 @@ def urgency(due_at, now=None):
         return "urgency-overdue"
     if left < dt.timedelta(hours=1):
         return "urgency-1h"
-    if left < dt.timedelta(hours=3):
+    if left < DUE_SOON:
         return "urgency-3h"
     return "urgency-later"
 
@@ -146,8 +148,6 @@ def workplace_nav(context, oob=False):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"items": []}
-    from .. import queries
-
     htmx = getattr(request, "htmx", None)
     path = (htmx.current_url_abs_path if htmx and htmx.current_url_abs_path else request.path).split("?")[0]
     items = [(reverse("home"), _("工作台"), None, path == "/")]
@@ -156,16 +156,16 @@ def workplace_nav(context, oob=False):
     items.append((reverse("incident_list"), _("舆情事件"), None,
                   path.startswith("/incidents/") and not path.startswith("/incidents/new")))
     if perms.body_levels(user):
-        items.append((reverse("approvals"), _("审批"), queries.approvals(user).count() or None,
+        items.append((reverse("approvals"), _("审批"), nav.waiting_approvals(user) or None,
                       path.startswith("/approvals")))
-    duties = queries.has_duties(user)
+    duties = nav.has_duties(user)
     if duties:
-        todo = queries.todo_deadlines(user).count() + queries.unsigned_receipts(user).count()
+        todo = nav.todo_count(user)
         items.append((reverse("todo"), _("我的待办"), todo or None, path.startswith("/todo")))
     # The notification centre, with its unread badge (one COUNT), is everyone's; the
     # accountability page is for those the service's scope lets see some rows (a member
     # of a section or body always may, so the scope is asked only of the others).
     return {"items": items, "user": user, "oob": oob,
-            "notifications": (reverse("notifications"), queries.unread(request), path.startswith("/notifications")),
+            "notifications": (reverse("notifications"), nav.unread(request), path.startswith("/notifications")),
             "accountability": ((reverse("accountability"), path.startswith("/accountability"))
                                if duties or accountability.scope_for(user) is not None else None)}

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from deadlines.models import Heartbeat
-from sentiment_ops.health import SWEEP_MAX_AGE
+from deadlines.policy import sweep_stale
 
 
 class Command(BaseCommand):
@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         last = Heartbeat.last("sweep")
-        if last is None or timezone.now() - last > SWEEP_MAX_AGE:
+        if sweep_stale(last, timezone.now()):
             self.stderr.write(f"last sweep: {last or 'never'}")
             sys.exit(1)
         self.stdout.write(f"last sweep: {timezone.localtime(last).isoformat()}")

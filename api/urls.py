@@ -2,9 +2,9 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
-from deadlines.notifications import NotificationViewSet
-
 from . import views
+from .accountability import AccountabilityView
+from .notifications import NotificationViewSet
 
 router = SimpleRouter()
 router.register("incidents", views.IncidentViewSet, basename="incident")
@@ -15,5 +15,6 @@ urlpatterns = [
     path("sections/", views.SectionListView.as_view(), name="api-sections"),
     path("deadlines/", views.DeadlineListView.as_view(), name="api-deadlines"),
     path("attachments/<int:id>/download/", views.attachment_download, name="api-attachment-download"),
+    path("accountability/", AccountabilityView.as_view(), name="api-accountability"),
     path("", include(router.urls)),
 ]

@@ -1,0 +1,45 @@
+"""Reads of incidents. Every list, search, detail and download starts here: ``visible`` is
+the one visibility rule (R1–R6) applied, ``get_incident_for`` the one access function."""
+
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+
+from . import permissions as perms
+from .models import Incident, Source
+
+
+def visible(user, queryset=None):
+    """The incidents ``user`` may see (no duplicates: every branch of the rule is a subquery
+    or a one-to-one join)."""
+    qs = Incident.objects.all() if queryset is None else queryset
+    return qs.filter(perms.visibility_filter(user)) if user.is_authenticated else qs.none()
+
+
+def visible_pks(user):
+    """The visible incidents as a subquery of primary keys (``incident__in=…``)."""
+    return visible(user).values("pk")
+
+
+def get_incident_for(user, pk, *, queryset=None) -> Incident:
+    """The one access function: the incident if ``user`` may see it, else 404 (never saying
+    whether it exists)."""
+    try:
+        return visible(user, queryset).get(pk=pk)
+    except (Incident.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def search(qs, user, q: str):
+    """Every whitespace-separated term must appear (Chinese has no word breaks, so terms
+    are matched as substrings) in the title, summary, keywords, background, concerns or a
+    source. A classified incident matches on content only for those who may read it (R54)."""
+    readable = perms.content_readable(user)
+    for term in q.split():
+        in_sources = Source.objects.filter(incident=OuterRef("pk")).filter(
+            Q(url__icontains=term) | Q(title__icontains=term))
+        match = (Q(title__icontains=term) | Q(summary__icontains=term) | Q(keywords__icontains=term)
+                 | Q(background__icontains=term) | Q(netizen_concerns__icontains=term)
+                 | Q(key_contradiction__icontains=term) | Q(related_groups__icontains=term)
+                 | Q(Exists(in_sources)))
+        qs = qs.filter(match & readable)
+    return qs

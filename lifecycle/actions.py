@@ -1,0 +1,143 @@
+"""Every action on an incident (API.md "Actions" and our extensions) in one table: its
+payload, who may attempt it at all, when it is available, and the one service it calls.
+
+The JSON API (``POST /api/v1/incidents/{id}/{action}/``) and the browser's forms both run an
+action through ``run``: the role check (403), the payload (400), then the service, which locks
+the incident and calls the action's ``check`` itself (403/409) before it writes. A page asks
+``available`` (the same ``check``, without the payload) to decide which forms to show, so the
+pages never keep a second copy of a service's preconditions."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from early_warnings import services as warnings
+from incidents import permissions as perms
+from incidents import services as records
+from responses import services as responses
+from sentiment_ops.exceptions import Forbidden, ServiceError
+
+from . import payloads as p
+from . import services as lifecycle
+
+
+def _command(user):
+    return perms.is_command(user)
+
+
+def _body_member(user):
+    return bool(perms.body_levels(user))
+
+
+def anyone_acting(user):
+    """Section members, duty officers, the command group: the service checks the rest."""
+    return not (perms.is_auditor(user) and not user.is_superuser and not user.sections.exists())
+
+
+def command_only(incident, user):
+    """The check of actions that only the command group takes, in any state."""
+    perms.require_command(user)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    payload: type
+    call: Callable[..., Any]
+    may_attempt: Callable
+    check: Callable | None = None  # (incident, user, **context) → raises Forbidden/Conflict
+
+    def refusal(self, incident, user, **context) -> str | None:
+        """Why ``user`` cannot take this action on ``incident`` now, or None if they can (the
+        service may still refuse a particular payload)."""
+        try:
+            check_may_attempt(self, user)
+            if self.check is not None:
+                self.check(incident, user, **context)
+        except ServiceError as exc:
+            return str(exc.detail)
+        return None
+
+    def available(self, incident, user, **context) -> bool:
+        return self.refusal(incident, user, **context) is None
+
+
+def _report_check(incident, user, kind=None):
+    responses.check_report(incident, user, kind)
+
+
+ACTIONS = {a.name: a for a in [
+    # API.md
+    Action("assign", p.SectionsIn, lambda i, u, d: lifecycle.incident_assign(incident=i, actor=u, **d), _command,
+           lifecycle.check_assign),
+    Action("judge", p.JudgeIn, lambda i, u, d: lifecycle.incident_judge(incident=i, actor=u, **d), _command,
+           lifecycle.check_judge),
+    Action("warn", p.WarnIn, lambda i, u, d: warnings.warning_issue(incident=i, actor=u, **d), _command,
+           warnings.check_warn),
+    Action("lift-warning", p.ReasonIn, lambda i, u, d: warnings.warning_lift(incident=i, actor=u, **d), _command,
+           warnings.check_lift_warning),
+    Action("propose-response", p.ProposeIn, lambda i, u, d: responses.response_propose(incident=i, actor=u, **d),
+           _command, responses.check_propose_response),
+    Action("approve-response", p.EmptyIn, lambda i, u, d: responses.response_approve(incident=i, actor=u),
+           _body_member, responses.check_decide_response),
+    Action("reject-response", p.ReasonIn, lambda i, u, d: responses.response_reject(incident=i, actor=u, **d),
+           _body_member, responses.check_decide_response),
+    Action("assess", p.AssessIn, lambda i, u, d: responses.stability_assess(incident=i, actor=u, **d), _command,
+           responses.check_assess),
+    Action("propose-lift", p.OptionalReasonIn, lambda i, u, d: responses.lift_propose(incident=i, actor=u, **d),
+           _command, responses.check_propose_lift),
+    Action("approve-lift", p.EmptyIn, lambda i, u, d: responses.lift_approve(incident=i, actor=u), _body_member,
+           responses.check_decide_lift),
+    Action("report", p.ReportIn, lambda i, u, d: responses.report_submit(incident=i, actor=u, **d), anyone_acting,
+           _report_check),
+    Action("close", p.EmptyIn, lambda i, u, d: lifecycle.incident_close(incident=i, actor=u), _command,
+           lifecycle.check_close),
+    Action("reopen", p.ReasonIn, lambda i, u, d: lifecycle.incident_reopen(incident=i, actor=u, **d), _command,
+           lifecycle.check_reopen),
+    # extensions
+    Action("unassign", p.SectionsIn, lambda i, u, d: lifecycle.incident_unassign(incident=i, actor=u, **d),
+           _command, lifecycle.check_unassign),
+    Action("reject-lift", p.ReasonIn, lambda i, u, d: responses.lift_reject(incident=i, actor=u, **d),
+           _body_member, responses.check_decide_lift),
+    Action("sign", p.SignIn, lambda i, u, d: warnings.notice_sign(
+        incident=i, actor=u, notice_id=d["notice"], section=d["section"]), anyone_acting),
+    Action("add-source", p.SourceSerializer, lambda i, u, d: records.source_add(incident=i, actor=u, **d),
+           anyone_acting, records.check_add_information),
+    Action("record-spread", p.SpreadIn, lambda i, u, d: records.spread_record(incident=i, actor=u, **d),
+           anyone_acting, records.check_add_information),
+    Action("request-support", p.SupportIn, lambda i, u, d: responses.support_request(incident=i, actor=u, **d),
+           _command, responses.check_support_request),
+    Action("answer-support", p.SupportAnswerIn, lambda i, u, d: responses.support_answer(
+        incident=i, actor=u, request_id=d["request"], answer=d["answer"]), _command, command_only),
+    Action("publicity", p.PublicityIn, lambda i, u, d: responses.publicity_start(incident=i, actor=u, **d),
+           _command, responses.check_publicity),
+    Action("draft-statement", p.StatementDraftIn, lambda i, u, d: responses.statement_draft(
+        incident=i, actor=u, **d), anyone_acting, responses.check_draft_statement),
+    Action("approve-statement", p.StatementIn, lambda i, u, d: responses.statement_decide(
+        incident=i, actor=u, statement_id=d["statement"], approve=True), _command, command_only),
+    Action("reject-statement", p.StatementRejectIn, lambda i, u, d: responses.statement_decide(
+        incident=i, actor=u, statement_id=d["statement"], approve=False, reason=d["reason"]), _command,
+           command_only),
+    Action("release-statement", p.StatementIn, lambda i, u, d: responses.statement_release(
+        incident=i, actor=u, statement_id=d["statement"]), _command, command_only),
+]}
+
+# Multipart, so not a JSON action route: POST /incidents/{id}/attachments/ and the page's form.
+ATTACH = Action("attach", p.AttachmentIn, lambda i, u, d: records.attachment_add(
+    incident=i, actor=u, upload=d["file"], note=d["note"]), anyone_acting, records.check_add_information)
+
+
+def check_may_attempt(action: Action, user):
+    if not action.may_attempt(user):
+        raise Forbidden(_("您的角色不能执行“%(action)s”。") % {"action": action.name})
+
+
+def run(action: Action, incident, user, data) -> Any:
+    """The one path of an action: the role (403), the payload (400, DRF's ValidationError),
+    then the action's service, which checks the rest (403/409) under the incident's lock."""
+    check_may_attempt(action, user)
+    payload = action.payload(data=data)
+    payload.is_valid(raise_exception=True)
+    return action.call(incident, user, dict(payload.validated_data))

@@ -1,0 +1,224 @@
+"""Steps of the case that cross apps (R2, R10–R15, R22, R50–R51): logging an incident, assigning
+and unassigning sections, judging, closing and reopening. Each is one transaction in the
+house order: lock the incident → check (the same ``check_*`` the pages ask) → transition →
+save → timeline → deadline rows → notices. The warning and response steps are in
+early_warnings/services.py and responses/services.py; this layer composes them."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deadlines import notifications
+from deadlines import services as deadlines
+from early_warnings.services import send_current_notice, warning_reissue
+from incidents import permissions as perms
+from incidents.models import Assignment, Incident, Judgment, Severity, Source, State
+from incidents.services import lock, transit
+from incidents.timeline import record
+from organization.selectors import sections_by_code
+from responses.models import Report, ReportKind
+from responses.services import response_reactivate
+from sentiment_ops.exceptions import Conflict, Forbidden
+
+SETTLED = (State.AFTERMATH, State.CLOSED)
+
+
+# --- intake -------------------------------------------------------------------------
+
+def check_log(actor):
+    if not (perms.is_duty(actor) or perms.is_command(actor)):
+        raise Forbidden(_("只有值班监测员或舆情信息指挥小组可以登记舆情。"))
+
+
+@transaction.atomic
+def incident_create(*, actor, title, summary, channel, discovered_at, sources=(), sections=(),
+                    classified=False, keywords="", related_groups="", background="",
+                    key_contradiction="", netizen_concerns="") -> Incident:
+    """Log an incident (R10, R11). Duty officers, the command group, and monitoring software
+    through a duty officer's token. Logging it meets the 1-hour quick report (R12)."""
+    check_log(actor)
+    if discovered_at > timezone.now() + timezone.timedelta(minutes=5):
+        raise ValidationError({"discovered_at": _("发现时间不能晚于当前时间。")})
+    section_rows = sections_by_code(sections)
+    incident = Incident.objects.create(
+        title=title, summary=summary, channel=channel, discovered_at=discovered_at, reported_by=actor,
+        classified=classified, keywords=keywords, related_groups=related_groups, background=background,
+        key_contradiction=key_contradiction, netizen_concerns=netizen_concerns,
+    )
+    for src in sources:
+        Source.objects.create(incident=incident, added_by=actor, **src)
+    record(incident, actor, "logged", after=incident.state, channel=channel,
+           discovered_at=discovered_at, classified=classified, sources=len(sources))
+    deadlines.on_logged(incident, actor)
+    if section_rows:
+        _assign(incident, actor, section_rows)
+        _start_handling(incident, actor)
+    return incident
+
+
+def _start_handling(incident, actor):
+    before = incident.state
+    incident.start_handling()
+    incident.save(update_fields=["state"])
+    record(incident, actor, "handling_started", before=before, after=incident.state)
+
+
+# --- assignment ---------------------------------------------------------------------
+
+def _assign(incident, actor, sections):
+    now = timezone.now()
+    for section in sections:
+        Assignment.objects.create(incident=incident, section=section, assigned_by=actor)
+        perms.grant_section(incident, section)
+        record(incident, actor, "assigned", before=incident.state, section=section.code)
+        record(incident, actor, "permission_granted", before=incident.state, group=section.group.name,
+               permissions=list(perms.SECTION_PERMS))
+        notice = send_current_notice(incident, section)
+        deadlines.on_section_assigned(incident, section, now, notice=notice)
+        if notice is not None:
+            notifications.notice_send(
+                incident=incident, user_ids=section.memberships.values_list("user_id", flat=True),
+                title=_("【预警通知】请签收并在规定时间内核实报告：%(title)s") % {"title": incident.title},
+                body=notice.matters)
+
+
+def check_assign(incident, actor):
+    perms.require_command(actor)
+    if incident.state == State.CLOSED:
+        raise Conflict(_("事件已办结，不能指派股室。"))
+
+
+@transaction.atomic
+def incident_assign(*, incident, actor, sections) -> Incident:
+    """Assign responsible sections (R2): they see the incident, owe its reports."""
+    incident = lock(incident)
+    check_assign(incident, actor)
+    section_rows = sections_by_code(sections)
+    if not section_rows:
+        raise ValidationError({"sections": _("请至少选择一个股室。")})
+    current = set(incident.sections.values_list("code", flat=True))
+    _assign(incident, actor, [s for s in section_rows if s.code not in current])
+    if incident.state == State.REPORTED:
+        _start_handling(incident, actor)
+    return incident
+
+
+def check_unassign(incident, actor):
+    perms.require_command(actor)
+
+
+@transaction.atomic
+def incident_unassign(*, incident, actor, sections) -> Incident:
+    incident = lock(incident)
+    check_unassign(incident, actor)
+    for section in sections_by_code(sections):
+        if Assignment.objects.filter(incident=incident, section=section).delete()[0]:
+            perms.revoke_section(incident, section)
+            deadlines.on_section_unassigned(incident, section)
+            record(incident, actor, "unassigned", before=incident.state, section=section.code)
+            record(incident, actor, "permission_revoked", before=incident.state, group=section.group.name,
+                   permissions=list(perms.SECTION_PERMS))
+    return incident
+
+
+# --- judgment -----------------------------------------------------------------------
+
+def check_judge(incident, actor):
+    perms.require_command(actor)
+    if incident.state in SETTLED:
+        raise Conflict(_("事件处于“%(state)s”状态，不能研判；如舆情反复，请先重新启动。")
+                       % {"state": incident.get_state_display()})
+
+
+@transaction.atomic
+def incident_judge(*, incident, actor, veracity, severity, analysis="", mode="joint", trend="",
+                   recommended_warning_level=None, recommended_response_level=None) -> Incident:
+    """研判 (R13, R14): minor → watching (no handling); medium or major → handling, with the
+    feedback clock (R15) and, for major, the flash report to leadership."""
+    incident = lock(incident)
+    check_judge(incident, actor)
+    before = incident.state
+    now = timezone.now()
+    Judgment.objects.create(incident=incident, mode=mode, veracity=veracity, severity=severity,
+                            analysis=analysis, trend=trend, judged_by=actor,
+                            recommended_warning_level=recommended_warning_level,
+                            recommended_response_level=recommended_response_level)
+    incident.veracity, incident.severity, incident.judged_at = veracity, severity, now
+    if severity == Severity.MINOR:
+        if incident.state in (State.REPORTED, State.JUDGING):
+            incident.watch()
+    elif incident.state == State.REPORTED:
+        incident.start_handling()
+    elif incident.state == State.WATCHING:
+        incident.escalate()
+    incident.save(update_fields=["veracity", "severity", "judged_at", "state"])
+    record(incident, actor, "judged", before=before, after=incident.state, veracity=veracity,
+           severity=severity, mode=mode, analysis=analysis,
+           recommended_warning_level=recommended_warning_level,
+           recommended_response_level=recommended_response_level)
+    deadlines.on_judged(incident, now)
+    return incident
+
+
+# --- closure ------------------------------------------------------------------------
+
+def check_close(incident, actor):
+    perms.require_command(actor)
+    if incident.state not in (State.WATCHING, State.AFTERMATH):
+        raise Conflict(_("事件处于“%(state)s”状态，不能办结。") % {"state": incident.get_state_display()})
+
+
+@transaction.atomic
+def incident_close(*, incident, actor) -> Incident:
+    """Close: a minor incident from watching; a handled one from aftermath with its summary
+    report (R51)."""
+    incident = lock(incident)
+    perms.require_command(actor)
+    if incident.state == State.AFTERMATH and not Report.objects.filter(
+            incident=incident, kind=ReportKind.SUMMARY).exists():
+        raise Conflict(_("办结前须提交舆情分析专题报告。"))
+    check_close(incident, actor)
+    before = incident.state
+    transit(incident, "close", _("事件处于“%(state)s”状态，不能办结。"))
+    incident.closed_at = timezone.now()
+    incident.save(update_fields=["state", "closed_at"])
+    record(incident, actor, "closed", before=before, after=incident.state)
+    deadlines.on_closed(incident)
+    return incident
+
+
+def check_reopen(incident, actor):
+    perms.require_command(actor)
+    if incident.state not in (State.WATCHING, State.AFTERMATH, State.CLOSED):
+        raise Conflict(_("事件处于“%(state)s”状态，无需重新启动。") % {"state": incident.get_state_display()})
+
+
+@transaction.atomic
+def incident_reopen(*, incident, actor, reason) -> Incident:
+    """Recurrence (R22, R32, R50): the lifted response is re-activated at once at its last
+    level, the lifted warning re-issued; with neither, the incident is judged again."""
+    incident = lock(incident)
+    perms.require_command(actor)
+    if not reason:
+        raise ValidationError({"reason": _("请说明舆情反复的情况。")})
+    check_reopen(incident, actor)
+    before = incident.state
+    response = getattr(incident, "response", None)
+    warning = getattr(incident, "warning", None)
+    if response is not None and response.state == "lifted":
+        incident.recur_responding()
+    elif warning is not None and warning.state == "lifted":
+        incident.recur_warned()
+    elif incident.state == State.WATCHING:
+        incident.escalate()
+    else:
+        incident.recur_judging()
+    incident.closed_at = None
+    incident.save(update_fields=["state", "closed_at"])
+    record(incident, actor, "reopened", before=before, after=incident.state, reason=reason)
+    if warning is not None and warning.state == "lifted":
+        warning_reissue(incident=incident, actor=actor, reason=reason)
+    if response is not None and response.state == "lifted":
+        response_reactivate(incident=incident, actor=actor, reason=reason)
+    return incident

@@ -1,0 +1,23 @@
+"""Reads of responses for the pages and the API."""
+
+from django.db.models import Q
+
+from incidents import permissions as perms
+from incidents.selectors import visible_pks
+
+from .models import Response, ResponseProposal, ResponseState
+
+
+def approvals(user):
+    """Proposals waiting for a body the user sits in: a start/raise/lower proposal at one of
+    the user's levels, or a lift proposal of a response active at one of them (R4, R30)."""
+    levels = perms.body_levels(user)
+    if not levels:
+        return Response.objects.none()
+    return (Response.objects.filter(incident__in=visible_pks(user))
+            .filter(Q(proposal__decision=ResponseProposal.Decision.PENDING, proposal__level__in=levels)
+                    | Q(state=ResponseState.LIFT_PROPOSED, level__in=levels))
+            .select_related("incident", "incident__reported_by", "proposal", "proposal__proposed_by",
+                            "lift_proposed_by")
+            .prefetch_related("incident__sections")
+            .order_by("incident__reported_at"))
