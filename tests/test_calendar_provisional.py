@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 
 from deadlines.models import Deadline, Delivery
 from incidents.models import TimelineEvent
@@ -206,7 +207,8 @@ def test_the_parser_reports_every_line_it_cannot_read():
             "三、国庆节：10月1日（周二）至7日放假，共7天。\n"
             "四、植树节：3月12日放假。\n"
             "五、劳动节：5月1日放假，5月9日开会。\n")
-    schedule = notice.parse(text, year=2027)
+    with translation.override("zh-hans"):  # the messages in the default language
+        schedule = notice.parse(text, year=2027)
     assert [e.line for e in schedule.errors] == [2, 3, 4, 5, 6]
     messages = {e.line: e.message for e in schedule.errors}
     assert "共8天" in messages[3]
