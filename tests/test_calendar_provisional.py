@@ -395,3 +395,21 @@ def test_the_nightly_task_tells_them_through_the_outbox_once_a_week(demo, settin
     time_machine.move_to(local(2026, 11, 9, 3, 17), tick=False)  # the next week
     services.calendar_sync()
     assert Delivery.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_upgrading_unconfirms_a_year_confirmed_from_the_old_weekday_draft():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("organization.migrations.0003_unconfirm_weekday_drafts")
+    day = D(2027, 1, 1)
+    while day.year == 2027:  # what the old draft made and an admin confirmed as it was
+        WorkCalendar.objects.create(date=day, is_workday=day.weekday() < 5, source="draft", confirmed=True)
+        day += dt.timedelta(days=1)
+    assert is_workday(D(2027, 1, 1)) is True
+    migration.unconfirm_weekday_drafts(apps, None)
+    assert not year_confirmed(2027)
+    assert is_workday(D(2027, 1, 1)) is False and day_info(D(2027, 1, 1)).provisional is True
+    assert year_confirmed(2026)  # package years are untouched
