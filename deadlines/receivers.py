@@ -33,13 +33,13 @@ def on_calendar_reminder(sender, year, subject, text, key, **kwargs):
         return 0
     users = (User.objects.filter(is_active=True).exclude(email="")
              .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.ADMIN, Role.COMMAND])
-                     | Q(bodies__code="command"))
+                     | Q(bodies__code=Body.COMMAND))
              .values_list("email", flat=True).distinct())
     addresses = sorted(set(users) | {email for _name, email in settings.ADMINS if email})
     now = timezone.now()
     rows = [Delivery(key=f"{key}:email:{address}"[:200], channel=Delivery.Channel.EMAIL, target=address,
                      subject=subject[:300], text=text, next_attempt_at=now) for address in addresses]
-    command = Body.objects.filter(code="command").exclude(webhook_url="").first()
+    command = Body.objects.filter(code=Body.COMMAND).exclude(webhook_url="").first()
     if command is not None:
         rows.append(Delivery(key=f"{key}:webhook:command", channel=Delivery.Channel.WEBHOOK,
                              target=command.webhook_url, subject=subject[:300], text=text, next_attempt_at=now))

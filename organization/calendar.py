@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from . import holidays
 from . import policy_defaults as seeds
-from .models import Role, WorkCalendar
+from .models import Body, Role, WorkCalendar
 
 
 class CalendarNotConfirmed(Exception):
@@ -119,7 +119,7 @@ def provisional_banner(user, today: dt.date) -> dict | None:
     if not user.is_authenticated:
         return None
     admin = user.is_superuser or user.has_role(Role.ADMIN)
-    if not (admin or user.has_role(Role.COMMAND) or user.bodies.filter(code="command").exists()):
+    if not (admin or user.has_role(Role.COMMAND) or user.bodies.filter(code=Body.COMMAND).exists()):
         return None
     years = years_to_enter(today)
     if not years:
