@@ -4,6 +4,7 @@ their transactions (one call per event), never on their own. Due times: deadline
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.timeline import record
 from organization.models import Body, LevelPolicy, Section, UnitPolicy
 
 from . import policy
@@ -99,7 +100,8 @@ def on_level_changed(incident, at):
 def on_response_lifted(incident, at):
     cancel(incident.deadlines.filter(kind__in=RESPONSE_KINDS), "response lifted")
     unit = UnitPolicy.current()
-    _create(incident, Kind.SUMMARY, body=_body(policy.COMMAND), due_at=policy.summary_due(at, unit))
+    due, provisional = policy.summary_due_marked(at, unit)
+    _create(incident, Kind.SUMMARY, body=_body(policy.COMMAND), due_at=due, counted_from=at, provisional=provisional)
 
 
 def on_section_assigned(incident, section, at, notice=None):
@@ -143,6 +145,28 @@ def on_report(incident, report, actor) -> Deadline | None:
         due = (policy.briefing_due if report.kind == Kind.BRIEFING else policy.judgment_due)(after, level)
         _create(incident, report.kind, body=deadline.owner_body, due_at=due)
     return deadline
+
+
+def recompute_provisional(*, year: int) -> list[Deadline]:
+    """The calendar of ``year`` was confirmed: every open deadline counted on provisional
+    days is counted again (due time and mark), its sweep schedule reset, and the change
+    recorded in its incident's timeline. Met, late, missed and cancelled ones keep their
+    history. Runs in the confirming transaction (deadlines/receivers.py)."""
+    unit = UnitPolicy.current()
+    changed = []
+    rows = (Deadline.objects.select_for_update(of=("self",)).select_related("incident")
+            .filter(state=DeadlineState.OPEN, provisional=True, counted_from__isnull=False, kind=Kind.SUMMARY)
+            .order_by("id"))
+    for deadline in rows:
+        before = deadline.due_at
+        deadline.due_at, deadline.provisional = policy.summary_due_marked(deadline.counted_from, unit)
+        schedule(deadline, unit, exempt=_exempt_from_quiet_hours(deadline.incident))
+        deadline.save(update_fields=["due_at", "provisional", "next_action_at"])
+        record(deadline.incident, None, "deadline_recomputed", before=deadline.incident.state, deadline=deadline.pk,
+               kind=deadline.kind, year=year, due_before=before, due_at=deadline.due_at,
+               provisional=deadline.provisional)
+        changed.append(deadline)
+    return changed
 
 
 # --- the outbox -------------------------------------------------------------------------
