@@ -7,6 +7,7 @@ class DeadlinesConfig(AppConfig):
     verbose_name = _("期限与督办")
 
     def ready(self):
+        # Imported once the app registry is ready: the receivers import models.
         from organization.signals import calendar_confirmed, calendar_reminder
 
         from . import receivers

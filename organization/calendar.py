@@ -12,6 +12,8 @@ still raises ``CalendarNotConfirmed``.
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 
 from . import holidays
@@ -130,9 +132,6 @@ def provisional_banner(user, today: dt.date) -> dict | None:
 def year_coverage(today: dt.date | None = None) -> list[dict]:
     """Per year in the table: days present, days confirmed, and whether the year is complete.
     With ``today``: this year and the next are listed even without a row (provisional)."""
-    from django.db.models import Count, Q
-    from django.db.models.functions import ExtractYear
-
     out = []
     qs = (
         WorkCalendar.objects.annotate(year=ExtractYear("date"))

@@ -24,6 +24,9 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
+from chinese_calendar import get_solar_terms
+from lunardate import LunarDate
+
 AMENDMENT_2024_FROM = 2025  # the amended rules (除夕, 2 May) are in force from 2025
 FIRST_RULE_YEAR, LAST_RULE_YEAR = 1901, 2099  # the lunar tables' range (除夕 needs the year before)
 
@@ -49,14 +52,10 @@ def in_range(year: int) -> bool:
 
 
 def _lunar(year: int, month: int, day: int) -> dt.date:
-    from lunardate import LunarDate
-
     return LunarDate(year, month, day).to_solar_date()
 
 
 def _qingming(year: int) -> dt.date:
-    from chinese_calendar import get_solar_terms
-
     for day, name in get_solar_terms(dt.date(year, 4, 1), dt.date(year, 4, 10)):
         if name == "清明":
             return day

@@ -6,6 +6,8 @@ Services are the only code that writes; each is one transaction.
 import datetime as dt
 import logging
 
+import chinese_calendar
+from chinese_calendar import constants
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -108,15 +110,11 @@ def body_remove_member(*, body: Body, user: User) -> None:
 
 def package_years() -> list[int]:
     """The years chinesecalendar has holiday data for."""
-    from chinese_calendar import constants
-
     last = max(max(constants.holidays), max(constants.workdays)).year
     return list(range(seeds.CALENDAR_FIRST_YEAR, last + 1))
 
 
 def _package_rows(year: int) -> list[WorkCalendar]:
-    import chinese_calendar
-
     rows = []
     day = dt.date(year, 1, 1)
     while day.year == year:

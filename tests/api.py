@@ -5,6 +5,11 @@ from zoneinfo import ZoneInfo
 
 from rest_framework.test import APIClient
 
+from incidents.models import Incident
+from lifecycle.actions import ACTIONS, run
+from lifecycle.payloads import IncidentCreateSerializer
+from lifecycle.services import incident_create
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -54,8 +59,6 @@ class Direct:
         self.users = users
 
     def log(self, username="duty", **fields) -> int:
-        from lifecycle.payloads import IncidentCreateSerializer
-        from lifecycle.services import incident_create
 
         payload = {
             "title": "某小区业主在贴吧集中反映交房延期",
@@ -70,8 +73,6 @@ class Direct:
         return incident_create(actor=self.users[username], **data.validated_data).pk
 
     def act(self, username, incident_id, action, **payload):
-        from incidents.models import Incident
-        from lifecycle.actions import ACTIONS, run
 
         run(ACTIONS[action], Incident.objects.get(pk=incident_id), self.users[username], payload)
 

@@ -19,6 +19,7 @@ def chromium():
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the
     # test body are still synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Imported only when a browser test runs: the rest of the suite needs no Playwright.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

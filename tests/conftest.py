@@ -15,6 +15,9 @@
   test's transaction, for tests of ``seed_demo`` itself.
 """
 
+# Imports of Django models and of pytest-django internals are inside the hooks and fixtures
+# below: this conftest is imported before pytest-django has configured Django.
+
 import io
 
 import pytest

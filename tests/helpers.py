@@ -13,6 +13,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from sentiment_ops.celery import app
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,7 +55,6 @@ def private_redis():
 
 def broker_connection(url: str, prefix: str):
     """A connection to publish on the worker's broker (same database, same key prefix)."""
-    from sentiment_ops.celery import app
 
     return app.connection_for_write(url, transport_options={"global_keyprefix": prefix})
 

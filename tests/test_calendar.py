@@ -3,8 +3,10 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
+from deadlines.models import Delivery
 from organization import services
 from organization.calendar import (
     CalendarNotConfirmed,
@@ -76,9 +78,7 @@ def test_a_drafted_year_follows_the_rules_and_counts_as_official_once_an_admin_c
 
 @pytest.mark.django_db
 def test_the_nightly_sync_reimports_a_lost_year_and_tells_admins_of_a_provisional_one(settings):
-    import time_machine
 
-    from deadlines.models import Delivery
 
     settings.ADMINS = [("admin", "admin@example.org")]
     WorkCalendar.objects.filter(date__year=2026).delete()

@@ -3,11 +3,14 @@ nobody has confirmed, nothing blocks on it, the official schedule entered in min
 people told in time."""
 
 import datetime as dt
+import importlib
 from pathlib import Path
 
 import chinese_calendar
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
@@ -334,7 +337,6 @@ def test_the_admin_page_shows_the_parsed_year_beside_the_rules_and_confirms_it(a
 
 @pytest.mark.django_db
 def test_the_admin_page_reports_unreadable_lines_and_offers_no_confirm(admin_client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("2027.txt", (NOTICE_2027 + "八、其他：另行通知。\n").encode())
     page = admin_client.post(reverse("admin:organization_workcalendar_official"),
@@ -399,9 +401,7 @@ def test_the_nightly_task_tells_them_through_the_outbox_once_a_week(demo, settin
 
 @pytest.mark.django_db
 def test_upgrading_unconfirms_a_year_confirmed_from_the_old_weekday_draft():
-    import importlib
 
-    from django.apps import apps
 
     migration = importlib.import_module("organization.migrations.0003_unconfirm_weekday_drafts")
     day = D(2027, 1, 1)

@@ -5,12 +5,12 @@ from django.conf import settings
 
 from organization.models import WorkCalendar
 from organization.tasks import calendar_sync
+from sentiment_ops.celery import app
 
 from .helpers import broker_connection, celery_process, private_redis, wait_for
 
 
 def test_beat_schedule_is_declared_in_code_and_uses_the_database_scheduler():
-    from sentiment_ops.celery import app
 
     assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
     assert app.conf.beat_schedule["calendar-sync"]["task"] == "organization.tasks.calendar_sync"

@@ -7,11 +7,14 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections
+from django.utils import timezone
 
 from deadlines.models import Deadline, Heartbeat, Notification
 from deadlines.sweep import process_deadlines
 from incidents.models import TimelineEvent
-from organization.models import UnitPolicy
+from organization import services as org
+from organization.models import Section, UnitPolicy
+from sentiment_ops.celery import app
 
 from .api import Api, Direct, local
 
@@ -87,8 +90,6 @@ def test_reminders_at_30_and_5_minutes_then_the_whole_ladder_exactly_once(api, t
 
 @pytest.mark.django_db
 def test_the_section_head_is_urged_when_there_is_one(api, demo, time_machine):
-    from organization import services as org
-    from organization.models import Section
 
     org.section_add_member(section=Section.objects.get(code="petition"), user=demo["command2"], head=True)
     iid = warned_incident(api, time_machine)
@@ -246,7 +247,6 @@ def test_the_heartbeat_shows_in_healthz(client, time_machine):
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_broker_is_unreachable(client):
-    from sentiment_ops.celery import app
 
     process_deadlines()
     old = app.conf.broker_url
@@ -268,7 +268,6 @@ def test_the_idle_sweep_is_one_query(django_assert_num_queries, demo):
 @pytest.mark.django_db
 def test_the_database_clock_decides_what_is_due(settings, api):
     """Without time travel: a reminder due a second ago in the database's clock fires."""
-    from django.utils import timezone
 
     settings.DEADLINE_CLOCK = "database"
     iid = api.log()["id"]

@@ -12,7 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from deadlines.accountability import scope_for
 from deadlines.models import Deadline, Kind, Notification, Step
+from incidents.models import Incident
 from organization.models import Section, User
 
 from .api import Api, local
@@ -69,7 +71,6 @@ def notice(user, title, *, step="", incident=None, read=False, body="", link=Non
 
 @pytest.fixture
 def incident(api):
-    from incidents.models import Incident
 
     return Incident.objects.get(pk=api.log()["id"])
 
@@ -373,7 +374,6 @@ def test_accountability_is_a_404_for_someone_without_access(api, web, story):
 @pytest.mark.parametrize("username", ["duty", "command", "leader", "infohead", "onsite", "petition", "market",
                                       "auditor", "admin"])
 def test_the_nav_entry_follows_the_services_scope(username, demo, web):
-    from deadlines.accountability import scope_for
 
     text = html(web(username).get("/"))
     assert ('id="nav-accountability"' in nav(text)) == (scope_for(demo[username]) is not None)
