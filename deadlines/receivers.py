@@ -7,15 +7,10 @@ organization/ imports nothing from the apps above it, so it announces and deadli
   ``settings.ADMINS``, and the command group's robot — once per reminder key (one a week).
 """
 
-from django.conf import settings
 from django.db import connection
-from django.db.models import Q
-from django.utils import timezone
-
-from organization.models import Body, Role, User
 
 from . import services
-from .models import Deadline, Delivery
+from .models import Deadline
 
 
 def _installed() -> bool:
@@ -31,17 +26,4 @@ def on_calendar_confirmed(sender, year, **kwargs):
 def on_calendar_reminder(sender, year, subject, text, key, **kwargs):
     if not _installed():
         return 0
-    users = (User.objects.filter(is_active=True).exclude(email="")
-             .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.ADMIN, Role.COMMAND])
-                     | Q(bodies__code=Body.COMMAND))
-             .values_list("email", flat=True).distinct())
-    addresses = sorted(set(users) | {email for _name, email in settings.ADMINS if email})
-    now = timezone.now()
-    rows = [Delivery(key=f"{key}:email:{address}"[:200], channel=Delivery.Channel.EMAIL, target=address,
-                     subject=subject[:300], text=text, next_attempt_at=now) for address in addresses]
-    command = Body.objects.filter(code=Body.COMMAND).exclude(webhook_url="").first()
-    if command is not None:
-        rows.append(Delivery(key=f"{key}:webhook:command", channel=Delivery.Channel.WEBHOOK,
-                             target=command.webhook_url, subject=subject[:300], text=text, next_attempt_at=now))
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    return services.outbox_calendar_reminder(subject=subject, text=text, key=key)

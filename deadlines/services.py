@@ -1,11 +1,13 @@
 """Creating, meeting and cancelling deadline rows: called by the lifecycle services inside
 their transactions (one call per event), never on their own. Due times: deadlines/policy.py."""
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from incidents.timeline import record
-from organization.models import Body, LevelPolicy, Section, UnitPolicy
+from organization.models import Body, LevelPolicy, Role, Section, UnitPolicy, User
 
 from . import policy
 from .models import RESPONSE_KINDS, Deadline, DeadlineState, Delivery, Kind
@@ -176,3 +178,24 @@ def delivery_resend(*, deliveries) -> int:
     """An administrator sends failed or pending outbox rows again, from the first attempt."""
     return deliveries.exclude(state=Delivery.State.SENT).update(
         state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now())
+
+
+@transaction.atomic
+def outbox_calendar_reminder(*, subject: str, text: str, key: str) -> int:
+    """The "next year is still provisional" notice in the outbox: an e-mail to every active
+    administrator and command-group member with an address and to ``settings.ADMINS``, and the
+    command group's robot — once per ``key`` (the outbox's dedupe keys)."""
+    users = (User.objects.filter(is_active=True).exclude(email="")
+             .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.ADMIN, Role.COMMAND])
+                     | Q(bodies__code=Body.COMMAND))
+             .values_list("email", flat=True).distinct())
+    addresses = sorted(set(users) | {email for _name, email in settings.ADMINS if email})
+    now = timezone.now()
+    rows = [Delivery(key=f"{key}:email:{address}"[:200], channel=Delivery.Channel.EMAIL, target=address,
+                     subject=subject[:300], text=text, next_attempt_at=now) for address in addresses]
+    command = Body.objects.filter(code=Body.COMMAND).exclude(webhook_url="").first()
+    if command is not None:
+        rows.append(Delivery(key=f"{key}:webhook:command", channel=Delivery.Channel.WEBHOOK,
+                             target=command.webhook_url, subject=subject[:300], text=text, next_attempt_at=now))
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
