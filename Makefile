@@ -1,13 +1,14 @@
 # Two commands set everything up on a fresh machine (see README.md):
 #   make run   — virtualenv, install, migrate, seed the demo, start web + worker + beat
 #   make test  — virtualenv, install, run the whole test suite
+#   make screenshots — the browser tests, writing docs/screenshots/*.png
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8000
 
-.PHONY: run test install assets messages lint check clean
+.PHONY: run test screenshots install assets messages lint check clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,10 @@ run: install
 
 test: install
 	bash scripts/test.sh
+
+# Regenerate docs/screenshots/*.png from the browser tests (a plain test run never writes them).
+screenshots: install
+	SCREENSHOTS=1 bash scripts/test.sh -m browser
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .

@@ -22,7 +22,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
     class Meta:
         model = Deadline
         fields = ["id", "incident", "kind", "owner", "due_at", "hard_due_at", "state", "met_at", "met_by",
-                  "escalated_at"]
+                  "escalated_at", "provisional"]
 
 
 class TimelineEventSerializer(serializers.Serializer):

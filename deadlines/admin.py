@@ -25,8 +25,9 @@ class DeadlineAdmin(admin.ModelAdmin):
     links to the accountability figures (R41) at ``accountability/``."""
 
     list_display = ["incident_ref", "kind", "owner", "due_at", "hard_due_at", "state", "met_at", "met_by",
-                    "escalated_at"]
-    list_filter = ["state", "kind", "owner_section", "owner_body", ("due_at", admin.DateFieldListFilter)]
+                    "escalated_at", "provisional"]
+    list_filter = ["state", "kind", "owner_section", "owner_body", ("due_at", admin.DateFieldListFilter),
+                   "provisional"]
     list_select_related = ["owner_section", "owner_body", "met_by"]
     date_hierarchy = "due_at"
     # One template for the changelist (adds the link) and the accountability page.

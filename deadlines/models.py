@@ -84,6 +84,11 @@ class Deadline(models.Model):
     progress_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # Counted in working days (summary): from when, and whether a provisional day of the
+    # calendar (statutory rules, no official schedule yet) was counted. Recomputed when the
+    # year is confirmed (deadlines/receivers.py).
+    counted_from = models.DateTimeField(_("工作日起算时间"), null=True, blank=True)
+    provisional = models.BooleanField(_("按暂定日历计算"), default=False)
 
     objects = DeadlineQuerySet.as_manager()
 

@@ -19,7 +19,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from organization.calendar import add_working_days
+from organization.calendar import add_working_days, add_working_days_marked
 from organization.models import Body, LevelPolicy, UnitPolicy
 
 QUICK_REPORT_OWNER = "info"  # the office (信息中心) that receives the 1-hour quick report (R12)
@@ -128,12 +128,21 @@ def slot_after_report(kind: str, reported_at: dt.datetime, slot_due: dt.datetime
 
 
 def summary_due(lifted_at: dt.datetime, unit: UnitPolicy) -> dt.datetime:
-    """Lifted + N working days (WorkCalendar), at the local time of day of the lifting.
-    Raises CalendarNotConfirmed when the calendar does not reach that far."""
+    """Lifted + N working days (WorkCalendar; the statutory rules for a year not confirmed),
+    at the local time of day of the lifting."""
     tz = timezone.get_current_timezone()
     local = lifted_at.astimezone(tz)
     day = add_working_days(local.date(), unit.summary_working_days)
     return dt.datetime.combine(day, local.time(), tzinfo=tz)
+
+
+def summary_due_marked(lifted_at: dt.datetime, unit: UnitPolicy) -> tuple[dt.datetime, bool]:
+    """``summary_due`` and whether a provisional calendar day (statutory rules, the year not
+    yet confirmed) was counted: the deadline then carries the provisional mark."""
+    tz = timezone.get_current_timezone()
+    local = lifted_at.astimezone(tz)
+    day, provisional = add_working_days_marked(local.date(), unit.summary_working_days)
+    return dt.datetime.combine(day, local.time(), tzinfo=tz), provisional
 
 
 # --- Reminders and the escalation ladder (R40) ------------------------------------------

@@ -1,10 +1,13 @@
 """Creating, meeting and cancelling deadline rows: called by the lifecycle services inside
 their transactions (one call per event), never on their own. Due times: deadlines/policy.py."""
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from organization.models import Body, LevelPolicy, Section, UnitPolicy
+from incidents.timeline import record
+from organization.models import Body, LevelPolicy, Role, Section, UnitPolicy, User
 
 from . import policy
 from .models import RESPONSE_KINDS, Deadline, DeadlineState, Delivery, Kind
@@ -99,7 +102,8 @@ def on_level_changed(incident, at):
 def on_response_lifted(incident, at):
     cancel(incident.deadlines.filter(kind__in=RESPONSE_KINDS), "response lifted")
     unit = UnitPolicy.current()
-    _create(incident, Kind.SUMMARY, body=_body(policy.COMMAND), due_at=policy.summary_due(at, unit))
+    due, provisional = policy.summary_due_marked(at, unit)
+    _create(incident, Kind.SUMMARY, body=_body(policy.COMMAND), due_at=due, counted_from=at, provisional=provisional)
 
 
 def on_section_assigned(incident, section, at, notice=None):
@@ -158,6 +162,28 @@ def on_report(incident, report, actor) -> Deadline | None:
     return deadline
 
 
+def recompute_provisional(*, year: int) -> list[Deadline]:
+    """The calendar of ``year`` was confirmed: every open deadline counted on provisional
+    days is counted again (due time and mark), its sweep schedule reset, and the change
+    recorded in its incident's timeline. Met, late, missed and cancelled ones keep their
+    history. Runs in the confirming transaction (deadlines/receivers.py)."""
+    unit = UnitPolicy.current()
+    changed = []
+    rows = (Deadline.objects.select_for_update(of=("self",)).select_related("incident")
+            .filter(state=DeadlineState.OPEN, provisional=True, counted_from__isnull=False, kind=Kind.SUMMARY)
+            .order_by("id"))
+    for deadline in rows:
+        before = deadline.due_at
+        deadline.due_at, deadline.provisional = policy.summary_due_marked(deadline.counted_from, unit)
+        schedule(deadline, unit, exempt=_exempt_from_quiet_hours(deadline.incident))
+        deadline.save(update_fields=["due_at", "provisional", "next_action_at"])
+        record(deadline.incident, None, "deadline_recomputed", before=deadline.incident.state, deadline=deadline.pk,
+               kind=deadline.kind, year=year, due_before=before, due_at=deadline.due_at,
+               provisional=deadline.provisional)
+        changed.append(deadline)
+    return changed
+
+
 # --- the outbox -------------------------------------------------------------------------
 
 @transaction.atomic
@@ -165,3 +191,24 @@ def delivery_resend(*, deliveries) -> int:
     """An administrator sends failed or pending outbox rows again, from the first attempt."""
     return deliveries.exclude(state=Delivery.State.SENT).update(
         state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now())
+
+
+@transaction.atomic
+def outbox_calendar_reminder(*, subject: str, text: str, key: str) -> int:
+    """The "next year is still provisional" notice in the outbox: an e-mail to every active
+    administrator and command-group member with an address and to ``settings.ADMINS``, and the
+    command group's robot — once per ``key`` (the outbox's dedupe keys)."""
+    users = (User.objects.filter(is_active=True).exclude(email="")
+             .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.ADMIN, Role.COMMAND])
+                     | Q(bodies__code=Body.COMMAND))
+             .values_list("email", flat=True).distinct())
+    addresses = sorted(set(users) | {email for _name, email in settings.ADMINS if email})
+    now = timezone.now()
+    rows = [Delivery(key=f"{key}:email:{address}"[:200], channel=Delivery.Channel.EMAIL, target=address,
+                     subject=subject[:300], text=text, next_attempt_at=now) for address in addresses]
+    command = Body.objects.filter(code=Body.COMMAND).exclude(webhook_url="").first()
+    if command is not None:
+        rows.append(Delivery(key=f"{key}:webhook:command", channel=Delivery.Channel.WEBHOOK,
+                             target=command.webhook_url, subject=subject[:300], text=text, next_attempt_at=now))
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

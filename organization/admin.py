@@ -1,13 +1,20 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import holidays, notice, services
 from .calendar import year_coverage
 from .models import (
     Body,
     BodyMembership,
+    CalendarConfirmation,
     LevelPolicy,
     Section,
     SectionMembership,
@@ -102,6 +109,51 @@ class LevelPolicyAdmin(admin.ModelAdmin):
         return False
 
 
+class OfficialScheduleForm(forms.Form):
+    """录入官方安排: the State Council's notice pasted, or a CSV/ICS file, for one year."""
+
+    year = forms.IntegerField(label=_("年度"), min_value=holidays.FIRST_RULE_YEAR, max_value=holidays.LAST_RULE_YEAR)
+    text = forms.CharField(label=_("通知条目（粘贴）"), required=False, widget=forms.Textarea(attrs={"rows": 12, "cols": 100}),
+                           help_text=_("粘贴《国务院办公厅关于部分节假日安排的通知》中的各条，如“一、元旦：1月1日放假……”。"))
+    upload = forms.FileField(label=_("或上传文件（TXT/CSV/ICS）"), required=False)
+    source_name = forms.CharField(required=False, widget=forms.HiddenInput)
+    override_reason = forms.CharField(
+        label=_("保留法定节假日为工作日的理由"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 100}),
+        help_text=_("仅当录入的安排把法定节假日列为工作日、且确属通知原文时填写；理由随确认记录保存。"))
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("upload")
+        if upload is not None:
+            try:
+                data["text"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError({"upload": _("文件须为 UTF-8 编码的文本。")}) from None
+            data["source_name"] = upload.name
+        if not data.get("text", "").strip():
+            raise forms.ValidationError({"text": _("请粘贴通知条目或上传文件。")})
+        data["source_name"] = data.get("source_name") or _("粘贴的通知条目")
+        return data
+
+
+@admin.register(CalendarConfirmation)
+class CalendarConfirmationAdmin(admin.ModelAdmin):
+    """Who confirmed which year from what, with every difference from the rules (read-only)."""
+
+    list_display = ["year", "confirmed_at", "confirmed_by", "source_name", "override_reason"]
+    readonly_fields = ["year", "confirmed_at", "confirmed_by", "source_name", "source_text", "differences",
+                       "overridden", "override_reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WorkCalendar)
 class WorkCalendarAdmin(admin.ModelAdmin):
     list_display = ["date", "is_workday", "holiday_name", "source", "confirmed"]
@@ -113,8 +165,56 @@ class WorkCalendarAdmin(admin.ModelAdmin):
     change_list_template = "admin/organization/workcalendar/change_list.html"
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "year_coverage": year_coverage()}
+        extra_context = {**(extra_context or {}), "year_coverage": year_coverage(timezone.localdate())}
         return super().changelist_view(request, extra_context=extra_context)
+
+    def get_urls(self):
+        own = [path("official/", self.admin_site.admin_view(self.official_view),
+                    name="organization_workcalendar_official")]
+        return own + super().get_urls()
+
+    def official_view(self, request):
+        """录入官方安排: parse, show beside the statutory rules, confirm the year in one action."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        form = OfficialScheduleForm(request.POST or None, request.FILES or None,
+                                    initial={"year": today.year + 1 if today.month >= 11 else today.year})
+        schedule = comparison = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            schedule = notice.parse(data["text"], year=data["year"], filename=data["source_name"])
+            comparison = holidays.compare_with_rules(schedule.year, schedule.table())
+            form = OfficialScheduleForm(initial={**data, "upload": None})  # the text stays for the confirm
+            if "confirm" in request.POST:
+                if schedule.errors:
+                    self.message_user(request, _("还有无法识别的行，请修改后再确认。"), messages.ERROR)
+                else:
+                    try:
+                        services.calendar_year_confirm(
+                            year=schedule.year, table=schedule.table(), actor=request.user,
+                            source_name=data["source_name"], source_text=data["text"],
+                            override_reason=data["override_reason"])
+                    except ValidationError as exc:
+                        for message in exc.messages:
+                            self.message_user(request, message, messages.ERROR)
+                    else:
+                        self.message_user(request, _("%(year)s 年工作日历已确认；按暂定日历计算的未到期期限已重新计算。")
+                                          % {"year": schedule.year}, messages.SUCCESS)
+                        return HttpResponseRedirect(reverse("admin:organization_workcalendar_changelist")
+                                                    + f"?date__year={schedule.year}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("录入官方放假安排"),
+            "form": form,
+            "schedule": schedule,
+            "comparison": comparison,
+            "differences": sum(1 for row in comparison or [] if row["differs"]),
+            "left_working": [row for row in comparison or [] if row["statutory_left_working"]],
+            "rules": holidays.rest_days(schedule.year).values() if schedule else None,
+        }
+        return TemplateResponse(request, "admin/organization/workcalendar/official.html", context)
 
     def save_model(self, request, obj, form, change):
         obj.source = WorkCalendar.Source.ADMIN
@@ -122,16 +222,21 @@ class WorkCalendarAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("确认所选日期"))
     def confirm_rows(self, request, queryset):
-        n = services.calendar_confirm(rows=queryset)
+        try:
+            n = services.calendar_confirm(rows=queryset)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
         self.message_user(request, ngettext("已确认 %d 天。", "已确认 %d 天。", n) % n, messages.SUCCESS)
 
-    @admin.action(description=_("为所选日期的下一年生成草稿（周一至周五为工作日）"))
+    @admin.action(description=_("为所选日期的下一年生成草稿（按法定节假日规则，无调休上班日）"))
     def draft_next_year(self, request, queryset):
         years = sorted({d.year for d in queryset.values_list("date", flat=True)})
         year = (years[-1] if years else 0) + 1
         n = services.calendar_draft_year(year=year)
         self.message_user(
             request,
-            _("已为 %(year)s 年生成 %(n)s 天草稿：请标注节假日和调休上班日，然后确认。") % {"year": year, "n": n},
+            _("已为 %(year)s 年按法定节假日规则生成 %(n)s 天草稿：请按国务院通知补录调休上班日后确认，或使用“录入官方安排”。")
+            % {"year": year, "n": n},
             messages.WARNING,
         )

@@ -13,7 +13,9 @@ class OrganizationConfig(AppConfig):
 
 def _ensure_structure(sender, using="default", **kwargs):
     # The unit's structure (policy rows, the five bodies, role groups) and the calendar years
-    # that chinesecalendar knows exist after every migrate, on every database.
+    # that chinesecalendar knows exist after every migrate, on every database. Imported here,
+    # not at the top: an AppConfig module is imported before the app registry is ready, and
+    # the services import models.
     from .services import calendar_import_package_years, structure_ensure
 
     structure_ensure()

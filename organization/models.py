@@ -1,9 +1,11 @@
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import policy_defaults as seeds
@@ -263,12 +265,14 @@ class LevelPolicy(models.Model):
 
 class WorkCalendar(models.Model):
     """One row per date: is it a Chinese working day (R32)? Public holidays off, make-up
-    weekends on. Imported from chinesecalendar; admins add and confirm later years."""
+    weekends on. Imported from chinesecalendar; admins enter and confirm later years from the
+    State Council's notice. A date without a confirmed row is provisional: the statutory rules
+    decide it (organization/holidays.py, organization/calendar.py)."""
 
     class Source(models.TextChoices):
         PACKAGE = "chinesecalendar", _("chinesecalendar 数据包")
         ADMIN = "admin", _("管理员录入")
-        DRAFT = "draft", _("按周末生成的草稿")
+        DRAFT = "draft", _("按法定规则生成的草稿")
 
     date = models.DateField(_("日期"), unique=True)
     is_workday = models.BooleanField(_("工作日"))
@@ -284,3 +288,27 @@ class WorkCalendar(models.Model):
     def __str__(self):
         kind = _("工作日") if self.is_workday else _("休息日")
         return f"{self.date:%Y-%m-%d} {kind}"
+
+
+class CalendarConfirmation(models.Model):
+    """An administrator confirmed a year's official schedule: who, when, from what, every
+    difference from the statutory rules, and the reason for leaving a statutory holiday as a
+    working day (refused without one)."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    confirmed_at = models.DateTimeField(_("确认时间"), default=timezone.now)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("确认人"))
+    source_name = models.CharField(_("来源"), max_length=200, blank=True)
+    source_text = models.TextField(_("录入内容"), blank=True)
+    differences = models.JSONField(_("与法定规则的差异"), default=list, blank=True)
+    overridden = models.JSONField(_("保留为工作日的法定节假日"), default=list, blank=True)
+    override_reason = models.TextField(_("保留理由"), blank=True)
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
+        verbose_name = _("工作日历确认记录")
+        verbose_name_plural = _("工作日历确认记录")
+
+    def __str__(self):
+        return f"{self.year} @ {self.confirmed_at:%Y-%m-%d %H:%M}"

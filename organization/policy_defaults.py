@@ -63,3 +63,6 @@ BODIES = {
 
 # The first calendar year imported from chinesecalendar.
 CALENDAR_FIRST_YEAR = 2020
+
+# From this month on the coming year's official schedule is asked for (banner, weekly notice).
+CALENDAR_REMINDER_FROM_MONTH = 11

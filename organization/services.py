@@ -6,16 +6,22 @@ Services are the only code that writes; each is one transaction.
 import datetime as dt
 import logging
 
+import chinese_calendar
+from chinese_calendar import constants
+from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.mail import mail_admins
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import holidays
 from . import policy_defaults as seeds
+from .calendar import year_confirmed, years_to_enter
 from .models import (
     Body,
     BodyMembership,
+    CalendarConfirmation,
     LevelPolicy,
     Role,
     Section,
@@ -24,6 +30,7 @@ from .models import (
     User,
     WorkCalendar,
 )
+from .signals import calendar_confirmed, calendar_reminder
 
 log = logging.getLogger(__name__)
 
@@ -103,15 +110,11 @@ def body_remove_member(*, body: Body, user: User) -> None:
 
 def package_years() -> list[int]:
     """The years chinesecalendar has holiday data for."""
-    from chinese_calendar import constants
-
     last = max(max(constants.holidays), max(constants.workdays)).year
     return list(range(seeds.CALENDAR_FIRST_YEAR, last + 1))
 
 
 def _package_rows(year: int) -> list[WorkCalendar]:
-    import chinese_calendar
-
     rows = []
     day = dt.date(year, 1, 1)
     while day.year == year:
@@ -124,56 +127,128 @@ def _package_rows(year: int) -> list[WorkCalendar]:
     return rows
 
 
+def _admin_confirmed_years() -> set[int]:
+    """Years in which an administrator confirmed rows: chinesecalendar never replaces them."""
+    return {d.year for d in WorkCalendar.objects.filter(source=WorkCalendar.Source.ADMIN, confirmed=True)
+            .dates("date", "year")}
+
+
 @transaction.atomic
 def calendar_import_package_years() -> list[int]:
-    """Import every year chinesecalendar knows that the table lacks entirely.
+    """Import every year chinesecalendar knows that the table does not hold confirmed.
 
-    A year an admin has already started (any row) is left alone: admin entries win.
-    """
-    present = {d.year for d in WorkCalendar.objects.dates("date", "year")}
+    Rows of such a year that nobody confirmed (drafts, provisional rows) are replaced; a year
+    in which an administrator confirmed rows is never touched: admin entries win. Each year
+    imported is announced with ``calendar_confirmed`` (open deadlines counted on its
+    provisional days are recomputed)."""
+    admin_years = _admin_confirmed_years()
     imported = []
     for year in package_years():
-        if year not in present:
-            WorkCalendar.objects.bulk_create(_package_rows(year))
-            imported.append(year)
+        if year in admin_years or year_confirmed(year):
+            continue
+        WorkCalendar.objects.filter(date__year=year).delete()
+        WorkCalendar.objects.bulk_create(_package_rows(year))
+        imported.append(year)
+    for year in imported:
+        calendar_confirmed.send(sender=WorkCalendar, year=year)
     return imported
 
 
 @transaction.atomic
 def calendar_draft_year(*, year: int) -> int:
-    """Rows for every missing day of ``year``: Monday–Friday working, unconfirmed, for an admin
-    to mark holidays and make-up days, then confirm. Returns how many rows were added."""
+    """Unconfirmed rows for every missing day of ``year`` by the statutory rules (holidays and
+    补假 off, weekends off, no make-up working days), for an admin to correct and confirm.
+    Unconfirmed rows count for nothing: the rules decide those dates anyway. Returns how many
+    rows were added."""
     have = set(WorkCalendar.objects.filter(date__year=year).values_list("date", flat=True))
     rows = []
     day = dt.date(year, 1, 1)
     while day.year == year:
         if day not in have:
-            rows.append(WorkCalendar(date=day, is_workday=day.weekday() < 5,
+            workday, name = holidays.provisional_day(day)
+            rows.append(WorkCalendar(date=day, is_workday=workday, holiday_name=name,
                                      source=WorkCalendar.Source.DRAFT, confirmed=False))
         day += dt.timedelta(days=1)
     WorkCalendar.objects.bulk_create(rows)
     return len(rows)
 
 
+def _statutory_left_working(rows) -> list[dt.date]:
+    return [day for day, workday in rows
+            if workday and day in {h.date for h in holidays.statutory_days(day.year)}]
+
+
 @transaction.atomic
 def calendar_confirm(*, rows) -> int:
-    return rows.update(confirmed=True)
+    """Confirm the selected rows as they are (admin action). A statutory holiday marked as a
+    working day is refused here: the import page records a reason for that."""
+    left = _statutory_left_working(rows.values_list("date", "is_workday"))
+    if left:
+        raise ValidationError(_("法定节假日 %(dates)s 被标为工作日：请在“录入官方安排”页面填写理由后确认。")
+                              % {"dates": "、".join(d.isoformat() for d in left)})
+    years = {d.year for d in rows.dates("date", "year")}
+    n = rows.update(confirmed=True)
+    for year in sorted(years):
+        if year_confirmed(year):
+            calendar_confirmed.send(sender=WorkCalendar, year=year)
+    return n
+
+
+@transaction.atomic
+def calendar_year_confirm(*, year: int, table: dict, actor=None, source_name: str = "", source_text: str = "",
+                          override_reason: str = "") -> CalendarConfirmation:
+    """Confirm ``year`` in one action from an official schedule (``table``: date →
+    (is_workday, holiday_name) for every date of the year, ``notice.Schedule.table()``).
+
+    Every difference from the statutory rules is recorded; a statutory holiday left as a
+    working day is refused unless ``override_reason`` says why. The year's rows are replaced
+    by the administrator's (source ``admin``, confirmed) and ``calendar_confirmed`` is sent."""
+    length = (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
+    if len(table) != length or any(day.year != year for day in table):
+        raise ValidationError(_("%(year)s 年的日历必须逐日完整。") % {"year": year})
+    comparison = holidays.compare_with_rules(year, table)
+    overridden = [row["date"].isoformat() for row in comparison if row["statutory_left_working"]]
+    override_reason = override_reason.strip()
+    if overridden and not override_reason:
+        raise ValidationError({"override_reason": _(
+            "法定节假日 %(dates)s 在录入的安排中是工作日：如确属国务院通知的安排，请填写理由后再确认。")
+            % {"dates": "、".join(overridden)}})
+    WorkCalendar.objects.filter(date__year=year).delete()
+    WorkCalendar.objects.bulk_create([
+        WorkCalendar(date=day, is_workday=workday, holiday_name=name[:64], source=WorkCalendar.Source.ADMIN,
+                     confirmed=True)
+        for day, (workday, name) in sorted(table.items())])
+    confirmation = CalendarConfirmation.objects.create(
+        year=year, confirmed_by=actor if actor is not None and actor.is_authenticated else None,
+        source_name=source_name[:200], source_text=source_text, override_reason=override_reason if overridden else "",
+        overridden=overridden,
+        differences=[{"date": row["date"].isoformat(), "rules": row["rules_name"] or None,
+                      "rules_workday": row["rules_workday"], "official": row["official_name"] or None,
+                      "official_workday": row["official_workday"]} for row in comparison if row["differs"]])
+    calendar_confirmed.send(sender=WorkCalendar, year=year)
+    return confirmation
 
 
 def calendar_sync() -> dict:
-    """The nightly job: import new package years, then check that the calendar covers this
-    year and, from December on, the next one; tell the admins when it does not."""
-    from .calendar import confirmed_years
-
+    """The nightly job: import new package years, then check that the calendar is confirmed
+    for this year and, from November 1, the next one. While one is provisional, the command
+    group and the administrators are told once a week through the outbox
+    (``calendar_reminder``; deadlines/receivers.py writes the deliveries, once per week)."""
     imported = calendar_import_package_years()
     today = timezone.localdate()
-    needed = [today.year] + ([today.year + 1] if today.month == 12 else [])
-    confirmed = set(confirmed_years())
-    missing = [y for y in needed if y not in confirmed]
+    missing = years_to_enter(today)
     if missing:
         years = "、".join(str(y) for y in missing)
-        message = _("工作日历缺少 %(years)s 年的已确认数据。请在管理后台“工作日历”中生成草稿、"
-                    "标注节假日与调休上班日后确认。") % {"years": years}
-        log.warning(message)
-        mail_admins(_("工作日历需要补录"), message, fail_silently=True)
+        subject = _("工作日历：%(years)s 年仍为暂定") % {"years": years}
+        text = _("%(years)s 年的工作日历尚未按国务院办公厅的放假安排通知确认，目前按法定节假日规则暂定"
+                 "（含补假，无调休上班日），据此计算的期限标为“暂定”。请管理员在管理后台“工作日历 → "
+                 "录入官方安排”中粘贴通知条目或上传 CSV/ICS 文件并确认：%(url)s") % {
+                     "years": years, "url": settings.SITE_URL.rstrip("/") + CALENDAR_ADMIN_PATH}
+        log.warning(text)
+        iso = today.isocalendar()
+        calendar_reminder.send(sender=WorkCalendar, year=missing[-1], subject=subject, text=text,
+                               key=f"calendar:{'-'.join(map(str, missing))}:{iso.year}-W{iso.week:02d}")
     return {"imported": imported, "missing": missing}
+
+
+CALENDAR_ADMIN_PATH = "/admin/organization/workcalendar/official/"

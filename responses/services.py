@@ -14,7 +14,7 @@ from incidents import permissions as perms
 from incidents.models import State
 from incidents.services import lock
 from incidents.timeline import record
-from organization.calendar import CalendarNotConfirmed, is_workday, working_days_between
+from organization.calendar import CalendarNotConfirmed, day_info, working_days_between
 from organization.models import ROMAN, Body, LevelPolicy
 from organization.selectors import sections_by_code
 from sentiment_ops.exceptions import Conflict, Forbidden
@@ -266,10 +266,13 @@ def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAsse
     if date < timezone.localdate(response.level_since):
         raise ValidationError({"date": _("该日期早于当前响应级别的启动日期。")})
     try:
-        workday = is_workday(date)
+        day = day_info(date)  # a year not yet confirmed: the statutory rules (provisional)
     except CalendarNotConfirmed as exc:
         raise ValidationError({"date": str(exc)}) from None
-    if not workday:
+    if not day.is_workday and day.provisional:
+        raise ValidationError({"date": _("%(date)s 不是工作日（暂定日历，按法定节假日规则推算%(name)s）：平稳天数只按工作日计算。")
+                               % {"date": date, "name": f"：{day.holiday_name}" if day.holiday_name else ""}})
+    if not day.is_workday:
         raise ValidationError({"date": _("%(date)s 不是工作日：平稳天数只按工作日计算。") % {"date": date}})
     if incident.assessments.filter(date=date).exists():
         raise Conflict(_("%(date)s 已经研判过。") % {"date": date})
@@ -289,7 +292,7 @@ def stability_assess(*, incident, actor, date, stable, note="") -> StabilityAsse
         notices.decided(_lift_awaits(response))
     response.save(update_fields=["stable_working_days", "state"])
     record(incident, actor, "stability_assessed", before=incident.state, date=date, stable=stable, note=note,
-           stable_working_days=response.stable_working_days)
+           stable_working_days=response.stable_working_days, provisional=day.provisional)
     return assessment
 
 

@@ -213,7 +213,12 @@ SPECTACULAR_SETTINGS = {
 # --- Celery (CELERY_ namespace) ---------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if REDIS_URL:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # CELERY_KEY_PREFIX puts every broker key under a prefix (the integration tests give
+        # each worker and beat their own); empty, the default, means no prefix.
+        "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
+    }
 else:
     _broker = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -234,9 +239,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# The queue beat's tasks go to and a worker without -Q takes: one per deployment; an
-# integration test runs its beat and worker on a queue of its own.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
     # The deadline sweep (R40): reminders, missed, escalation. An idle sweep is one query.
     "process-deadlines": {

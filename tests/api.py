@@ -5,6 +5,11 @@ from zoneinfo import ZoneInfo
 
 from rest_framework.test import APIClient
 
+from incidents.models import Incident
+from lifecycle.actions import ACTIONS, run
+from lifecycle.payloads import IncidentCreateSerializer
+from lifecycle.services import incident_create
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -42,6 +47,34 @@ class Api:
             f"/api/v1/incidents/{incident_id}/{action}/", payload, format="json")
         assert response.status_code == expect, (action, username, response.status_code, response.content)
         return response.json() if response.content else None
+
+
+class Direct:
+    """Bulk set-up without HTTP: the same payload serializers and the same services the API's
+    views run (``lifecycle.actions.run``), minus the request and the serialised response. For
+    fixtures that build many incidents; what a test measures or asserts still goes through
+    the API."""
+
+    def __init__(self, users):
+        self.users = users
+
+    def log(self, username="duty", **fields) -> int:
+
+        payload = {
+            "title": "某小区业主在贴吧集中反映交房延期",
+            "summary": "多名业主发帖称交房延期，帖文被转发。",
+            "channel": "monitoring",
+            "discovered_at": dt.datetime.now(SHANGHAI).isoformat(),
+            "sources": [{"url": "https://tieba.example.com/p/1", "platform": "forum"}],
+            **fields,
+        }
+        data = IncidentCreateSerializer(data=payload)
+        data.is_valid(raise_exception=True)
+        return incident_create(actor=self.users[username], **data.validated_data).pk
+
+    def act(self, username, incident_id, action, **payload):
+
+        run(ACTIONS[action], Incident.objects.get(pk=incident_id), self.users[username], payload)
 
 
 def deadlines(incident, kind=None, owner=None, state=None):

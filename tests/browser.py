@@ -19,6 +19,7 @@ def chromium():
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the
     # test body are still synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Imported only when a browser test runs: the rest of the suite needs no Playwright.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -52,5 +53,9 @@ def open_as(chromium, live_server):
 
 
 def screenshot(page, name):
+    """Write docs/screenshots/<name>.png only when asked (``make screenshots`` sets
+    SCREENSHOTS=1): the tracked images never change under a plain test run."""
+    if os.environ.get("SCREENSHOTS") != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

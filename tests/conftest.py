@@ -1,5 +1,96 @@
+"""How the test database is set up (see README.md, "Tests").
+
+* Every test hashes passwords with MD5: the production hasher (PBKDF2, 1,000,000
+  iterations) would cost 0.76 s per demo user.
+* The demo organisation (``seed_demo``) is written once per session, right after the test
+  database is created. A plain ``db`` test runs in a transaction that is rolled back, so it
+  starts from the seeded database and leaves it as it found it.
+* A test that needs real transactions or a live server (``transaction=True``,
+  ``transactional_db``, ``live_server``: browser, concurrency and integration tests) commits
+  for real, and Django empties every table after it. Those tests run last (pytest-django
+  orders them after the plain ones), and the ``pytest_runtest_teardown`` wrapper below seeds
+  the demo organisation again right after the flush: whatever runs next, in any order, finds
+  the demo organisation. Only those few tests pay for a re-seed.
+* ``demo`` returns the demo users; ``unseeded`` removes the demo organisation inside a
+  test's transaction, for tests of ``seed_demo`` itself.
+"""
+
+# Imports of Django models and of pytest-django internals are inside the hooks and fixtures
+# below: this conftest is imported before pytest-django has configured Django.
+
+import io
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def pytest_configure(config):
+    # Before anything is hashed (the session seed, every test, the live server's thread).
+    django_settings.PASSWORD_HASHERS = FAST_HASHERS
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
+def seed_demo_organisation():
+    debug = django_settings.DEBUG
+    django_settings.DEBUG = True  # seed_demo refuses to run with DEBUG=False
+    try:
+        call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+    finally:
+        django_settings.DEBUG = debug
+
+
+_test_database = {"seeded": False}  # True while the session's test database exists, seeded
+_ran = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, plus the demo organisation, once per session."""
+    with django_db_blocker.unblock():
+        seed_demo_organisation()
+    _test_database["seeded"] = True
+    yield
+    _test_database["seeded"] = False  # the test database is dropped next
+
+
+@pytest.fixture(autouse=True)
+def _ran_setup(request):
+    # A test skipped by its marks never gets here: its database was not flushed.
+    request.node.stash[_ran] = True
+
+
+def _flushes_database(item) -> bool:
+    """Whether pytest-django ran ``item`` as a TransactionTestCase (tables emptied after it)."""
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+                   or (marker.args and marker.args[0])):
+        return True
+    return bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        # Only on the session's test database (never the real one: a run whose database tests
+        # were all skipped has none), and not after the last test (it is being dropped).
+        if _test_database["seeded"] and item.stash.get(_ran, False) and _flushes_database(item):
+            from django.db import connections
+            from pytest_django.plugin import blocking_manager_key
+
+            with item.config.stash[blocking_manager_key].unblock():
+                seed_demo_organisation()
+                # As Django's TransactionTestCase does after each test: otherwise this hook's
+                # connection can outlive the session and block DROP DATABASE at the end.
+                connections.close_all()
 
 
 @pytest.fixture(autouse=True)
@@ -19,14 +110,37 @@ def _application_clock(settings):
 
 
 @pytest.fixture
-def demo(db, settings):
-    """The demo organisation of API.md."""
-    settings.DEBUG = True
-    call_command("seed_demo", verbosity=0)
-    settings.DEBUG = False
+def demo(db):
+    """The demo organisation of API.md (seeded once per session): {username: User}."""
     from organization.models import User
 
-    return {u.username: u for u in User.objects.all()}
+    users = {u.username: u for u in User.objects.all()}
+    if "duty" not in users:  # a test before this one emptied the tables without re-seeding
+        seed_demo_organisation()
+        users = {u.username: u for u in User.objects.all()}
+    return users
+
+
+@pytest.fixture
+def unseeded(db):
+    """The database as the migrations leave it: the session's demo organisation removed
+    (inside the test's transaction, so it is back for the next test)."""
+    from django.contrib.auth.models import Group
+
+    from organization.models import (
+        Body,
+        BodyMembership,
+        LevelPolicy,
+        Section,
+        SectionMembership,
+        UnitPolicy,
+        User,
+        WorkCalendar,
+    )
+
+    for model in (SectionMembership, BodyMembership, User, Section, Group, Body, LevelPolicy,
+                  UnitPolicy, WorkCalendar):
+        model.objects.all().delete()
 
 
 from .browser import chromium, open_as  # noqa: E402, F401  (browser fixtures for test_browser.py)

@@ -1,4 +1,5 @@
-"""Shared test helpers: a real Celery worker process on the test database; a group robot."""
+"""Shared test helpers: a real Celery worker process on the test database, over a Redis
+database of the integration tests' own; a group robot."""
 
 import contextlib
 import json
@@ -11,8 +12,11 @@ import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
+
+from sentiment_ops.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,14 +30,47 @@ def database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def integration_redis_url() -> str:
+    """REDIS_URL with the database number moved by 8 (or TEST_REDIS_DB): the integration
+    tests' broker traffic never shares the database the application and its cache use."""
+    base, _, db = settings.REDIS_URL.rpartition("/")
+    db = db.split("?")[0]
+    number = os.environ.get("TEST_REDIS_DB") or str(((int(db) if db.isdigit() else 0) + 8) % 16)
+    return f"{base}/{number}"
+
+
+@contextlib.contextmanager
+def private_redis():
+    """``(url, prefix)``: the integration Redis database and a key prefix of this test's own
+    (CELERY_KEY_PREFIX for the worker and beat). On exit exactly the keys under that prefix
+    are deleted; nothing is ever flushed."""
+    url = integration_redis_url()
+    prefix = f"test-{uuid.uuid4().hex[:12]}:"
+    try:
+        yield url, prefix
+    finally:
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+def broker_connection(url: str, prefix: str):
+    """A connection to publish on the worker's broker (same database, same key prefix)."""
+
+    return app.connection_for_write(url, transport_options={"global_keyprefix": prefix})
+
+
 @contextlib.contextmanager
 def celery_process(kind: str = "worker", *extra: str, queue: str | None = None, redis_url: str | None = None,
-                   env_extra: dict | None = None):
-    """Run ``celery -A sentiment_ops <kind>`` against the test database and REDIS_URL, on a
-    queue of its own so that no other worker on the same Redis takes its tasks."""
+                   key_prefix: str = "", env_extra: dict | None = None):
+    """Run ``celery -A sentiment_ops <kind>`` against the test database and ``redis_url``
+    (under ``key_prefix``), on a queue of its own so that no other worker takes its tasks."""
     queue = queue or f"test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url or settings.REDIS_URL,
-           "DJANGO_SETTINGS_MODULE": "sentiment_ops.settings", **(env_extra or {})}
+           "CELERY_KEY_PREFIX": key_prefix, "DJANGO_SETTINGS_MODULE": "sentiment_ops.settings",
+           **(env_extra or {})}
     args = [sys.executable, "-m", "celery", "-A", "sentiment_ops", kind, "--loglevel=INFO"]
     if kind == "worker":
         args += ["--pool=solo", "-Q", queue, "--without-gossip", "--without-mingle", "-n", f"{queue}@%h"]

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from deadlines import accountability
 from deadlines.models import Deadline, Kind
@@ -223,7 +224,6 @@ def test_api_refuses_others(api, demo, story):
     assert response.json() == {"detail": "您无权查看问责统计。"}
     assert api.client("outsider").get(URL).status_code == 403
 
-    from rest_framework.test import APIClient
 
     assert APIClient().get(URL).status_code == 401
 

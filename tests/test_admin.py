@@ -4,6 +4,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from incidents.models import TimelineEvent
+
 from .api import Api
 
 
@@ -25,7 +27,6 @@ def test_every_admin_changelist_and_record_renders(admin_client, demo):
 
 @pytest.mark.django_db
 def test_the_timeline_cannot_be_edited_in_the_admin(admin_client, demo):
-    from incidents.models import TimelineEvent
 
     Api(demo).log()
     event = TimelineEvent.objects.first()

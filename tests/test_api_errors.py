@@ -18,6 +18,9 @@ from rest_framework.test import APIClient
 from deadlines.models import Deadline
 from early_warnings.models import WarningNotice
 from incidents.models import Incident, Judgment, Source, TimelineEvent
+from lifecycle.actions import ACTIONS
+from organization import services
+from organization.models import Body
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 URL = "/api/v1/incidents/"
@@ -66,12 +69,6 @@ def incident_payload(**fields) -> dict:
 
 WARNING = {"level": 3, "subject": "涉事楼盘业主", "scope": "全市购房群体", "matters": "聚集维权风险",
            "measures": "核实交房进度，及时回应关切", "delivery": "system"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # seed_demo hashes ten passwords per test; the default hasher would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -287,8 +284,6 @@ def test_the_command_group_may_not_approve_its_own_proposal(desk, judging):
 
 
 def test_a_proposer_who_sits_on_the_level_body_still_may_not_approve_their_own_proposal(desk, judging):
-    from organization import services
-    from organization.models import Body
 
     services.body_add_member(body=Body.objects.get(code="level3"), user=desk.users["command2"])
     pk = judging["id"]
@@ -403,7 +398,6 @@ def openapi(client) -> dict:
 
 
 def test_the_schema_is_an_openapi_3_document_listing_every_endpoint_and_action(db):
-    from lifecycle.actions import ACTIONS
 
     doc = openapi(APIClient())
     assert doc["openapi"].startswith("3.")

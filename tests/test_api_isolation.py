@@ -16,6 +16,8 @@ from rest_framework.test import APIClient
 from incidents.models import TimelineEvent
 from lifecycle.actions import ACTIONS
 
+from .api import Api
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 URL = "/api/v1/incidents/"
 
@@ -55,12 +57,6 @@ class Desk:
         response = self.as_(by).post(f"{URL}{pk}/{action}/", payload, format="json")
         assert response.status_code == expect, (by, action, response.status_code, response.content)
         return response.json() if response.content else None
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # seed_demo hashes ten passwords per test; the default hasher would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -388,7 +384,6 @@ def test_overdue_lists_pending_deadlines_past_their_due_time(desk, warned_case, 
 
 @pytest.mark.django_db
 def test_the_deciding_body_reads_a_classified_incident_it_must_approve(demo):
-    from .api import Api
 
     api = Api(demo)
     iid = api.log("command2", classified=True, title="涉密测试事件")["id"]

@@ -2,13 +2,13 @@
 number of queries whether there are 3 incidents or 30, 5 timeline events or 50 — for the
 command group (sees everything) and for a section (sees through its grants).
 
-Each incident is built through the API the way the demo unit handles a real case: logged with
-sources, assigned, judged major, warned, a level III response proposed and approved, spread
-recorded. Requests authenticate with real tokens, so each one loads its user afresh, as in
+Each incident is built the way the demo unit handles a real case — logged with sources,
+assigned, judged major, warned, a level III response proposed and approved, spread recorded —
+through the payload serializers and services the API runs (``tests.api.Direct``). The measured
+requests authenticate with real tokens, so each one loads its user afresh, as in
 production.
 """
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +17,8 @@ from rest_framework.test import APIClient
 
 from incidents.models import TimelineEvent
 from responses.models import Report
+
+from .api import Direct
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 URL = "/api/v1/incidents/"
@@ -27,12 +29,6 @@ URL = "/api/v1/incidents/"
 MAX_LIST_QUERIES = 15
 MAX_DETAIL_QUERIES = 15
 MAX_DEADLINE_QUERIES = 6
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # seed_demo hashes ten passwords per test; the default hasher would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 class Desk:
@@ -50,22 +46,20 @@ class Desk:
         return response.json()
 
     def handled_case(self, n) -> int:
-        """A case as the unit handles it: every relation the representation shows, filled."""
-        created = self.as_("duty").post(URL, {
-            "title": f"第{n}号舆情：某小区业主反映物业问题", "summary": "业主在论坛和微博发帖。",
-            "channel": "monitoring", "discovered_at": dt.datetime.now(SHANGHAI).isoformat(),
-            "sources": [{"url": f"https://bbs.example.com/t/{n}", "platform": "forum"},
-                        {"url": f"https://weibo.example.com/s/{n}", "platform": "weibo", "mainstream_first": True}],
-        }, format="json")
-        assert created.status_code == 201, created.content
-        pk = created.json()["id"]
-        self.act("command", pk, "assign", sections=["petition"])
-        self.act("command", pk, "judge", veracity="true", severity="major", analysis="业主集中维权")
-        self.act("command", pk, "warn", level=3, subject="涉事小区业主", scope="本区", matters="聚集风险",
-                 measures="核实回应", delivery="system")
-        self.act("command", pk, "propose-response", level=3, reason="舆情升温")
-        self.act("infohead", pk, "approve-response")
-        self.act("command", pk, "record-spread", platform="weibo", posts=30, views=12000)
+        """A case as the unit handles it: every relation the representation shows, filled
+        (built through the services the API runs: 30 cases by HTTP would cost seconds)."""
+        direct = Direct(self.users)
+        pk = direct.log(title=f"第{n}号舆情：某小区业主反映物业问题", summary="业主在论坛和微博发帖。",
+                        sources=[{"url": f"https://bbs.example.com/t/{n}", "platform": "forum"},
+                                 {"url": f"https://weibo.example.com/s/{n}", "platform": "weibo",
+                                  "mainstream_first": True}])
+        direct.act("command", pk, "assign", sections=["petition"])
+        direct.act("command", pk, "judge", veracity="true", severity="major", analysis="业主集中维权")
+        direct.act("command", pk, "warn", level=3, subject="涉事小区业主", scope="本区", matters="聚集风险",
+                   measures="核实回应", delivery="system")
+        direct.act("command", pk, "propose-response", level=3, reason="舆情升温")
+        direct.act("infohead", pk, "approve-response")
+        direct.act("command", pk, "record-spread", platform="weibo", posts=30, views=12000)
         return pk
 
 

@@ -18,12 +18,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # seed_demo hashes ten passwords per test; the default hasher would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from deadlines.models import Deadline
+from deadlines.sweep import process_deadlines
 from incidents.models import Incident
 
 from .api import Api, local
@@ -20,11 +21,6 @@ from .browser import screenshot
 from .helpers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def open_action(page, summary_text):
@@ -158,7 +154,6 @@ def test_another_sections_incident_is_the_404_page(demo, open_as, live_server):
 
 
 def test_dashboard_shows_warning_colours_and_the_heartbeat(demo, open_as, live_server, time_machine):
-    from deadlines.sweep import process_deadlines
 
     time_machine.move_to(local(2026, 11, 23, 10, 0), tick=True)
     api = Api(demo)

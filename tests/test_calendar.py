@@ -3,13 +3,16 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
+from deadlines.models import Delivery
 from organization import services
 from organization.calendar import (
     CalendarNotConfirmed,
     add_working_days,
     confirmed_years,
+    day_info,
     is_workday,
     working_days_between,
 )
@@ -45,41 +48,47 @@ def test_nth_working_day_after_skips_the_holiday_and_counts_make_up_saturday():
 
 
 @pytest.mark.django_db
-def test_a_2027_date_raises_a_clear_error_naming_the_year():
+def test_a_2027_date_is_provisional_by_the_statutory_rules_and_only_a_year_past_the_rules_raises():
+    # Issue 9: 2027 is not in chinesecalendar; its days follow the statutory rules, marked.
+    assert is_workday(D(2027, 3, 1)) is True
+    assert day_info(D(2027, 3, 1)).provisional is True
+    assert day_info(D(2026, 3, 2)).provisional is False
+    # Counting working days across the year end no longer stops at 2027 (01-01 is 元旦).
+    assert add_working_days(D(2026, 12, 28), 5) == D(2027, 1, 5)
+    # The lunar tables end with 2099: beyond them the calendar still says which year it lacks.
     with pytest.raises(CalendarNotConfirmed) as err:
-        is_workday(D(2027, 3, 1))
-    assert err.value.year == 2027
-    assert "2027" in str(err.value)
-    # Counting working days across the year end needs 2027 too.
-    with pytest.raises(CalendarNotConfirmed, match="2027"):
-        add_working_days(D(2026, 12, 28), 5)
+        is_workday(D(2100, 3, 1))
+    assert err.value.year == 2100
+    assert "2100" in str(err.value)
 
 
 @pytest.mark.django_db
-def test_a_drafted_year_counts_only_once_an_admin_confirms_it():
+def test_a_drafted_year_follows_the_rules_and_counts_as_official_once_an_admin_confirms_it():
     assert 2027 not in confirmed_years()
     added = services.calendar_draft_year(year=2027)
     assert added == 365
-    with pytest.raises(CalendarNotConfirmed):
-        is_workday(D(2027, 3, 1))
+    assert WorkCalendar.objects.get(date=D(2027, 1, 1)).is_workday is False  # 元旦, not a weekday
+    assert day_info(D(2027, 3, 1)).provisional is True  # a draft is not confirmed
     services.calendar_confirm(rows=WorkCalendar.objects.filter(date__year=2027))
-    assert is_workday(D(2027, 3, 1)) is True  # a Monday in the draft
+    assert is_workday(D(2027, 3, 1)) is True  # a Monday
+    assert day_info(D(2027, 3, 1)).provisional is False
     assert 2027 in confirmed_years()
-    assert add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 1)  # the draft has no holidays yet
+    assert add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 4)  # 01-01 元旦, then a weekend
 
 
 @pytest.mark.django_db
-def test_the_nightly_sync_reimports_a_lost_year_and_warns_admins_of_a_missing_one(settings, mailoutbox):
-    import time_machine
+def test_the_nightly_sync_reimports_a_lost_year_and_tells_admins_of_a_provisional_one(settings):
+
 
     settings.ADMINS = [("admin", "admin@example.org")]
     WorkCalendar.objects.filter(date__year=2026).delete()
     with time_machine.travel(dt.datetime(2026, 12, 2, 3, 17, tzinfo=dt.UTC)):
         result = services.calendar_sync()
     assert result["imported"] == [2026]
-    assert result["missing"] == [2027]  # from December on, the coming year is needed
+    assert result["missing"] == [2027]  # from November on, the coming year is needed
     assert is_workday(D(2026, 10, 10)) is True
-    assert len(mailoutbox) == 1 and "2027" in mailoutbox[0].body
+    (mail,) = Delivery.objects.filter(target="admin@example.org")
+    assert "2027" in mail.text
 
 
 @pytest.mark.django_db

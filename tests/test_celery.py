@@ -5,12 +5,12 @@ from django.conf import settings
 
 from organization.models import WorkCalendar
 from organization.tasks import calendar_sync
+from sentiment_ops.celery import app
 
-from .helpers import celery_process, wait_for
+from .helpers import broker_connection, celery_process, private_redis, wait_for
 
 
 def test_beat_schedule_is_declared_in_code_and_uses_the_database_scheduler():
-    from sentiment_ops.celery import app
 
     assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
     assert app.conf.beat_schedule["calendar-sync"]["task"] == "organization.tasks.calendar_sync"
@@ -23,7 +23,8 @@ def test_beat_schedule_is_declared_in_code_and_uses_the_database_scheduler():
 def test_a_real_worker_runs_the_calendar_task_over_redis():
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     WorkCalendar.objects.filter(date__year=2026).delete()
-    with celery_process("worker") as (queue, proc):
-        calendar_sync.apply_async(queue=queue)
+    with private_redis() as (url, prefix), celery_process("worker", redis_url=url, key_prefix=prefix) as (queue, proc), \
+            broker_connection(url, prefix) as broker:
+        calendar_sync.apply_async(queue=queue, connection=broker)
         wait_for(lambda: WorkCalendar.objects.filter(date__year=2026).count() == 365, timeout=90)
         assert proc.poll() is None, "worker died"

@@ -8,8 +8,9 @@ from django.db import connection, connections
 
 from organization import services as org
 from organization.models import Body
+from responses.models import ResponseProposal
 
-from .api import Api
+from .api import Api, local
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
                                 reason="row-lock concurrency is tested on PostgreSQL (CI)")
@@ -69,14 +70,12 @@ def test_simultaneous_approve_and_reject_exactly_one_decides(two_approvers):
     results = _race(api, [("leader", "approve-response", {"iid": iid}),
                           ("leader2", "reject-response", {"iid": iid, "reason": "不同意"})])
     assert sorted(code for code, _ in results) == [200, 409], results
-    from responses.models import ResponseProposal
 
     assert ResponseProposal.objects.get(incident_id=iid).decision in ("approved", "rejected")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_lift_approvals_lift_once(two_approvers, time_machine):
-    from .api import local
 
     api = Api(two_approvers)
     time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)

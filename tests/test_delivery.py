@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from deadlines.delivery import deliver_outbox
+from deadlines.delivery import MAX_ATTEMPTS, deliver_outbox
 from deadlines.models import Delivery
 from deadlines.sweep import process_deadlines
 from organization.models import Section
@@ -74,7 +74,6 @@ def test_a_failed_delivery_is_retried_with_backoff_until_it_goes_through(reminde
 
 @pytest.mark.django_db
 def test_an_unreachable_robot_gives_up_after_eight_attempts(demo, time_machine):
-    from deadlines.delivery import MAX_ATTEMPTS
 
     Delivery.objects.create(key="k", channel="webhook", target="http://127.0.0.1:9/nothing", subject="s",
                             text="t", next_attempt_at=local(2026, 11, 2, 9, 0))

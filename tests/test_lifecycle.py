@@ -5,7 +5,9 @@ import datetime as dt
 
 import pytest
 
+from early_warnings.models import WarningNotice
 from organization.models import Body
+from responses.models import Statement, SupportRequest
 
 from .api import Api, deadlines, local, parse
 
@@ -214,7 +216,6 @@ def test_a_warning_is_adjusted_lifted_and_reissued_with_every_notice_kept(api):
     api.act("command", iid, "warn", level=3, expect=409, **fields)
     inc = api.act("command", iid, "reopen", reason="再度发酵")
     assert inc["state"] == "warned" and inc["warning"]["level"] == 3 and inc["warning"]["kind"] == "reissue"
-    from early_warnings.models import WarningNotice
 
     assert list(WarningNotice.objects.filter(incident_id=iid).values_list("kind", "level")) == [
         ("issue", 4), ("adjust", 3), ("lift", 3), ("reissue", 3)]
@@ -228,7 +229,6 @@ def test_expanded_response_publicity_and_statements(api):
     api.act("command", iid, "propose-response", level=2)
     api.act("leader", iid, "approve-response")
     api.act("command", iid, "request-support", content="请求市委宣传部协调主流媒体")
-    from responses.models import Statement, SupportRequest
 
     req = SupportRequest.objects.get(incident_id=iid)
     assert req.addressee == "市委宣传部"

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import urllib.parse
-import uuid
 
 import pytest
 from django.conf import settings
@@ -19,7 +18,7 @@ from organization.models import Body
 from responses.models import Statement
 
 from .api import Api, local
-from .helpers import Robot, celery_process, wait_for
+from .helpers import Robot, celery_process, private_redis, wait_for
 
 
 @pytest.fixture
@@ -171,10 +170,12 @@ def test_beat_and_a_worker_send_a_logged_incident_to_the_command_group(demo, set
     Body.objects.filter(code="command").update(webhook_url=robot.url, webhook_secret="SECtest")
     iid = Api(demo).log(title="凌晨发现的重大舆情")["id"]
     assert told("【新登记】", incident_id=iid) == ["command", "command2"]
-    queue = f"slots-{uuid.uuid4().hex[:8]}"  # beat and worker on a queue of their own
-    env = {"CELERY_QUEUE": queue, "EMAIL_URL": "consolemail://"}
-    with celery_process("worker", queue=queue, env_extra=env) as (_, worker), \
-            celery_process("beat", env_extra=env) as (_, beat):
+    # Beat sends to the default queue "celery": a Redis database and key prefix of the test's
+    # own keep any other worker from taking those tasks (nothing is flushed).
+    env = {"EMAIL_URL": "consolemail://"}
+    with private_redis() as (url, prefix), \
+            celery_process("worker", queue="celery", redis_url=url, key_prefix=prefix, env_extra=env) as (_, worker), \
+            celery_process("beat", redis_url=url, key_prefix=prefix, env_extra=env) as (_, beat):
         wait_for(lambda: Delivery.objects.filter(state="sent").count() == 2, timeout=90)
         assert worker.poll() is None and beat.poll() is None
     assert Heartbeat.last("sweep") is not None

@@ -4,21 +4,13 @@ deadline due a few seconds ahead, on the database clock."""
 import datetime as dt
 
 import pytest
-import redis
 from django.conf import settings
 from django.utils import timezone
 
 from deadlines.models import Deadline, Heartbeat, Notification
 
 from .api import Api
-from .helpers import celery_process, wait_for
-
-
-def _private_redis_url() -> str:
-    """A Redis database of its own (15), emptied first: no other worker takes our tasks."""
-    url = settings.REDIS_URL.rsplit("/", 1)[0] + "/15"
-    redis.Redis.from_url(url).flushdb()
-    return url
+from .helpers import celery_process, private_redis, wait_for
 
 
 @pytest.mark.integration
@@ -35,9 +27,11 @@ def test_beat_and_a_worker_fire_a_reminder_a_few_seconds_ahead(demo, settings):
     Deadline.objects.filter(pk=deadline.pk).update(
         created_at=timezone.now() - dt.timedelta(hours=1), due_at=remind_at + dt.timedelta(minutes=30),
         next_action_at=remind_at)
-    url = _private_redis_url()
-    with celery_process("worker", queue="celery", redis_url=url) as (_, worker), \
-            celery_process("beat", redis_url=url) as (_, beat):
+    # Beat sends to the default queue "celery": a Redis database and key prefix of the test's
+    # own keep any other worker from taking those tasks (nothing is flushed).
+    with private_redis() as (url, prefix), \
+            celery_process("worker", queue="celery", redis_url=url, key_prefix=prefix) as (_, worker), \
+            celery_process("beat", redis_url=url, key_prefix=prefix) as (_, beat):
         note = wait_for(lambda: Notification.objects.filter(deadline=deadline, step="remind").first(), timeout=90)
         assert worker.poll() is None and beat.poll() is None
     assert note.recipient.username == "petition" and note.sequence == 30

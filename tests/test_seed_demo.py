@@ -20,7 +20,7 @@ def _snapshot():
 
 
 @pytest.mark.django_db
-def test_seed_demo_twice_leaves_the_same_data(settings):
+def test_seed_demo_twice_leaves_the_same_data(unseeded, settings):
     settings.DEBUG = True
     call_command("seed_demo", verbosity=0)
     first = _snapshot()
@@ -56,7 +56,7 @@ def test_demo_organisation_matches_api_md(demo):
 
 
 @pytest.mark.django_db
-def test_seed_demo_refuses_with_debug_false_unless_forced(settings):
+def test_seed_demo_refuses_with_debug_false_unless_forced(unseeded, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG=False"):
         call_command("seed_demo", verbosity=0)

@@ -3,6 +3,8 @@ working weekends, and resets on an unstable day (2026 Mid-Autumn and National Da
 
 import pytest
 
+from deadlines.models import Notification
+
 from .api import Api, local
 
 
@@ -99,7 +101,6 @@ def test_summary_due_date_spans_national_day(responding, time_machine):
 
 @pytest.mark.django_db
 def test_the_body_is_asked_once_the_stable_days_are_reached(responding, time_machine):
-    from deadlines.models import Notification
 
     api, iid = responding
     for date in ("2026-09-24", "2026-09-28", "2026-09-29", "2026-09-30"):

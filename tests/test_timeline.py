@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 
-from incidents.models import TimelineEvent
+from incidents.models import ClassifiedAccess, TimelineEvent
 
 from .api import Api
 
@@ -57,7 +57,6 @@ def test_every_event_names_actor_time_verb_and_states(demo):
 
 @pytest.mark.django_db
 def test_opening_a_classified_incident_is_logged_whoever_opens_it(demo):
-    from incidents.models import ClassifiedAccess
 
     api = Api(demo)
     iid = api.log("command2", classified=True)["id"]

@@ -12,7 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from deadlines.accountability import scope_for
 from deadlines.models import Deadline, Kind, Notification, Step
+from incidents.models import Incident
 from organization.models import Section, User
 
 from .api import Api, local
@@ -69,7 +71,6 @@ def notice(user, title, *, step="", incident=None, read=False, body="", link=Non
 
 @pytest.fixture
 def incident(api):
-    from incidents.models import Incident
 
     return Incident.objects.get(pk=api.log()["id"])
 
@@ -101,7 +102,7 @@ def test_the_unread_badge_is_on_every_page_for_one_count(demo, web, incident):
 
 @pytest.mark.django_db
 def test_real_notices_reach_the_sections_members(api, demo, web):
-    """A warning sent to a section notifies its members (notice_send): a 通知 without a step."""
+    """A warning sent to a section notifies its members (deadlines.notices.tell): a 通知 without a step."""
     inc = api.log()
     api.act("command", inc["id"], "assign", sections=["petition"])
     api.act("command", inc["id"], "judge", veracity="true", severity="major", analysis="业主集中维权")
@@ -374,7 +375,6 @@ def test_accountability_is_a_404_for_someone_without_access(api, web, story):
 @pytest.mark.parametrize("username", ["duty", "command", "leader", "infohead", "onsite", "petition", "market",
                                       "auditor", "admin"])
 def test_the_nav_entry_follows_the_services_scope(username, demo, web):
-    from deadlines.accountability import scope_for
 
     text = html(web(username).get("/"))
     assert ('id="nav-accountability"' in nav(text)) == (scope_for(demo[username]) is not None)

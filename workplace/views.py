@@ -36,6 +36,7 @@ from lifecycle import services as lifecycle
 from lifecycle.actions import ACTIONS, ATTACH
 from lifecycle.payloads import IncidentCreateSerializer
 from lifecycle.selectors import IncidentFilter, incident_queryset
+from organization.calendar import provisional_banner
 from organization.models import Body, LevelPolicy, Role, Section, UnitPolicy
 from responses.models import ResponseState
 from responses.selectors import approvals as approvals_of
@@ -121,6 +122,7 @@ def dashboard(request):
         "roles": [Role(r).label for r in Role.values if r in user.roles],
         "section_memberships": user.section_memberships.select_related("section").order_by("section__order"),
         "bodies": user.bodies.order_by("code"),
+        "calendar_banner": provisional_banner(user, today),
     })
 
 

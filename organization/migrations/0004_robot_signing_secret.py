@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organization', '0001_initial'),
+        ('organization', '0003_unconfirm_weekday_drafts'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deadlines', '0005_delivery_notification_deadline_escalation_step_and_more'),
+        ('deadlines', '0006_deadline_provisional_calendar'),
         ('incidents', '0004_classified_access_append_only'),
         ('organization', '0001_initial'),
         ('responses', '0001_initial'),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deadlines', '0006_one_open_slot_per_repeating_duty'),
+        ('deadlines', '0007_one_open_slot_per_repeating_duty'),
         ('incidents', '0004_classified_access_append_only'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
