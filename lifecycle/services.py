@@ -119,6 +119,7 @@ def incident_unassign(*, incident, actor, sections) -> Incident:
             record(incident, actor, "unassigned", before=incident.state, section=section.code)
             record(incident, actor, "permission_revoked", before=incident.state, group=section.group.name,
                    permissions=list(perms.SECTION_PERMS))
+    notifications.notifications_follow_access(incident=incident)
     return incident
 
 
