@@ -25,9 +25,9 @@ messages:
 	cd $(CURDIR) && $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 
 run: install
-	DEBUG=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	DEBUG=1 DEMO=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 DEMO=1 $(PY) manage.py seed_demo
+	DEBUG=1 DEMO=1 PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 test: install
 	bash scripts/test.sh

@@ -17,7 +17,7 @@ class SectionSerializer(serializers.Serializer):
 
 class DeadlineSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner_code")
-    met_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    met_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Deadline

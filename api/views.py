@@ -11,7 +11,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action as drf_action
 from rest_framework.decorators import api_view
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from deadlines.models import Deadline
@@ -27,6 +27,9 @@ from lifecycle.selectors import IncidentFilter, incident_queryset
 from organization.models import Section
 
 from . import serializers as s
+from .idempotency import PARAMETER as IDEMPOTENCY_KEY
+from .idempotency import idempotent
+from .parsers import ObjectJSONParser
 
 
 def _represent(request, pk, *, created=False):
@@ -40,13 +43,14 @@ def _represent(request, pk, *, created=False):
 
 
 def _action_view(name, payload):
+    @idempotent
     def view(self, request, pk=None):
         incident = get_incident_for(request.user, pk)
         run(ACTIONS[name], incident, request.user, request.data)
         return _represent(request, incident.pk)
     view.__name__ = name.replace("-", "_")
     # extend_schema outside @action: @action replaces the function's kwargs, schema included.
-    return extend_schema(request=payload, responses=s.IncidentSerializer,
+    return extend_schema(request=payload, responses=s.IncidentSerializer, parameters=[IDEMPOTENCY_KEY],
                          operation_id=f"incidents_{name.replace('-', '_')}",
                          summary=name)(drf_action(detail=True, methods=["post"], url_path=name)(view))
 
@@ -57,7 +61,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     serializer_class = s.IncidentSerializer
     filterset_class = IncidentFilter
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [ObjectJSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
         return incident_queryset(self.request.user)
@@ -70,16 +74,19 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         records.classified_access_log(incident=incident, user=request.user, via="api")
         return Response(self.get_serializer(incident).data)
 
-    @extend_schema(request=IncidentCreateSerializer, responses={201: s.IncidentSerializer})
+    @extend_schema(request=IncidentCreateSerializer, responses={201: s.IncidentSerializer},
+                   parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = IncidentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident = lifecycle.incident_create(actor=request.user, **data.validated_data)
         return _represent(request, incident.pk, created=True)
 
-    @extend_schema(request=AttachmentIn, responses={201: None})
+    @extend_schema(request=AttachmentIn, responses={201: None}, parameters=[IDEMPOTENCY_KEY])
     @drf_action(detail=True, methods=["post"], url_path="attachments",
                 parser_classes=[MultiPartParser, FormParser])
+    @idempotent
     def attachments(self, request, pk=None):
         incident = get_incident_for(request.user, pk)
         att = run(ATTACH, incident, request.user, request.data)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents import permissions as perms
 from organization.models import Body, BodyMembership, Section, SectionMembership, User
+from organization.validators import validate_date_in_range
 from sentiment_ops.exceptions import Forbidden
 
 from .models import Deadline, DeadlineState
@@ -264,9 +265,9 @@ class AccountabilityFilter(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["from"] = forms.DateField(label=_("起始日期"), required=False, input_formats=["%Y-%m-%d"],
-                                              widget=forms.DateInput(attrs={"type": "date"}))
+                                              validators=[validate_date_in_range], widget=forms.DateInput(attrs={"type": "date"}))
         self.fields["to"] = forms.DateField(label=_("截止日期"), required=False, input_formats=["%Y-%m-%d"],
-                                            widget=forms.DateInput(attrs={"type": "date"}))
+                                            validators=[validate_date_in_range], widget=forms.DateInput(attrs={"type": "date"}))
         self.fields["section"] = forms.CharField(label=_("股室或机构代码"), required=False, max_length=32)
         self.order_fields(["from", "to", "section"])
 

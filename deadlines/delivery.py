@@ -52,8 +52,11 @@ def _send(delivery: Delivery) -> None:
         send_mail(delivery.subject, delivery.text, None, [delivery.target], fail_silently=False)
         return
     payload = json.dumps({"msgtype": "text", "text": {"content": delivery.text}}, ensure_ascii=False).encode()
+    # The message id (the outbox row's dedupe key) lets a receiver drop a resend: delivery is
+    # at least once to the wire (a worker killed between sending and recording sends again).
     request = urllib.request.Request(signed(delivery.target, robot_secret(delivery.target)), data=payload, method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8"})
+                                     headers={"Content-Type": "application/json; charset=utf-8",
+                                              "X-Message-Id": delivery.key})
     with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310 (admin-set URL)
         body = response.read(2000).decode("utf-8", "replace")
         if response.status >= 300:

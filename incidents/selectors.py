@@ -1,8 +1,10 @@
 """Reads of incidents. Every list, search, detail and download starts here: ``visible`` is
 the one visibility rule (R1–R6) applied, ``get_incident_for`` the one access function."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from . import permissions as perms
 from .models import Incident, Source, State
@@ -36,10 +38,29 @@ def get_incident_for(user, pk, *, queryset=None) -> Incident:
         raise Http404 from None
 
 
+# Each term adds eight ILIKE conditions and a subquery: the work of one search is bounded here
+# (400 terms took 24 s, 2,000 terms half an hour in PostgreSQL).
+SEARCH_MAX_TERMS = 8
+SEARCH_MAX_TERM_LENGTH = 50
+
+
+def validate_search(q: str) -> None:
+    """The search's bounds: at most ``SEARCH_MAX_TERMS`` terms of at most
+    ``SEARCH_MAX_TERM_LENGTH`` characters each (ValidationError, 400 on ``q``)."""
+    terms = (q or "").split()
+    if len(terms) > SEARCH_MAX_TERMS or any(len(t) > SEARCH_MAX_TERM_LENGTH for t in terms):
+        raise ValidationError(
+            _("搜索词最多 %(terms)s 个（以空格分隔），每个不超过 %(length)s 个字符。")
+            % {"terms": SEARCH_MAX_TERMS, "length": SEARCH_MAX_TERM_LENGTH},
+            code="search_too_long")
+
+
 def search(qs, user, q: str):
     """Every whitespace-separated term must appear (Chinese has no word breaks, so terms
     are matched as substrings) in the title, summary, keywords, background, concerns or a
-    source. A classified incident matches on content only for those who may read it (R54)."""
+    source. A classified incident matches on content only for those who may read it (R54).
+    Bounded by ``validate_search``."""
+    validate_search(q)
     readable = perms.content_readable(user)
     for term in q.split():
         in_sources = Source.objects.filter(incident=OuterRef("pk")).filter(

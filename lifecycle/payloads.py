@@ -2,13 +2,70 @@
 validation of what a caller sends, used by the JSON API and the browser's forms alike."""
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _l
 from rest_framework import serializers
 
 from early_warnings.models import Delivery, Level
 from incidents.models import Channel, Platform, Severity, Source, Veracity, validate_http_url
 from incidents.models import Judgment as JudgmentModel
+from organization.validators import in_range, out_of_range_message
 from responses.models import PublicityTier, ReportKind, Statement
+
+# Identifiers and counters fit PostgreSQL's bigint and integer columns: larger numbers are
+# invalid input (400), never a DataError (500).
+MAX_ID = 2**63 - 1
+MAX_COUNT = 2**31 - 1
+
+
+def _parsed(value):
+    try:
+        return parse_datetime(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def naive(value) -> bool:
+    """A string that reads as a date-time without an offset (e.g. ``2026-11-23T09:00``)."""
+    parsed = _parsed(value)
+    return parsed is not None and parsed.tzinfo is None
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """API.md: every datetime carries an offset. One without is refused (the pages attach
+    Asia/Shanghai to their inputs before they get here: workplace/forms.payload_from_post), and
+    one outside the accepted span of dates is refused rather than overflowing."""
+
+    default_error_messages = {
+        "offset": _l("日期时间须带时区偏移，例如 2026-11-23T09:00:00+08:00。"),
+    }
+
+    def to_internal_value(self, value):
+        parsed = _parsed(value)
+        if parsed is not None and parsed.tzinfo is None:
+            self.fail("offset")
+        if parsed is not None and not in_range(parsed):
+            raise serializers.ValidationError(out_of_range_message(), code="date_range")
+        result = super().to_internal_value(value)
+        if not in_range(timezone.localtime(result)):
+            raise serializers.ValidationError(out_of_range_message(), code="date_range")
+        return result
+
+
+class BoundedDateField(serializers.DateField):
+    def to_internal_value(self, value):
+        result = super().to_internal_value(value)
+        if not in_range(result):
+            raise serializers.ValidationError(out_of_range_message(), code="date_range")
+        return result
+
+
+def identifier(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def counter(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=MAX_COUNT, **kwargs)
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -24,7 +81,7 @@ class IncidentCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, label=_l("标题"))
     summary = serializers.CharField(label=_l("摘要"))
     channel = serializers.ChoiceField(choices=Channel.choices, label=_l("发现渠道"))
-    discovered_at = serializers.DateTimeField(label=_l("发现时间"))
+    discovered_at = OffsetDateTimeField(label=_l("发现时间"))
     sources = SourceSerializer(many=True, required=False, default=list)
     sections = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     classified = serializers.BooleanField(required=False, default=False)
@@ -56,7 +113,7 @@ class WarnIn(serializers.Serializer):
     matters = serializers.CharField()
     measures = serializers.CharField()
     delivery = serializers.ChoiceField(choices=Delivery.choices)
-    start_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    start_at = OffsetDateTimeField(required=False, allow_null=True, default=None)
     issuing_body = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
@@ -78,7 +135,7 @@ class ProposeIn(serializers.Serializer):
 
 
 class AssessIn(serializers.Serializer):
-    date = serializers.DateField()
+    date = BoundedDateField()
     stable = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -96,17 +153,17 @@ class ReportIn(serializers.Serializer):
 
 
 class SignIn(serializers.Serializer):
-    notice = serializers.IntegerField()
+    notice = identifier()
     section = serializers.CharField()
 
 
 class SpreadIn(serializers.Serializer):
-    recorded_at = serializers.DateTimeField(required=False, default=timezone.now)
+    recorded_at = OffsetDateTimeField(required=False, default=timezone.now)
     platform = serializers.ChoiceField(choices=Platform.choices)
-    posts = serializers.IntegerField(min_value=0, required=False, default=0)
-    views = serializers.IntegerField(min_value=0, required=False, default=0)
-    comments = serializers.IntegerField(min_value=0, required=False, default=0)
-    shares = serializers.IntegerField(min_value=0, required=False, default=0)
+    posts = counter(required=False, default=0)
+    views = counter(required=False, default=0)
+    comments = counter(required=False, default=0)
+    shares = counter(required=False, default=0)
 
 
 class SupportIn(serializers.Serializer):
@@ -115,7 +172,7 @@ class SupportIn(serializers.Serializer):
 
 
 class SupportAnswerIn(serializers.Serializer):
-    request = serializers.IntegerField()
+    request = identifier()
     answer = serializers.CharField()
 
 
@@ -133,11 +190,11 @@ class StatementDraftIn(serializers.Serializer):
 
 
 class StatementIn(serializers.Serializer):
-    statement = serializers.IntegerField()
+    statement = identifier()
 
 
 class StatementRejectIn(serializers.Serializer):
-    statement = serializers.IntegerField()
+    statement = identifier()
     reason = serializers.CharField()
 
 

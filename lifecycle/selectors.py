@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from deadlines.models import Deadline
 from early_warnings.models import NoticeReceipt, WarningState
 from incidents.models import Assignment, Attachment, Incident, State, TimelineEvent
-from incidents.selectors import search, visible
+from incidents.selectors import search, validate_search, visible
 from organization.models import Section
 
 
@@ -36,7 +36,7 @@ class IncidentFilter(django_filters.FilterSet):
     warning_level = django_filters.NumberFilter(method="filter_warning_level")
     response_level = django_filters.NumberFilter(field_name="response__level")
     section = django_filters.CharFilter(method="filter_section")
-    q = django_filters.CharFilter(method="filter_q")
+    q = django_filters.CharFilter(method="filter_q", validators=[validate_search])
 
     class Meta:
         model = Incident

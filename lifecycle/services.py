@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from deadlines import notices
 from deadlines import services as deadlines
+from deadlines.notifications import notifications_follow_access
 from early_warnings.services import send_current_notice, warning_reissue
 from incidents import permissions as perms
 from incidents.models import Assignment, Incident, Judgment, Severity, Source, State
@@ -119,6 +120,7 @@ def incident_unassign(*, incident, actor, sections) -> Incident:
             record(incident, actor, "unassigned", before=incident.state, section=section.code)
             record(incident, actor, "permission_revoked", before=incident.state, group=section.group.name,
                    permissions=list(perms.SECTION_PERMS))
+    notifications_follow_access(incident=incident)
     return incident
 
 

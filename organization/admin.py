@@ -22,6 +22,7 @@ from .models import (
     User,
     WorkCalendar,
 )
+from .tokens import token_issue, tokens_revoke
 
 
 def _save_members(formset, add, remove):
@@ -46,9 +47,28 @@ class BodyMembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = BaseUserAdmin.fieldsets + ((_("单位信息"), {"fields": ("full_name",)}),)
-    list_display = ["username", "full_name", "is_active", "is_staff"]
+    fieldsets = BaseUserAdmin.fieldsets + ((_("单位信息"), {"fields": ("full_name", "is_service_account")}),)
+    list_display = ["username", "full_name", "is_active", "is_staff", "is_service_account"]
+    list_filter = [*BaseUserAdmin.list_filter, "is_service_account"]
     search_fields = ["username", "full_name", "email"]
+    actions = ["issue_long_lived_token", "revoke_tokens"]
+
+    @admin.action(description=_("签发长期接口令牌（仅服务账号）"), permissions=["change"])
+    def issue_long_lived_token(self, request, queryset):
+        """For monitoring software: the token is shown once, here, and stored only as a digest."""
+        for user in queryset:
+            if not user.is_service_account:
+                self.message_user(request, _("“%(user)s”不是服务账号，未签发长期令牌。") % {"user": user.username},
+                                  messages.ERROR)
+                continue
+            token, _row = token_issue(user=user, long_lived=True)
+            self.message_user(request, _("服务账号“%(user)s”的长期令牌（只显示这一次，请妥善保存）：%(token)s")
+                              % {"user": user.username, "token": token}, messages.WARNING)
+
+    @admin.action(description=_("吊销全部接口令牌"), permissions=["change"])
+    def revoke_tokens(self, request, queryset):
+        revoked = sum(tokens_revoke(user=user) for user in queryset)
+        self.message_user(request, ngettext("已吊销 %(n)d 个令牌。", "已吊销 %(n)d 个令牌。", revoked) % {"n": revoked})
 
 
 @admin.register(Section)

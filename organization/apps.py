@@ -9,6 +9,9 @@ class OrganizationConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_ensure_structure, sender=self)
+        # The deploy check and the token-revoking signal receivers register on import; both
+        # read the models, so they load once the app registry is ready.
+        from . import checks, tokens  # noqa: F401
 
 
 def _ensure_structure(sender, using="default", **kwargs):

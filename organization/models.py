@@ -28,6 +28,9 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=64, blank=True)
+    is_service_account = models.BooleanField(
+        _("服务账号"), default=False,
+        help_text=_("供监测软件等系统调用接口的账号：由管理员创建并签发长期令牌，不用于登录页面。"))
 
     class Meta:
         verbose_name = _("用户")

@@ -5,11 +5,13 @@ SQLite in ``var/`` and Celery over kombu's filesystem transport. Production sets
 ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL``, ``SECRET_KEY``, ``DEBUG=0``, ``ALLOWED_HOSTS``.
 """
 
+import datetime
 import secrets
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -18,6 +20,10 @@ VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
+# Demo mode (``make run`` sets DEMO=1): the only mode in which the demo users with the published
+# password may exist; ``seed_demo`` refuses outside it and ``check --deploy`` fails while any
+# user still has that password (organization/checks.py).
+DEMO = env.bool("DEMO", default=False)
 
 
 def _local_secret_key() -> str:
@@ -43,7 +49,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -56,11 +64,14 @@ INSTALLED_APPS = [
     "responses",
     "deadlines",
     "workplace",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sentiment_ops.middleware.RequestBudgetMiddleware",
+    "sentiment_ops.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,7 +79,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sentiment_ops.urls"
@@ -111,9 +125,14 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Every web and API request runs in one transaction with this statement timeout and JIT off
+# (PostgreSQL; sentiment_ops/middleware.py). Tasks, migrations and commands are not requests.
+STATEMENT_TIMEOUT_MS = env.int("STATEMENT_TIMEOUT_MS", default=5000)
+STATEMENT_TIMEOUT_EXEMPT_PATHS = ("/healthz",)  # reports a database outage as 503, not a 500
 
 AUTH_USER_MODEL = "organization.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -128,6 +147,35 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous object permissions
 GUARDIAN_MONKEY_PATCH_USER = False
+SESSION_COOKIE_AGE = int(env.float("SESSION_HOURS", default=8) * 3600)
+
+# --- Brute force: django-axes locks a username (not an address: a whole office shares one NAT
+# address during an incident) after LOGIN_FAILURE_LIMIT wrong passwords on the login page or
+# the token endpoint, for LOGIN_COOLOFF_MINUTES; an administrator unlocks in the admin
+# (访问尝试 → delete) or with `manage.py axes_reset_username <name>`.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sentiment_ops.security.locked_out"
+AXES_CLIENT_IP_CALLABLE = "sentiment_ops.security.client_ip"  # the real address behind the proxy
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# axes.W006 asks for the address as a lockout parameter too: deliberately not (one NAT address
+# for a whole office would lock everyone out during an incident). Per-username locks are not
+# bypassed by rotating user agents or cookies; spraying one password over many usernames is
+# left to the proxy's rate limit (docs/operations.md).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- API tokens (django-rest-knox): digests in the database, expiring; long-lived only for
+# service accounts (organization/tokens.py).
+API_TOKEN_TTL_HOURS = env.float("API_TOKEN_TTL_HOURS", default=8)
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(hours=API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+}
 
 # --- Cache ----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -172,10 +220,31 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env.bool("BEHIND_PROXY", default=False):
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the proxy the client's address is the right-most X-Forwarded-For entry the trusted
+# proxies appended (PROXY_COUNT of them); anything further left the client could have forged.
+PROXY_COUNT = env.int("PROXY_COUNT", default=1)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): scripts only from this server, never inline (the
+# pages' scripts are files; Swagger UI's initialiser carries the request's nonce).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],  # style attributes; no script runs from them
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+CSRF_FAILURE_VIEW = "sentiment_ops.errors.csrf_failure"
 
 # --- Email (reminders and escalations; admins are told of calendar gaps) -----------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -187,8 +256,13 @@ ADMINS = [tuple(a.split(":", 1)) if ":" in a else (a, a) for a in env.list("ADMI
 # --- REST API --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.authentication.TokenAuthentication",
+        "api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",

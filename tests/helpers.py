@@ -103,7 +103,7 @@ class Robot:
     """A group-robot endpoint on 127.0.0.1 that records what it receives."""
 
     def __init__(self, port: int = 0):
-        self.received, self.replies, self.paths = [], [], []
+        self.received, self.replies, self.paths, self.message_ids = [], [], [], []
         self.on_receive = None  # called while the request is being answered
         robot = self
 
@@ -112,6 +112,7 @@ class Robot:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 robot.received.append(json.loads(body))
                 robot.paths.append(self.path)
+                robot.message_ids.append(self.headers.get("X-Message-Id"))
                 if robot.on_receive is not None:
                     robot.on_receive()
                 status, reply = robot.replies.pop(0) if robot.replies else (200, {"errcode": 0, "errmsg": "ok"})

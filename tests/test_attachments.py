@@ -4,6 +4,8 @@ the incident from those who may not see it (404) and classified content from out
 
 import datetime as dt
 import hashlib
+import io
+import zipfile
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -195,3 +197,50 @@ def test_a_program_disguised_as_an_image_is_refused(desk, media):
     assert fake.status_code == 400
     assert "不符" in fake.json()["file"][0]
     assert Attachment.objects.count() == 0 and stored_files(media) == []
+
+
+# --- issue 14: the bytes are exactly the declared type --------------------------------------
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+
+
+@pytest.mark.parametrize("content,content_type", [
+    (SVG, "image/png"),             # a script in an SVG is no PNG
+    (GIF, "image/png"),             # another image type is not the declared one either
+    (PNG, "image/jpeg"),
+    (JPEG, "image/gif"),
+    (b"%PDF-1.7\n" + b"\x00" * 32, "application/msword"),
+    (b"PK\x03\x04" + b"\x00" * 64, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    (b"<html><body><script>alert(1)</script></body></html>", "text/plain"),
+    (b"\xe6\x83\x85\xe5\x86\xb5 <img src=x onerror=alert(1)>", "text/plain"),
+    (b"<?xml version='1.0'?><a/>", "text/plain"),
+    (b"\xff\xfe\x00\x00binary", "text/plain"),
+])
+def test_content_must_be_exactly_the_declared_type(desk, media, content, content_type):
+    pk = desk.log()
+    refused = desk.upload("petition", pk, name="file.bin", content=content, content_type=content_type)
+    assert refused.status_code == 400, content_type
+    assert f"文件内容与声明的类型“{content_type}”不符" in refused.json()["file"][0]
+    assert Attachment.objects.count() == 0 and stored_files(media) == []
+
+
+@pytest.mark.parametrize("content,content_type", [
+    (PNG, "image/png"), (GIF, "image/gif"), (JPEG, "image/jpeg"),
+    ("核实情况：帖文属实，已联系业主。a < b 且 c > d".encode(), "text/plain"),
+    ("核实情况：帖文属实".encode("gb18030"), "text/plain"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "application/pdf"),
+])
+def test_content_of_the_declared_type_is_accepted(desk, content, content_type):
+    pk = desk.log()
+    assert desk.upload("petition", pk, name="file", content=content, content_type=content_type).status_code == 201
+
+
+def test_a_word_document_is_a_zip_with_a_document(desk):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    pk = desk.log()
+    assert desk.upload("petition", pk, name="核实.docx", content=buffer.getvalue(), content_type=docx).status_code == 201

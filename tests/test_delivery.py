@@ -131,3 +131,15 @@ def test_a_webhook_is_posted_with_no_row_lock_held_and_its_attempt_already_recor
     assert seen == {"attempts": 1, "leased": True, "state": "pending"}
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == ("sent", 1, None)
+
+
+@pytest.mark.django_db
+def test_a_webhook_carries_its_outbox_message_id_for_the_receiver_to_dedupe(reminded, robot, time_machine):
+    """At least once to the wire: a resend (after a worker died between sending and recording)
+    carries the same X-Message-Id, the outbox row's dedupe key."""
+    robot.replies = [(500, {"error": "busy"})]
+    deliver_outbox()
+    time_machine.move_to(local(2026, 11, 2, 11, 32), tick=False)
+    deliver_outbox()
+    key = Delivery.objects.get().key
+    assert robot.message_ids == [key, key] and key.startswith("webhook:")

@@ -7,13 +7,16 @@ rejected form comes back exactly as it was sent. ``execute`` is the one path fro
 form to an action: ``lifecycle.actions.run`` (role → payload → service), as the API's.
 """
 
+import datetime as dt
 import re
 
 from django.contrib import messages
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from lifecycle.actions import run
+from lifecycle.payloads import naive
 from sentiment_ops.exceptions import NON_FIELD_ERRORS, describe
 
 from .labels import success_message
@@ -107,11 +110,26 @@ def payload_from_post(serializer_class, post, files=None) -> dict:
                 data[name] = False
         elif isinstance(field, serializers.BaseSerializer):
             continue  # nested rows (sources) are read by their page
+        elif isinstance(field, serializers.DateTimeField):
+            value = post.get(name)
+            if value is not None and value.strip() != "":
+                data[name] = local_datetime(value)
         else:
             value = post.get(name)
             if value is not None and value.strip() != "":
                 data[name] = value
     return data
+
+
+def local_datetime(value: str) -> str:
+    """A ``datetime-local`` input carries no offset: it is read as Asia/Shanghai (the time
+    zone), so the API's rule that every datetime has an offset holds for the pages too."""
+    if not naive(value):
+        return value
+    try:
+        return timezone.make_aware(dt.datetime.fromisoformat(value.strip())).isoformat()
+    except (ValueError, OverflowError):
+        return value
 
 
 def serializer_errors(errors) -> dict[str, list[str]]:

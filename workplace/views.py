@@ -229,7 +229,10 @@ def incident_list(request):
     if request.GET.get("open") == "1":
         qs = qs.exclude(state=State.CLOSED)
     filterset = IncidentFilter(data=request.GET, queryset=qs, request=request)
-    page = Paginator(filterset.qs.order_by("-reported_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Other unknown filter values are ignored; a search over its bounds is refused (400).
+    search_errors = filterset.errors.get("q") if not filterset.is_valid() else None
+    results = qs.none() if search_errors else filterset.qs.order_by("-reported_at", "-id")
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -240,10 +243,11 @@ def incident_list(request):
         "choices": choices(),
         "section_choices": [(sec.code, sec.name) for sec in Section.objects.order_by("order", "code")],
         "can_log": _may_log(user),
+        "search_errors": search_errors,
     }
-    if _partial_swap(request):
+    if _partial_swap(request):  # htmx swaps only 2xx answers: the error shows in the table
         return _partial(request, "workplace/_incident_table.html", context, oob_messages=False)
-    return render(request, "workplace/incident_list.html", context)
+    return render(request, "workplace/incident_list.html", context, status=400 if search_errors else 200)
 
 
 # --- incident detail and its actions ------------------------------------------------------

@@ -1,13 +1,10 @@
-import json
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from organization import services
+from organization.demo import fixture
 from organization.models import Body, Section
-
-FIXTURE = settings.BASE_DIR / "fixtures" / "demo_organization.json"
 
 
 class Command(BaseCommand):
@@ -17,12 +14,18 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="run even with DEBUG=False")
 
     def handle(self, *args, force=False, **options):
+        if not settings.DEMO:
+            raise CommandError(
+                "seed_demo creates users with a published password; it runs only in demo mode "
+                "(DEMO=1, which `make run` sets). Outside it, `check --deploy` fails while any "
+                "user has the demo password."
+            )
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates users with a published password; it refuses to run with "
                 "DEBUG=False. Pass --force if this really is a demo installation."
             )
-        demo = json.loads(FIXTURE.read_text(encoding="utf-8"))
+        demo = fixture()
         with transaction.atomic():
             services.structure_ensure()
             services.calendar_import_package_years()
