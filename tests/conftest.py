@@ -38,12 +38,13 @@ def pytest_configure(config):
 
 
 def seed_demo_organisation():
-    debug = django_settings.DEBUG
-    django_settings.DEBUG = True  # seed_demo refuses to run with DEBUG=False
+    # seed_demo runs only in demo mode and refuses DEBUG=False (the suite's setting) without --force.
+    debug, demo = django_settings.DEBUG, django_settings.DEMO
+    django_settings.DEBUG = django_settings.DEMO = True
     try:
         call_command("seed_demo", verbosity=0, stdout=io.StringIO())
     finally:
-        django_settings.DEBUG = debug
+        django_settings.DEBUG, django_settings.DEMO = debug, demo
 
 
 _test_database = {"seeded": False}  # True while the session's test database exists, seeded

@@ -193,7 +193,7 @@ def deploy_errors():
             if e.id == "organization.E001"]
 
 
-def test_demo_users_exist_only_in_demo_mode(db, settings):
+def test_demo_users_exist_only_in_demo_mode(unseeded, settings):
     settings.DEMO, settings.DEBUG = False, True
     with pytest.raises(CommandError, match="demo mode"):
         call_command("seed_demo", "--force", verbosity=0)
