@@ -157,8 +157,11 @@ def _save_progress(rows: list[Deadline]) -> None:
 def _process_batch(audience: Audience, unit: UnitPolicy, stats: dict) -> int:
     with transaction.atomic():
         now = db_now()
+        # The incidents' rows are locked with their deadlines: the timeline events written
+        # below extend each incident's hash chain under its row lock (incidents/timeline.py);
+        # an incident a service holds is skipped until the next sweep.
         rows = list(
-            Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+            Deadline.objects.select_for_update(skip_locked=True, of=("self", "incident"))
             .filter(next_action_at__lte=now, state__in=[DeadlineState.OPEN, DeadlineState.MISSED])
             .select_related("incident", "owner_section", "owner_body")
             .order_by("next_action_at")[:BATCH]
