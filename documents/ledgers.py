@@ -72,7 +72,29 @@ def incident_rows(user, params):
     rule = perms.content_readable(user)  # Q() when the user reads every incident's content
     readable = Case(When(rule, then=Value(True)), default=Value(False)) if rule else Value(True)
     return (qs.annotate(top_warning=Subquery(top_warning), top_response=Subquery(top_response), readable=readable)
-            .prefetch_related("sections").order_by("reported_at", "pk"))
+            .order_by("reported_at", "pk"))
+
+
+def with_section_names(rows):
+    """Each incident with ``section_names`` set, read chunk by chunk as plain (id, name) tuples:
+    a prefetch would build model instances for every assignment and section (10× slower)."""
+    chunk = []
+    for incident in rows.iterator(chunk_size=CHUNK):
+        chunk.append(incident)
+        if len(chunk) == CHUNK:
+            yield from _named(chunk)
+            chunk = []
+    yield from _named(chunk)
+
+
+def _named(chunk):
+    names = {}
+    for incident_id, name in (Assignment.objects.filter(incident_id__in=[i.pk for i in chunk])
+                              .order_by("section__order", "section__code").values_list("incident_id", "section__name")):
+        names.setdefault(incident_id, []).append(name)
+    for incident in chunk:
+        incident.section_names = "、".join(names.get(incident.pk, []))
+    return chunk
 
 
 def deadline_rows(user, params):
@@ -141,7 +163,7 @@ def incidents_xlsx(user, params):
     book = _Book()
     ws = book.sheet(_("舆情事件台账"), columns)
     now, r = timezone.now(), 0
-    for r, inc in enumerate(incident_rows(user, params).iterator(chunk_size=CHUNK), start=1):
+    for r, inc in enumerate(with_section_names(incident_rows(user, params)), start=1):
         end = inc.closed_at or now
         book.row(ws, r, [
             inc.pk,
@@ -150,7 +172,7 @@ def incidents_xlsx(user, params):
             inc.get_severity_display(), inc.get_veracity_display(),
             Level(inc.top_warning).label if inc.top_warning else "",
             _("%(level)s级") % {"level": "ⅠⅡⅢⅣ"[inc.top_response - 1]} if inc.top_response else "",
-            "、".join(s.name for s in inc.sections.all()), inc.get_state_display(), _local(inc.closed_at),
+            inc.section_names, inc.get_state_display(), _local(inc.closed_at),
             (end - inc.reported_at).days,
         ], columns)
     return book.close([(ws, r, len(columns))])

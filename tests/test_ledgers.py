@@ -92,3 +92,16 @@ def test_deadlines_ledger_for_a_section_and_for_the_command_group(desk):
     assert command["报送期限台账"].freeze_panes == "A2"
     only = rows(book(api, "command", "deadlines.xlsx", owner="petition", state="open")["报送期限台账"])
     assert only and {(r[1], r[6]) for r in only} == {("信访科", "待办")}
+
+
+@pytest.mark.django_db
+def test_the_ledger_reads_in_a_fixed_number_of_queries(desk, django_assert_max_num_queries):
+    api, ids = desk
+    client = api.client("command")
+    with django_assert_max_num_queries(8) as few:
+        b"".join(client.get("/api/v1/ledger/incidents.xlsx").streaming_content)
+    queries = len(few.captured_queries)  # read now: the next request resets the query log
+    for _ in range(5):
+        api.act("command", api.log()["id"], "assign", sections=["petition", "market"])
+    with django_assert_max_num_queries(queries):
+        b"".join(client.get("/api/v1/ledger/incidents.xlsx").streaming_content)
