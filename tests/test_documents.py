@@ -11,12 +11,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
-from documents.models import DocumentKind, IssuedDocument
+from documents.models import DocumentKind, DocumentTemplate, IssuedDocument
 from incidents.models import ClassifiedAccess, TimelineEvent
 from responses.models import Report
 
@@ -212,3 +213,35 @@ def test_only_content_readers_get_documents(demo, secret_case):
     assert "秘密★1年" in text and re.search(r"^\d{6}$", text, re.M)  # 密级★保密期限 and 份号, top left
     assert text.index("秘密★1年") < text.index("包头市住房保障和房屋管理局文件")
     assert ClassifiedAccess.objects.filter(incident_id=iid, via="document", user=demo["petition"]).exists()
+
+
+def own_template(text: str) -> SimpleUploadedFile:
+    doc = Document()
+    doc.add_paragraph(text)
+    out = io.BytesIO()
+    doc.save(out)
+    return SimpleUploadedFile("flash.docx", out.getvalue(),
+                              content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@pytest.mark.django_db
+def test_a_unit_replaces_a_template_in_the_admin(admin_client, demo):
+    api = Api(demo)
+    iid = api.log(title="模板测试事件")["id"]
+    api.act("command", iid, "report", kind="flash", body="快报正文")
+    listing = admin_client.get("/admin/documents/documenttemplate/").content.decode()
+    assert "/admin/documents/documenttemplate/default/flash.docx" in listing
+    default = admin_client.get("/admin/documents/documenttemplate/default/flash.docx")
+    assert "{{ bulletin_title }}" in text_of(Document(io.BytesIO(default.content)))  # the tags to keep
+
+    refused = admin_client.post("/admin/documents/documenttemplate/add/", {
+        "kind": "flash", "file": SimpleUploadedFile("x.docx", b"not a word file")})
+    assert refused.status_code == 200 and "模板不是可用的 Word" in refused.content.decode()
+    assert not DocumentTemplate.objects.exists()
+
+    saved = admin_client.post("/admin/documents/documenttemplate/add/", {
+        "kind": "flash", "file": own_template("本单位快报：{{ title }}（{{ issue_label }}）{{ date_text }}")})
+    assert saved.status_code == 302
+    assert DocumentTemplate.objects.get().uploaded_by.username == "admin"
+    text = text_of(Document(io.BytesIO(download(api, "command", iid, "flash", "docx").content)))
+    assert text.startswith("本单位快报：模板测试事件（第1期）2026年")
