@@ -7,11 +7,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import threading
 import zipfile
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from documents import archive
 from documents.models import IncidentArchive
 from documents.services import archive_ensure
 from documents.tasks import archive_build
@@ -104,3 +107,46 @@ def test_only_content_readers_may_download(demo, time_machine):
     assert api.get("market", f"/api/v1/incidents/{iid}/archive.zip").status_code == 404
     assert api.get("auditor", f"/api/v1/incidents/{iid}/archive.zip").status_code == 404  # R54: sees, not reads
     assert not IncidentArchive.objects.filter(incident_id=iid).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between connections: PostgreSQL")
+def test_two_first_downloads_build_the_archive_once(demo, time_machine, monkeypatch):
+    """The second caller waits on the archive row's lock while the first builds, then finds it
+    built: one build (without sleeping: the test watches the second backend wait on the lock)."""
+    iid = closed_case(demo, time_machine)
+    building, release, builds, results = threading.Event(), threading.Event(), [], {}
+    real_build = archive.build
+
+    def slow_build(incident, issued):
+        builds.append(incident.pk)
+        building.set()
+        assert release.wait(60)
+        return real_build(incident, issued)
+
+    monkeypatch.setattr(archive, "build", slow_build)
+
+    def ensure(name):
+        try:
+            results[name] = archive_ensure(incident_id=iid).sha256
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=ensure, args=("first",))
+    first.start()
+    assert building.wait(60)
+    second = threading.Thread(target=ensure, args=("second",))
+    second.start()
+    with connection.cursor() as cursor:
+        for _ in range(100_000):  # until the second backend waits on the row lock
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                           " AND datname = current_database()")
+            if cursor.fetchone()[0]:
+                break
+        else:
+            pytest.fail("the second caller never waited on the lock")
+    release.set()
+    first.join(120)
+    second.join(120)
+    assert builds == [iid]
+    assert results["first"] == results["second"] == IncidentArchive.objects.get(incident_id=iid).sha256
