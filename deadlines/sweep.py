@@ -258,8 +258,9 @@ def _save_progress(rows: list[Deadline]) -> None:
 
 
 def _claim(now: dt.datetime, **where):
-    """Due rows, locked; rows held by a concurrent sweep are skipped, not waited for."""
-    return (Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+    """Due rows, locked with their incidents' rows; rows held by a concurrent sweep or a
+    service are skipped, not waited for."""
+    return (Deadline.objects.select_for_update(skip_locked=True, of=("self", "incident"))
             .filter(next_action_at__lte=now, state__in=[DeadlineState.OPEN, DeadlineState.MISSED], **where)
             .select_related("incident", "owner_section", "owner_body")
             .order_by("next_action_at"))
@@ -272,6 +273,9 @@ def _process_batch(audience: Audience, unit: UnitPolicy, level_policies: dict, s
     the same pass, so that a day of silence is one message per person and incident."""
     with transaction.atomic():
         now = db_now()
+        # The incidents' rows are locked with their deadlines (``_claim``): the timeline events
+        # written below extend each incident's hash chain under its row lock
+        # (incidents/timeline.py); an incident a service holds is skipped until the next sweep.
         rows = list(_claim(now)[:BATCH])
         if not rows:
             return 0

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.validators import URLValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -256,9 +257,13 @@ class TimelineEvent(models.Model):
     the application, and on PostgreSQL not by SQL either (a trigger, see the migration)."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                               related_name="+", verbose_name=_("操作人"))
+    # The hash chain (incidents/timeline.py): position in the incident's record and
+    # SHA-256(previous event's hash + this event's content).
+    seq = models.PositiveIntegerField(_("序号"))
+    hash = models.CharField(_("哈希"), max_length=64)
     verb = models.CharField(_("动作"), max_length=40)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     before = models.CharField(_("之前状态"), max_length=20, blank=True)
@@ -269,6 +274,7 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["incident", "seq"], name="uniq_timeline_seq")]
         verbose_name = _("处置记录")
         verbose_name_plural = _("处置记录")
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "early_warnings.apps.EarlyWarningsConfig",
     "responses",
     "deadlines",
+    "documents",
     "workplace",
     "api",
 ]
@@ -346,6 +347,11 @@ ATTACHMENT_MAX_BYTES = {
     "video": env.int("ATTACHMENT_MAX_VIDEO_MB", default=500) * 1024 * 1024,
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Official documents (documents/) ----------------------------------------------------
+# A warm LibreOffice (unoserver, "host:port") converts DOCX to PDF; empty: run SOFFICE per batch.
+UNOSERVER = env.str("UNOSERVER", default="")
+SOFFICE = env.str("SOFFICE", default="soffice")
 
 # --- Deadlines ---------------------------------------------------------------------------
 # The sweep compares due times with the database's clock; "application" only for tests that

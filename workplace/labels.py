@@ -15,6 +15,8 @@ VERBS = {
     "deadline_supervised": _l("督办"),
     "deadline_notified": _l("通报领导"),
     "deadline_missed": _l("期限已逾期"),
+    "document_issued": _l("公文印发（编号）"),
+    "archive_downloaded": _l("下载归档包"),
     "handling_started": _l("转入研判处置"),
     "response_reactivated": _l("应急响应重新启动"),
     "logged": _l("登记舆情"),

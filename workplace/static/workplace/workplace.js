@@ -246,3 +246,8 @@
     setInterval(function () { tickCountdowns(); tickQuickClock(); }, 1000);
   });
 }());
+
+// The incident page's 打印 button (the print stylesheet in css/app.css lays the page out).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
