@@ -34,7 +34,13 @@ class _SetLocalFirst:
     def __call__(self, execute, sql, params, many, context):
         if self.pending and not many:
             self.pending = False
-            sql = self.prefix + sql
+            if getattr(context["cursor"].cursor, "name", None):
+                # A server-side cursor (a streamed ledger) wraps its SQL in DECLARE … FOR, which
+                # takes a single query: the SET LOCALs go first, as a statement of their own.
+                with context["connection"].connection.cursor() as plain:
+                    plain.execute(self.prefix)
+            else:
+                sql = self.prefix + sql
         return execute(sql, params, many, context)
 
 
