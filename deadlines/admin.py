@@ -5,6 +5,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from sentiment_ops.exceptions import Forbidden
+from sentiment_ops.readonly import ReadOnlyAdmin
 
 from . import accountability, services
 from .models import Deadline, Delivery, Heartbeat, Notification
@@ -20,7 +21,7 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(admin.ModelAdmin):
+class DeadlineAdmin(ReadOnlyAdmin):
     """Read-only: deadlines are written by the lifecycle services only (R40). The changelist
     links to the accountability figures (R41) at ``accountability/``."""
 
@@ -40,15 +41,6 @@ class DeadlineAdmin(admin.ModelAdmin):
     @admin.display(description=_("责任单位"))
     def owner(self, obj):
         return obj.owner_code
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "accountability_base": "admin/change_list.html"}

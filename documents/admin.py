@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.http import content_disposition_header
 
-from incidents.admin import ReadOnlyAdmin
+from sentiment_ops.readonly import ReadOnlyAdmin
 
 from . import layout, services
 from .models import (

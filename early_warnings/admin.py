@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from incidents.admin import ReadOnlyAdmin
+from sentiment_ops.readonly import ReadOnlyAdmin
 
 from .models import EarlyWarning, NoticeReceipt, WarningNotice
 

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from sentiment_ops.readonly import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import (
     Assignment,
     Attachment,
@@ -12,29 +14,6 @@ from .models import (
     SpreadFigure,
     TimelineEvent,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class AssignmentInline(ReadOnlyInline):

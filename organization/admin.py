@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from sentiment_ops.readonly import ReadOnlyAdmin
+
 from . import holidays, notice, services
 from .calendar import year_coverage
 from .models import (
@@ -157,21 +159,12 @@ class OfficialScheduleForm(forms.Form):
 
 
 @admin.register(CalendarConfirmation)
-class CalendarConfirmationAdmin(admin.ModelAdmin):
+class CalendarConfirmationAdmin(ReadOnlyAdmin):
     """Who confirmed which year from what, with every difference from the rules (read-only)."""
 
     list_display = ["year", "confirmed_at", "confirmed_by", "source_name", "override_reason"]
     readonly_fields = ["year", "confirmed_at", "confirmed_by", "source_name", "source_text", "differences",
                        "overridden", "override_reason"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WorkCalendar)
