@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents import permissions as perms
 from organization.models import Body, BodyMembership, Section, SectionMembership, User
+from organization.selectors import units_of
 from sentiment_ops.exceptions import Forbidden
 
 from .models import Deadline, DeadlineState
@@ -111,9 +112,7 @@ def scope_for(user) -> Scope | None:
         return None
     if user.is_superuser or perms.is_command(user) or perms.is_leadership(user) or perms.is_auditor(user):
         return Scope(everything=True)
-    codes = frozenset(
-        Section.objects.filter(memberships__user=user).order_by().values_list("code", flat=True).union(
-            Body.objects.filter(memberships__user=user).order_by().values_list("code", flat=True)))
+    codes = frozenset(unit.code for unit in units_of(user))
     if not codes:
         return None
     return Scope(everything=False, codes=codes, user_id=user.pk)

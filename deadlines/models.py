@@ -97,6 +97,16 @@ class Deadline(models.Model):
             models.Index(fields=["next_action_at"], name="deadline_next_action",
                          condition=models.Q(next_action_at__isnull=False)),
             models.Index(fields=["incident", "kind", "state"]),
+            # 我的待办 and its badge: what a section or a body owes now, soonest first.
+            models.Index(fields=["owner_section", "due_at"], name="deadline_pending_section",
+                         condition=models.Q(state__in=["open", "missed"])),
+            models.Index(fields=["owner_body", "due_at"], name="deadline_pending_body",
+                         condition=models.Q(state__in=["open", "missed"])),
+            # Accountability (R41), whatever the period: index-only scans per owner and person.
+            models.Index(fields=["owner_section", "due_at", "state"], name="deadline_account_section"),
+            models.Index(fields=["owner_body", "due_at", "state"], name="deadline_account_body"),
+            models.Index(fields=["met_by", "due_at", "state"], name="deadline_account_person",
+                         condition=models.Q(met_by__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

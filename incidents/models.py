@@ -88,7 +88,8 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         ordering = ["-reported_at", "-id"]
         verbose_name = _("舆情事件")
         verbose_name_plural = _("舆情事件")
-        indexes = [models.Index(fields=["state", "-reported_at"])]
+        indexes = [models.Index(fields=["state", "-reported_at"]),
+                   models.Index(fields=["-reported_at", "-id"], name="incident_newest_first")]
         permissions = [("handle_incident", _("处置舆情事件（提交报告、签收、起草口径）"))]
 
     def __str__(self):
@@ -147,6 +148,8 @@ class Assignment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["incident", "section"], name="uniq_assignment")]
+        # Visibility for a section's members: "is this incident assigned to one of mine?"
+        indexes = [models.Index(fields=["section", "incident"], name="assignment_section_incident")]
         verbose_name = _("责任股室指派")
         verbose_name_plural = _("责任股室指派")
 
@@ -271,6 +274,7 @@ class TimelineEvent(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("处置记录")
         verbose_name_plural = _("处置记录")
+        indexes = [models.Index(fields=["incident", "-at", "-id"], name="timeline_incident_latest")]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -289,6 +293,19 @@ class IncidentUserObjectPermission(UserObjectPermissionBase):
 class IncidentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
 
+
+
+class SearchToken(models.Model):
+    """The keyword index (incidents/search.py): a character unigram or bigram of one of the
+    incident's texts. The primary key (token, incident) is the index searches use."""
+
+    pk = models.CompositePrimaryKey("token", "incident")
+    token = models.CharField(max_length=2)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("检索词元")
+        verbose_name_plural = _("检索词元")
 
 
 class ClassifiedAccess(models.Model):

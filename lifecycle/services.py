@@ -14,6 +14,7 @@ from deadlines import services as deadlines
 from early_warnings.services import send_current_notice, warning_reissue
 from incidents import permissions as perms
 from incidents.models import Assignment, Incident, Judgment, Severity, Source, State
+from incidents.search import index_incident, own_texts
 from incidents.services import lock, transit
 from incidents.timeline import record
 from organization.selectors import sections_by_code
@@ -48,6 +49,7 @@ def incident_create(*, actor, title, summary, channel, discovered_at, sources=()
     )
     for src in sources:
         Source.objects.create(incident=incident, added_by=actor, **src)
+    index_incident(incident, *own_texts(incident), *(src.get(f, "") for src in sources for f in ("url", "title")))
     record(incident, actor, "logged", after=incident.state, channel=channel,
            discovered_at=discovered_at, classified=classified, sources=len(sources))
     deadlines.on_logged(incident, actor)

@@ -12,6 +12,7 @@ from deadlines.notifications import notice_send
 from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
+from incidents.search import index_incident
 from incidents.services import lock
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, is_workday, working_days_between
@@ -394,6 +395,8 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
     report = Report.objects.create(incident=incident, kind=kind, section=section_row, owner_body=owner_body,
                                    body=body or "", zero=zero, author=actor,
                                    **(summary_parts if kind == ReportKind.SUMMARY else {}))
+    if not zero:
+        index_incident(incident, report.body, *(summary_parts.values() if kind == ReportKind.SUMMARY else ()))
     deadline = deadlines.on_report(incident, report, actor)
     if kind in (ReportKind.FLASH, ReportKind.BRIEFING):  # R5, R14: straight to leadership
         notice_send(incident=incident, title=_("【%(kind)s】%(title)s") % {"kind": report.get_kind_display(),
@@ -475,6 +478,7 @@ def statement_draft(*, incident, actor, section, kind, title, body, channel="") 
     _refuse_statement_when_closed(incident)
     statement = Statement.objects.create(incident=incident, section=section_row, kind=kind, title=title,
                                          body=body, channel=channel, drafted_by=actor)
+    index_incident(incident, title, body)
     record(incident, actor, "statement_drafted", before=incident.state, statement=statement.pk, kind=kind,
            title=title, section=section_row.code)
     return statement
