@@ -228,7 +228,8 @@ def seed(n: int, *, big_events: int = 500, seed: int = 1, now: dt.datetime | Non
                            owner_body=None if by_section else command_body, due_at=due,
                            hard_due_at=due + dt.timedelta(hours=2), state=dstate, created_at=reported_at,
                            met_at=due - dt.timedelta(minutes=10) if met else None,
-                           met_by=(users["petition"] if by_section else command) if met else None))
+                           met_by=(users["petition"] if by_section else command) if met else None,
+                           incident_closed=state == "closed"))
         events = big_events if i == 0 else rng.choice((8, 10, 10, 12))
         for e in range(events):
             w.add(TimelineEvent(pk=w.new_id(TimelineEvent), incident_id=pk, at=reported_at + dt.timedelta(minutes=e),

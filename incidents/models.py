@@ -89,7 +89,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("舆情事件")
         verbose_name_plural = _("舆情事件")
         indexes = [models.Index(fields=["state", "-reported_at"]),
-                   models.Index(fields=["-reported_at", "-id"], name="incident_newest_first")]
+                   models.Index(fields=["-reported_at", "-id"], name="incident_newest_first"),
+                   # The open incidents (the dashboard's counts, every "open only" list).
+                   models.Index(fields=["-reported_at"], name="incident_open",
+                                condition=~models.Q(state="closed"))]
         permissions = [("handle_incident", _("处置舆情事件（提交报告、签收、起草口径）"))]
 
     def __str__(self):

@@ -87,10 +87,13 @@ def substring_match(term: str) -> Q:
     for name in FIELDS:
         q |= Q(**{f"{name}__icontains": term})
     for relation, fields in RELATED.items():
+        # A correlated EXISTS per candidate (the related table's incident index), never a
+        # scan of the whole related table.
+        rows = Incident._meta.get_field(relation).related_model.objects.filter(incident=OuterRef("pk"))
         related = Q()
         for name in fields:
-            related |= Q(**{f"{relation}__{name}__icontains": term})
-        q |= Q(pk__in=Incident.objects.filter(related).values("pk"))
+            related |= Q(**{f"{name}__icontains": term})
+        q |= Q(Exists(rows.filter(related)))
     return q
 
 

@@ -219,6 +219,8 @@ def incident_reopen(*, incident, actor, reason) -> Incident:
     incident.closed_at = None
     incident.save(update_fields=["state", "closed_at"])
     record(incident, actor, "reopened", before=before, after=incident.state, reason=reason)
+    if before == State.CLOSED:
+        deadlines.on_reopened(incident)
     if warning is not None and warning.state == "lifted":
         warning_reissue(incident=incident, actor=actor, reason=reason)
     if response is not None and response.state == "lifted":
