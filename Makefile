@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8000
 
-.PHONY: run test screenshots install assets messages lint check clean
+.PHONY: run test screenshots install assets messages lint check clean bench-pages
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,9 @@ lint: $(BIN)/activate
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var
+
+# The page benchmark (issue 12): N incidents, query counts, p50/p95 against gunicorn; see
+# docs/benchmarks.md. PostgreSQL only (DATABASE_URL names the server); templates are reused.
+N ?= 100000
+bench-pages: $(BIN)/activate
+	nice -n 10 $(PY) benchmarks/pages_benchmark.py --n $(N)

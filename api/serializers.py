@@ -6,6 +6,7 @@ from rest_framework import serializers
 from deadlines.models import Deadline
 from incidents import permissions as perms
 from lifecycle.payloads import SourceSerializer
+from lifecycle.selectors import deadlines_of, timeline_of
 from organization.models import LevelPolicy
 from responses.services import lift_eligible
 
@@ -38,6 +39,13 @@ class TimelineEventSerializer(serializers.Serializer):
         return event.actor.username if event.actor_id else None
 
 
+def timeline_data(events, visible: bool) -> list[dict]:
+    """Timeline events as the API shows them: detail and reason withheld from whoever may not
+    read the incident's content (R54)."""
+    return [{**e, "detail": e["detail"] if visible else {}, "reason": e["reason"] if visible else ""}
+            for e in TimelineEventSerializer(events, many=True).data]
+
+
 def _warning(incident):
     warning = getattr(incident, "warning", None)
     if warning is None or warning.state != "active":
@@ -59,8 +67,8 @@ def _response(incident, policies=None):
         return None
     policy = None
     if policies is not None and response.level is not None:
-        if response.level not in policies:
-            policies[response.level] = LevelPolicy.for_level(response.level)
+        if not policies:  # every level's policy at once: one query per request, whatever the rows
+            policies.update(LevelPolicy.by_level())
         policy = policies[response.level]
     return {"level": response.level, "state": response.state, "proposed_level": response.proposed_level,
             "activated_at": response.activated_at, "level_since": response.level_since,
@@ -117,14 +125,16 @@ class IncidentSerializer(serializers.Serializer):
     warning = WarningOut(allow_null=True)
     response = ResponseOut(allow_null=True)
     deadlines = DeadlineSerializer(many=True)
+    deadline_count = serializers.IntegerField()
     attachments = serializers.ListField(child=serializers.DictField())
     timeline = TimelineEventSerializer(many=True)
+    timeline_count = serializers.IntegerField()
 
     def to_representation(self, incident):
         user = self.context["request"].user
         codes = [s.code for s in incident.sections.all()]
         visible = perms.can_see_content(user, incident, set(codes))
-        timeline = incident.timeline.all()
+        timeline = timeline_of(incident)
         return {
             "id": incident.pk,
             "title": incident.title if visible else _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk},
@@ -145,17 +155,16 @@ class IncidentSerializer(serializers.Serializer):
                 {"level": w["level"]} if w else None),
             "response": ResponseOut(r).data if (r := _response(incident, self.context.setdefault("_level_policies", {})))
             else None,
-            "deadlines": DeadlineSerializer(incident.deadlines.all(), many=True).data,
+            "deadlines": DeadlineSerializer(deadlines_of(incident), many=True).data,
+            "deadline_count": incident.deadline_count,
             "attachments": [
                 {"id": a.pk, "name": a.name, "kind": a.kind, "size": a.size, "sha256": a.sha256, "note": a.note,
                  "uploaded_at": serializers.DateTimeField().to_representation(a.uploaded_at),
                  "uploaded_by": a.uploaded_by.username, "url": f"/api/v1/attachments/{a.pk}/download/"}
                 for a in incident.attachments.all()
             ] if visible else [],
-            "timeline": [
-                {**e, "detail": e["detail"] if visible else {}, "reason": e["reason"] if visible else ""}
-                for e in TimelineEventSerializer(timeline, many=True).data
-            ],
+            "timeline": timeline_data(timeline, visible),
+            "timeline_count": incident.timeline_count,
         }
 
 

@@ -23,7 +23,7 @@ from incidents.selectors import get_incident_for
 from lifecycle import services as lifecycle
 from lifecycle.actions import ACTIONS, ATTACH, run
 from lifecycle.payloads import AttachmentIn, IncidentCreateSerializer
-from lifecycle.selectors import IncidentFilter, incident_queryset
+from lifecycle.selectors import IncidentFilter, incident_queryset, timeline_page_queryset
 from organization.models import Section
 
 from . import serializers as s
@@ -92,6 +92,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         att = run(ATTACH, incident, request.user, request.data)
         return Response({"id": att.pk, "name": att.name, "kind": att.kind, "size": att.size, "sha256": att.sha256,
                          "url": f"/api/v1/attachments/{att.pk}/download/"}, status=status.HTTP_201_CREATED)
+
+
+    @extend_schema(responses={200: s.TimelineEventSerializer(many=True)})
+    @drf_action(detail=True, methods=["get"], url_path="timeline")
+    def timeline(self, request, pk=None):
+        """The whole timeline, paged, oldest first (API.md v1.1 "Paged sub-resources")."""
+        incident = get_incident_for(request.user, pk)
+        page = self.paginate_queryset(timeline_page_queryset(incident))
+        visible = perms.can_see_content(request.user, incident)
+        return self.get_paginated_response(s.timeline_data(page, visible))
 
 
 for _name, _act in ACTIONS.items():

@@ -26,12 +26,13 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django import forms
-from django.db.models import Count, Q
+from django.db.models import Count, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents import permissions as perms
 from organization.models import Body, BodyMembership, Section, SectionMembership, User
+from organization.selectors import units_of
 from organization.validators import validate_date_in_range
 from sentiment_ops.exceptions import Forbidden
 
@@ -112,9 +113,7 @@ def scope_for(user) -> Scope | None:
         return None
     if user.is_superuser or perms.is_command(user) or perms.is_leadership(user) or perms.is_auditor(user):
         return Scope(everything=True)
-    codes = frozenset(
-        Section.objects.filter(memberships__user=user).order_by().values_list("code", flat=True).union(
-            Body.objects.filter(memberships__user=user).order_by().values_list("code", flat=True)))
+    codes = frozenset(unit.code for unit in units_of(user))
     if not codes:
         return None
     return Scope(everything=False, codes=codes, user_id=user.pk)
@@ -170,24 +169,28 @@ def _pick(values: dict, names=FIGURES) -> dict:
 # --- the report --------------------------------------------------------------------------
 
 def unit_rows(*, start=None, end=None, owners: Iterable[str] | None = None) -> list[UnitRow]:
-    """Sections (in their order) then bodies (by code), zeros included: two queries."""
+    """Sections (in their order) then bodies (by code), zeros included: two queries. The
+    period and the counted states are the JOIN's condition (a FilteredRelation), so each unit
+    reads only its deadlines of the period, from the (owner, due_at, state) index."""
     now = timezone.now()
-    base = _deadline_q("deadlines__", start, end, None)
     rows = []
     for kind, model, order in (("section", Section, ("order", "code")), ("body", Body, ("code",))):
         qs = model.objects.order_by(*order)  # Meta.ordering does not apply to GROUP BY queries
         if owners is not None:
             qs = qs.filter(code__in=list(owners))
-        for values in qs.values("code", "name").annotate(**_owed_counts("deadlines", "deadlines__", base, now)):
+        # A FilteredRelation is resolved against one model: a fresh one per model.
+        counted = FilteredRelation("deadlines", condition=_deadline_q("deadlines__", start, end, None))
+        qs = qs.annotate(counted=counted).values("code", "name")
+        for values in qs.annotate(**_owed_counts("counted", "counted__", Q(), now)):
             rows.append(UnitRow(kind=kind, code=values["code"], name=values["name"], **_pick(values)))
     return rows
 
 
 def person_rows(*, start=None, end=None, owners: Iterable[str] | None = None,
-                user_ids: Iterable[int] | None = None) -> list[PersonRow]:
+                user_ids: Iterable[int] | None = None, units: list[UnitRow] | None = None) -> list[PersonRow]:
     """Members of the units (of ``owners`` when given) and whoever met one of their
-    deadlines, or just ``user_ids``: four queries."""
-    now = timezone.now()
+    deadlines, or just ``user_ids``: three queries (plus ``unit_rows``' two unless ``units``,
+    the unit rows of the same period and owners, are given)."""
     owners = None if owners is None else list(owners)
     user_ids = None if user_ids is None else list(user_ids)
     counted = Deadline.objects.filter(_deadline_q("", start, end, owners))
@@ -200,21 +203,24 @@ def person_rows(*, start=None, end=None, owners: Iterable[str] | None = None,
         met=Count("pk", filter=Q(state=DeadlineState.MET)),
         late=Count("pk", filter=Q(state=DeadlineState.LATE)))}
 
-    # What each person's sections and bodies owed (a deadline has exactly one owner, so
-    # summing over a person's units counts each deadline once).
-    owed: dict[int, dict] = {}
+    # What each person's sections and bodies owed: the sum of their units' rows (a deadline
+    # has exactly one owner, so summing over a person's units counts each deadline once).
+    if units is None:
+        units = unit_rows(start=start, end=end, owners=owners)
+    figures_of = {row.code: row for row in units}
+    memberships = []
     for membership, unit in ((SectionMembership, "section"), (BodyMembership, "body")):
-        qs = membership.objects.all()
+        qs = membership.objects.order_by()
         if owners is not None:
             qs = qs.filter(**{f"{unit}__code__in": owners})
         if user_ids is not None:
             qs = qs.filter(user__in=user_ids)
-        prefix = f"{unit}__deadlines__"
-        base = _deadline_q(prefix, start, end, None)
-        for v in qs.order_by().values("user_id").annotate(**_owed_counts(f"{unit}__deadlines", prefix, base, now)):
-            mine = owed.setdefault(v["user_id"], dict.fromkeys(FIGURES, 0))
-            for name in FIGURES:
-                mine[name] += v[name]
+        memberships.append(qs.values_list("user_id", f"{unit}__code"))
+    owed: dict[int, dict] = {}
+    for user_id, code in memberships[0].union(memberships[1], all=True):
+        mine = owed.setdefault(user_id, dict.fromkeys(FIGURES, 0))
+        for name in FIGURES:
+            mine[name] += getattr(figures_of[code], name) if code in figures_of else 0
 
     if user_ids is not None:
         people = User.objects.filter(pk__in=user_ids)
@@ -237,11 +243,12 @@ def report(*, scope: Scope, start: dt.date | None = None, end: dt.date | None = 
     inclusive), of the unit ``owner`` (a section or body code) when given."""
     owners = None if owner is None else [owner]
     if scope.everything:
-        return Report(unit_rows(start=start, end=end, owners=owners),
-                      person_rows(start=start, end=end, owners=owners))
+        units = unit_rows(start=start, end=end, owners=owners)
+        return Report(units, person_rows(start=start, end=end, owners=owners, units=units))
     visible = scope.codes if owners is None else scope.codes.intersection(owners)
-    return Report(unit_rows(start=start, end=end, owners=visible),
-                  person_rows(start=start, end=end, owners=owners, user_ids=[scope.user_id]))
+    units = unit_rows(start=start, end=end, owners=visible)
+    # The caller's own units are ``visible`` (their memberships, narrowed to ``owners``).
+    return Report(units, person_rows(start=start, end=end, owners=owners, user_ids=[scope.user_id], units=units))
 
 
 def report_for(user, *, start: dt.date | None = None, end: dt.date | None = None, owner: str | None = None,

@@ -48,8 +48,10 @@ class DeadlineState(models.TextChoices):
 
 class DeadlineQuerySet(models.QuerySet):
     def pending(self):
-        """Still owed: open, or missed and not yet met, on an incident not closed."""
-        return self.filter(state__in=[DeadlineState.OPEN, DeadlineState.MISSED]).exclude(incident__state="closed")
+        """Still owed: open, or missed and not yet met, on an incident not closed (the row's own
+        ``incident_closed``, kept by the close and reopen steps, so that no list or count of
+        what is owed has to join the incidents — nor read the missed rows of closed ones)."""
+        return self.filter(state__in=[DeadlineState.OPEN, DeadlineState.MISSED], incident_closed=False)
 
     def owned_by(self, code: str):
         if code.startswith("level") or code == "command":
@@ -83,6 +85,9 @@ class Deadline(models.Model):
     next_action_at = models.DateTimeField(null=True, blank=True)
     progress_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The incident is closed: its missed rows stay missed (R41) but are owed no more. Set by
+    # deadlines.services.on_closed, cleared by on_reopened.
+    incident_closed = models.BooleanField(default=False)
     cancel_reason = models.CharField(max_length=200, blank=True)
     # Counted in working days (summary): from when, and whether a provisional day of the
     # calendar (statutory rules, no official schedule yet) was counted. Recomputed when the
@@ -102,6 +107,18 @@ class Deadline(models.Model):
             models.Index(fields=["next_action_at"], name="deadline_next_action",
                          condition=models.Q(next_action_at__isnull=False)),
             models.Index(fields=["incident", "kind", "state"]),
+            # 我的待办 and its badge: what a section or a body owes now, soonest first.
+            models.Index(fields=["owner_section", "due_at"], name="deadline_pending_section",
+                         condition=models.Q(state__in=["open", "missed"], incident_closed=False)),
+            models.Index(fields=["owner_body", "due_at"], name="deadline_pending_body",
+                         condition=models.Q(state__in=["open", "missed"], incident_closed=False)),
+            # The dashboard's deadline watch: everything owed, by due time.
+            models.Index(fields=["due_at"], name="deadline_owed_due", condition=models.Q(state__in=["open", "missed"], incident_closed=False)),
+            # Accountability (R41), whatever the period: index-only scans per owner and person.
+            models.Index(fields=["owner_section", "due_at", "state"], name="deadline_account_section"),
+            models.Index(fields=["owner_body", "due_at", "state"], name="deadline_account_body"),
+            models.Index(fields=["met_by", "due_at", "state"], name="deadline_account_person",
+                         condition=models.Q(met_by__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,10 +1,10 @@
 """Reads of deadlines and notifications, shared by the API, the pages and the sweep."""
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from incidents.models import Incident, State
-from incidents.selectors import visible_pks
+from incidents.selectors import content_flag, visible_rows
 from organization.selectors import unit_ids
 
 from . import policy
@@ -44,18 +44,24 @@ def response_level(incident) -> int | None:
 # --- the pages' lists -------------------------------------------------------------------
 
 def pending_deadlines(user):
-    """Open or missed deadlines on the open incidents the user sees, soonest first."""
-    return (Deadline.objects.pending().filter(incident__in=visible_pks(user))
-            .exclude(incident__state=State.CLOSED)
+    """Open or missed deadlines on the open incidents the user sees, soonest first; each
+    with ``content_ok`` (R54) for its incident's title."""
+    return (Deadline.objects.pending().filter(visible_rows(user))
             .select_related("incident", "owner_section", "owner_body")
-            .prefetch_related("incident__sections")
+            .annotate(content_ok=content_flag(user, "incident_id"))
             .order_by("due_at", "id"))
 
 
-def overdue_and_due_soon(user, now=None):
+def urgent(user, now=None, *, top: int):
+    """The dashboard's deadline watch: the ``top`` most urgent pending deadlines (overdue or
+    due within ``policy.DUE_SOON``, soonest first) and how many are overdue and due soon —
+    two queries whatever their number."""
     now = now or timezone.now()
-    pending = pending_deadlines(user)
-    return pending.filter(due_at__lt=now), pending.filter(due_at__gte=now, due_at__lt=now + policy.DUE_SOON)
+    soon = now + policy.DUE_SOON
+    pending = pending_deadlines(user).filter(due_at__lt=soon)
+    counts = pending.order_by().aggregate(overdue=Count("id", filter=Q(due_at__lt=now)),
+                                          due_soon=Count("id", filter=Q(due_at__gte=now)))
+    return list(pending[:top]), counts
 
 
 def owed_by(user):
@@ -68,7 +74,7 @@ def owed_by(user):
 
 def visible_deadlines(user):
     """Deadlines of the incidents visible to the caller (GET /api/v1/deadlines/)."""
-    return (Deadline.objects.filter(incident__in=visible_pks(user))
+    return (Deadline.objects.filter(visible_rows(user))
             .select_related("owner_section", "owner_body", "met_by").order_by("due_at", "id"))
 
 

@@ -122,6 +122,12 @@ def on_closed(incident):
     """Open obligations lapse; missed ones stay missed (R41) but are no longer chased."""
     cancel(incident.deadlines.all(), "incident closed")
     incident.deadlines.filter(state=DeadlineState.MISSED).update(next_action_at=None)
+    incident.deadlines.update(incident_closed=True)
+
+
+def on_reopened(incident):
+    """A closed incident recurs: its missed obligations are owed again (``pending``)."""
+    incident.deadlines.filter(incident_closed=True).update(incident_closed=False)
 
 
 def _open_slot(owned) -> Deadline | None:

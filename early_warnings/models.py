@@ -94,5 +94,7 @@ class NoticeReceipt(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notice", "section"], name="uniq_notice_receipt")]
+        indexes = [models.Index(fields=["section", "notice"], name="receipt_unsigned",
+                                condition=models.Q(signed_at__isnull=True))]
         verbose_name = _("预警签收")
         verbose_name_plural = _("预警签收")

@@ -1,7 +1,7 @@
 """Reads of warnings for the pages and the API."""
 
 from incidents.models import State
-from incidents.selectors import visible_pks
+from incidents.selectors import content_flag, visible_rows
 from organization.selectors import unit_ids
 
 from .models import NoticeReceipt
@@ -12,9 +12,9 @@ def unsigned_receipts(user):
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none()
-    return (NoticeReceipt.objects.filter(section__in=section_ids, signed_at__isnull=True,
-                                         notice__incident__in=visible_pks(user))
+    return (NoticeReceipt.objects.filter(visible_rows(user, "notice__incident"), section__in=section_ids,
+                                         signed_at__isnull=True)
             .exclude(notice__incident__state=State.CLOSED)
             .select_related("notice", "notice__incident", "section")
-            .prefetch_related("notice__incident__sections")
+            .annotate(content_ok=content_flag(user, "notice__incident_id"))
             .order_by("notice__issued_at", "id"))

@@ -89,7 +89,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         ordering = ["-reported_at", "-id"]
         verbose_name = _("舆情事件")
         verbose_name_plural = _("舆情事件")
-        indexes = [models.Index(fields=["state", "-reported_at"])]
+        indexes = [models.Index(fields=["state", "-reported_at"]),
+                   models.Index(fields=["-reported_at", "-id"], name="incident_newest_first"),
+                   # The open incidents (the dashboard's counts, every "open only" list).
+                   models.Index(fields=["-reported_at"], name="incident_open",
+                                condition=~models.Q(state="closed"))]
         permissions = [("handle_incident", _("处置舆情事件（提交报告、签收、起草口径）"))]
 
     def __str__(self):
@@ -148,6 +152,8 @@ class Assignment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["incident", "section"], name="uniq_assignment")]
+        # Visibility for a section's members: "is this incident assigned to one of mine?"
+        indexes = [models.Index(fields=["section", "incident"], name="assignment_section_incident")]
         verbose_name = _("责任股室指派")
         verbose_name_plural = _("责任股室指派")
 
@@ -277,6 +283,7 @@ class TimelineEvent(models.Model):
         constraints = [models.UniqueConstraint(fields=["incident", "seq"], name="uniq_timeline_seq")]
         verbose_name = _("处置记录")
         verbose_name_plural = _("处置记录")
+        indexes = [models.Index(fields=["incident", "-at", "-id"], name="timeline_incident_latest")]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -295,6 +302,19 @@ class IncidentUserObjectPermission(UserObjectPermissionBase):
 class IncidentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
 
+
+
+class SearchToken(models.Model):
+    """The keyword index (incidents/search.py): a character unigram or bigram of one of the
+    incident's texts. The primary key (token, incident) is the index searches use."""
+
+    pk = models.CompositePrimaryKey("token", "incident")
+    token = models.CharField(max_length=2)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("检索词元")
+        verbose_name_plural = _("检索词元")
 
 
 class ClassifiedAccess(models.Model):

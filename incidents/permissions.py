@@ -1,19 +1,17 @@
 """Who may see and do what (R1–R6, R54): role predicates, the one visibility rule, and the
-django-guardian grants through which sections reach their incidents."""
+django-guardian grants that record a section's object permissions. Visibility itself is read
+from the indexed ``Assignment`` relation (the grants are kept in step with it and serve
+``user.has_perm(perm, incident)`` and the admin; no list filters through them)."""
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from organization.models import Role
+from organization.selectors import unit_ids, units_of
 from sentiment_ops.exceptions import Forbidden
 
-from .models import (
-    Assignment,
-    Incident,
-    IncidentGroupObjectPermission,
-    IncidentUserObjectPermission,
-)
+from .models import Assignment, Incident
 
 SECTION_PERMS = ("view_incident", "handle_incident")
 
@@ -42,21 +40,20 @@ def sees_everything(user) -> bool:
 
 
 def body_levels(user) -> list[int]:
-    if not hasattr(user, "_body_levels"):
-        user._body_levels = [lvl for lvl in user.bodies.values_list("level", flat=True) if lvl]
-    return user._body_levels
+    return [u.rank for u in units_of(user) if u.kind == "body" and u.rank]
 
 
 def visibility_filter(user) -> Q:
-    """Sections see incidents assigned to them (guardian grants to the section's group); a
-    level's body sees the incidents whose response is, or was ever proposed, at its level."""
+    """Sections see incidents assigned to them (the indexed ``Assignment`` relation, read by
+    section id); a level's body sees the incidents whose response is, or was ever proposed,
+    at its level; everyone sees what they logged. Each branch is an indexed semi-join, so
+    the filter costs what the page shows, not what the database holds."""
     if sees_everything(user):
         return Q()
-    granted = IncidentGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename="view_incident").values("content_object")
-    direct = IncidentUserObjectPermission.objects.filter(
-        user=user, permission__codename="view_incident").values("content_object")
-    q = Q(pk__in=granted) | Q(pk__in=direct) | Q(reported_by=user)
+    q = Q(reported_by=user)
+    section_ids = user_section_ids(user)
+    if section_ids:
+        q |= Q(Exists(Assignment.objects.filter(incident=OuterRef("pk"), section_id__in=section_ids)))
     levels = body_levels(user)
     if levels:
         # A body keeps seeing every incident it was ever asked to decide on.
@@ -65,10 +62,12 @@ def visibility_filter(user) -> Q:
     return q
 
 
+def user_section_ids(user) -> list[int]:
+    return unit_ids(user)[0]
+
+
 def user_section_codes(user) -> set[str]:
-    if not hasattr(user, "_section_codes"):
-        user._section_codes = set(user.sections.values_list("code", flat=True))
-    return user._section_codes
+    return {u.code for u in units_of(user) if u.kind == "section"}
 
 
 # --- R54: who reads a classified incident's content ---------------------------------------
@@ -100,7 +99,7 @@ def content_readable(user) -> Q:
     """R54 as a queryset filter on incidents: the same rule as ``can_see_content``."""
     if _reads_every_content(user):
         return Q()
-    mine = Assignment.objects.filter(incident=OuterRef("pk"), section__code__in=user_section_codes(user))
+    mine = Assignment.objects.filter(incident=OuterRef("pk"), section_id__in=user_section_ids(user))
     q = Q(classified=False) | Q(reported_by=user) | Q(Exists(mine))
     levels = body_levels(user)
     if levels:

@@ -2,12 +2,14 @@
 the one visibility rule (R1–R6) applied, ``get_incident_for`` the one access function."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, Subquery, Value, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from . import permissions as perms
-from .models import Incident, Source, State
+from .models import Incident, Judgment, State, TimelineEvent
+from .search import indexed_match
 
 
 def visible(user, queryset=None):
@@ -20,6 +22,27 @@ def visible(user, queryset=None):
 def visible_pks(user):
     """The visible incidents as a subquery of primary keys (``incident__in=…``)."""
     return visible(user).values("pk")
+
+
+def visible_rows(user, path: str = "incident") -> Q:
+    """A filter on rows that belong to an incident (``path``: the foreign key's lookup path)
+    keeping those of the incidents ``user`` may see: nothing to filter for those who see
+    everything (no semi-join over every incident), else the visible incidents' subquery."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if perms.sees_everything(user):
+        return Q()
+    return Q(**{f"{path}__in": visible_pks(user)})
+
+
+def content_flag(user, ref: str = "pk"):
+    """R54 as an annotation: True where ``user`` may read the content of the incident whose
+    id is the outer row's ``ref`` (``"pk"`` on incidents, ``"incident_id"`` on their rows).
+    Lists annotate it so that showing a title costs no query per row."""
+    readable = perms.content_readable(user)
+    if not readable:  # reads every content
+        return Value(True, output_field=BooleanField())
+    return Exists(Incident.objects.filter(readable, pk=OuterRef(ref)))
 
 
 def awaiting_judgment(user):
@@ -57,17 +80,33 @@ def validate_search(q: str) -> None:
 
 def search(qs, user, q: str):
     """Every whitespace-separated term must appear (Chinese has no word breaks, so terms
-    are matched as substrings) in the title, summary, keywords, background, concerns or a
-    source. A classified incident matches on content only for those who may read it (R54).
-    Bounded by ``validate_search``."""
+    are matched as substrings) in the title, summary, keywords, background, concerns, a
+    source, a report or a statement — found from the token index (incidents/search.py). A
+    classified incident matches on content only for those who may read it (R54)."""
     validate_search(q)
     readable = perms.content_readable(user)
     for term in q.split():
-        in_sources = Source.objects.filter(incident=OuterRef("pk")).filter(
-            Q(url__icontains=term) | Q(title__icontains=term))
-        match = (Q(title__icontains=term) | Q(summary__icontains=term) | Q(keywords__icontains=term)
-                 | Q(background__icontains=term) | Q(netizen_concerns__icontains=term)
-                 | Q(key_contradiction__icontains=term) | Q(related_groups__icontains=term)
-                 | Q(Exists(in_sources)))
-        qs = qs.filter(match & readable)
+        qs = qs.filter(indexed_match(term) & readable)
     return qs
+
+
+# --- the latest of each incident's history, for a page of incidents ---------------------
+
+def latest_judgments(incident_ids) -> dict[int, Judgment]:
+    """Per incident, its latest judgment (with who judged): one query for any number."""
+    latest = Judgment.objects.filter(incident=OuterRef("incident")).order_by("-judged_at", "-id").values("pk")[:1]
+    rows = (Judgment.objects.filter(incident__in=list(incident_ids), pk=Subquery(latest))
+            .select_related("judged_by"))
+    return {j.incident_id: j for j in rows}
+
+
+def latest_events(incident_ids, count: int) -> dict[int, list[TimelineEvent]]:
+    """Per incident, its ``count`` latest timeline events, newest first: one query (a window
+    function over the events of these incidents, served by the (incident, at) index)."""
+    rank = Window(RowNumber(), partition_by=F("incident_id"), order_by=[F("at").desc(), F("id").desc()])
+    rows = (TimelineEvent.objects.filter(incident__in=list(incident_ids)).select_related("actor")
+            .annotate(rank=rank).filter(rank__lte=count).order_by("incident_id", "-at", "-id"))
+    events: dict[int, list[TimelineEvent]] = {}
+    for event in rows:
+        events.setdefault(event.incident_id, []).append(event)
+    return events

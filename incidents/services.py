@@ -18,6 +18,7 @@ from sentiment_ops.exceptions import Conflict, Forbidden
 
 from . import permissions as perms
 from .models import Attachment, ClassifiedAccess, Incident, Source, SpreadFigure, State
+from .search import index_incident
 from .timeline import record
 
 
@@ -41,6 +42,7 @@ def source_add(*, incident, actor, url, platform, mainstream_first=False, title=
     check_add_information(incident, actor)
     source = Source.objects.create(incident=incident, url=url, platform=platform,
                                    mainstream_first=mainstream_first, title=title, added_by=actor)
+    index_incident(incident, url, title)
     record(incident, actor, "source_added", before=incident.state, url=url, platform=platform,
            mainstream_first=mainstream_first)
     return source

@@ -1,31 +1,66 @@
 """Reads that span the case's apps, shared by the JSON API and the pages."""
 
 import django_filters
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 
-from deadlines.models import Deadline
+from deadlines.models import Deadline, DeadlineState
 from early_warnings.models import NoticeReceipt, WarningState
 from incidents.models import Assignment, Attachment, Incident, State, TimelineEvent
 from incidents.selectors import search, validate_search, visible
 from organization.models import Section
 
+# API.md v1.1 "Paged sub-resources": the representation embeds the latest EMBEDDED timeline
+# events, and the deadlines still owed plus the latest EMBEDDED others; the rest is paged.
+EMBEDDED = 100
+OWED = [DeadlineState.OPEN, DeadlineState.MISSED]
+
+
+def _count_of(model, **filters):
+    """COUNT of the outer incident's rows of ``model`` as a scalar subquery (index-only)."""
+    rows = model.objects.filter(incident=OuterRef("pk"), **filters).order_by().values("incident")
+    return Subquery(rows.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField())
+
 
 def incident_queryset(user):
     """Visible incidents with everything the incident's representation (API.md) and the case
-    page need, in a fixed number of queries."""
+    page need, in a fixed number of queries and a bounded number of rows (the timeline and
+    the deadlines capped, with their totals: ``timeline_of``, ``deadlines_of``)."""
+    deadlines = Deadline.objects.select_related("owner_section", "owner_body", "met_by")
     return (
         visible(user)
         .select_related("reported_by", "warning__current__issued_by", "response__proposal")
+        .annotate(timeline_count=Coalesce(_count_of(TimelineEvent), 0),
+                  deadline_count=Coalesce(_count_of(Deadline), 0))
         .prefetch_related(
             Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
             "sources",
             Prefetch("warning__current__receipts",
                      queryset=NoticeReceipt.objects.select_related("section", "signed_by")),
-            Prefetch("deadlines", queryset=Deadline.objects.select_related("owner_section", "owner_body", "met_by")),
-            Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor")),
+            Prefetch("deadlines", queryset=deadlines.filter(state__in=OWED), to_attr="owed_deadlines"),
+            Prefetch("deadlines", queryset=deadlines.exclude(state__in=OWED).order_by("-due_at", "-id")[:EMBEDDED],
+                     to_attr="recent_deadlines"),
+            Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor").order_by("-at", "-id")[:EMBEDDED],
+                     to_attr="recent_timeline"),
             Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
         )
     )
+
+
+def timeline_of(incident) -> list[TimelineEvent]:
+    """The embedded timeline of an ``incident_queryset`` row: its latest events, oldest first."""
+    return incident.recent_timeline[::-1]
+
+
+def deadlines_of(incident) -> list[Deadline]:
+    """The embedded deadlines of an ``incident_queryset`` row: those still owed and the latest
+    others, by due time."""
+    return sorted([*incident.owed_deadlines, *incident.recent_deadlines], key=lambda d: (d.due_at, d.pk))
+
+
+def timeline_page_queryset(incident):
+    """The whole timeline of one incident, oldest first (GET …/incidents/{id}/timeline/)."""
+    return TimelineEvent.objects.filter(incident=incident).select_related("actor").order_by("at", "id")
 
 
 class IncidentFilter(django_filters.FilterSet):

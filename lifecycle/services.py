@@ -15,6 +15,7 @@ from deadlines.notifications import notifications_follow_access
 from early_warnings.services import send_current_notice, warning_reissue
 from incidents import permissions as perms
 from incidents.models import Assignment, Incident, Judgment, Severity, Source, State
+from incidents.search import index_incident, own_texts
 from incidents.services import lock, transit
 from incidents.timeline import record
 from organization.models import ROMAN
@@ -50,6 +51,7 @@ def incident_create(*, actor, title, summary, channel, discovered_at, sources=()
     )
     for src in sources:
         Source.objects.create(incident=incident, added_by=actor, **src)
+    index_incident(incident, *own_texts(incident), *(src.get(f, "") for src in sources for f in ("url", "title")))
     record(incident, actor, "logged", after=incident.state, channel=channel,
            discovered_at=discovered_at, classified=classified, sources=len(sources))
     deadlines.on_logged(incident, actor)
@@ -225,6 +227,8 @@ def incident_reopen(*, incident, actor, reason) -> Incident:
     incident.closed_at = None
     incident.save(update_fields=["state", "closed_at"])
     record(incident, actor, "reopened", before=before, after=incident.state, reason=reason)
+    if before == State.CLOSED:
+        deadlines.on_reopened(incident)
     if warning is not None and warning.state == "lifted":
         warning_reissue(incident=incident, actor=actor, reason=reason)
     if response is not None and response.state == "lifted":

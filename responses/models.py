@@ -34,6 +34,9 @@ class Response(ConcurrentTransitionMixin, models.Model):
     class Meta:
         verbose_name = _("应急响应")
         verbose_name_plural = _("应急响应")
+        # A body's approvals inbox: lift proposals of its level.
+        indexes = [models.Index(fields=["level"], name="response_lift_proposed",
+                                condition=models.Q(state="lift_proposed"))]
 
     @property
     def proposed_level(self):
@@ -90,6 +93,9 @@ class ResponseProposal(models.Model):
         ordering = ["proposed_at", "id"]
         verbose_name = _("响应级别提议")
         verbose_name_plural = _("响应级别提议")
+        # A body's approvals inbox: proposals of its level waiting for a decision.
+        indexes = [models.Index(fields=["level"], name="proposal_pending_level",
+                                condition=models.Q(decision="pending"))]
 
 
 class StabilityAssessment(models.Model):

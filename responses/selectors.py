@@ -3,7 +3,7 @@
 from django.db.models import Q
 
 from incidents import permissions as perms
-from incidents.selectors import visible_pks
+from incidents.selectors import visible_rows
 
 from .models import Response, ResponseProposal, ResponseState
 
@@ -14,10 +14,10 @@ def approvals(user):
     levels = perms.body_levels(user)
     if not levels:
         return Response.objects.none()
-    return (Response.objects.filter(incident__in=visible_pks(user))
+    return (Response.objects.filter(visible_rows(user))
             .filter(Q(proposal__decision=ResponseProposal.Decision.PENDING, proposal__level__in=levels)
                     | Q(state=ResponseState.LIFT_PROPOSED, level__in=levels))
-            .select_related("incident", "incident__reported_by", "proposal", "proposal__proposed_by",
-                            "lift_proposed_by")
+            .select_related("incident", "incident__reported_by", "incident__warning__current", "proposal",
+                            "proposal__proposed_by", "lift_proposed_by")
             .prefetch_related("incident__sections")
-            .order_by("incident__reported_at"))
+            .order_by("incident__reported_at", "incident_id"))

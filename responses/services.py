@@ -12,6 +12,7 @@ from deadlines.models import Kind
 from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
+from incidents.search import index_incident
 from incidents.services import lock
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, day_info, working_days_between
@@ -439,6 +440,8 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
     report = Report.objects.create(incident=incident, kind=kind, section=section_row, owner_body=owner_body,
                                    body=body or "", zero=zero, author=actor,
                                    **(summary_parts if kind == ReportKind.SUMMARY else {}))
+    if not zero:
+        index_incident(incident, report.body, *(summary_parts.values() if kind == ReportKind.SUMMARY else ()))
     deadline = deadlines.on_report(incident, report, actor)
     record(incident, actor, "report_submitted", before=incident.state, kind=kind, report=report.pk,
            section=section_row.code if section_row else None, zero=zero,
@@ -518,6 +521,7 @@ def statement_draft(*, incident, actor, section, kind, title, body, channel="") 
     _refuse_statement_when_closed(incident)
     statement = Statement.objects.create(incident=incident, section=section_row, kind=kind, title=title,
                                          body=body, channel=channel, drafted_by=actor)
+    index_incident(incident, title, body)
     record(incident, actor, "statement_drafted", before=incident.state, statement=statement.pk, kind=kind,
            title=title, section=section_row.code)
     notices.tell("statement_submitted", incident=incident, awaits=_statement_awaits(statement), body=body,

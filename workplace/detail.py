@@ -11,6 +11,7 @@ from early_warnings.models import Delivery, Level, WarningNotice, WarningState
 from incidents import permissions as perms
 from incidents.models import Channel, Judgment, Platform, Severity, State, Veracity
 from lifecycle.actions import ACTIONS, ATTACH
+from lifecycle.selectors import deadlines_of, timeline_of
 from organization.models import LevelPolicy, Section
 from organization.selectors import command_body
 from responses.models import (
@@ -105,10 +106,10 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     publicity = list(incident.publicity.select_related("started_by"))
     attachments = list(incident.attachments.all())
     spread = list(incident.spread.select_related("recorded_by").order_by("-recorded_at", "-id"))
-    deadlines = sorted(incident.deadlines.all(), key=lambda d: (d.state not in (DeadlineState.OPEN,
+    deadlines = sorted(deadlines_of(incident), key=lambda d: (d.state not in (DeadlineState.OPEN,
                                                                                DeadlineState.MISSED), d.due_at))
     timeline = [{"event": e, "label": verb_label(e.verb), "pairs": describe(e, section_names) if visible else []}
-                for e in incident.timeline.all()]
+                for e in timeline_of(incident)]
     pending_kinds = {(d.kind, d.owner_section.code if d.owner_section_id else None) for d in deadlines
                      if d.state in (DeadlineState.OPEN, DeadlineState.MISSED)}
 
@@ -197,6 +198,7 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "spread": spread,
         "deadlines": deadlines,
         "timeline": timeline,
+        "timeline_count": incident.timeline_count,
         "can": can,
         "levels": levels,
         "forms": forms,

@@ -1,7 +1,15 @@
-"""What the navigation counts for a user, shared by the navigation tag and the pages."""
+"""What the navigation counts for a user, shared by the navigation tag and the pages.
+
+Every badge of a request comes from ONE query: each count is a scalar subquery over the
+queryset of its page (approvals, 我的待办, unread notices), served by the indexes of its
+page, so a badge never costs more than the page it points to would cost to count."""
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 
 from deadlines import selectors as deadline_reads
 from early_warnings.selectors import unsigned_receipts
+from incidents import permissions as perms
 from organization.selectors import unit_ids
 from responses.selectors import approvals
 
@@ -12,17 +20,40 @@ def has_duties(user) -> bool:
     return bool(section_ids or body_ids)
 
 
-def waiting_approvals(user) -> int:
-    return approvals(user).count()
+def _counted(querysets: dict) -> dict[str, int]:
+    """COUNT(*) of each queryset, as one SELECT of scalar subqueries."""
+    parts, params = [], []
+    for name, qs in querysets.items():
+        try:
+            sql, sql_params = qs.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # .none(): nothing to count
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) {connection.ops.quote_name('c_' + name)})")
+        params.extend(sql_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return dict(zip(querysets, cursor.fetchone(), strict=True))
 
 
-def todo_count(user) -> int:
-    return deadline_reads.owed_by(user).count() + unsigned_receipts(user).count()
+def badges(request) -> dict[str, int]:
+    """The user's waiting approvals (members of a body), 我的待办 (deadlines owed now plus
+    notices to sign; members of a section or body) and unread notices: one query per
+    request (call it only after the request's own writes)."""
+    if not hasattr(request, "_nav_badges"):
+        user = request.user
+        querysets = {"unread": deadline_reads.notifications_of(user, unread_only=True)}
+        if perms.body_levels(user):
+            querysets["approvals"] = approvals(user)
+        if has_duties(user):
+            querysets["owed"] = deadline_reads.owed_by(user)
+            querysets["to_sign"] = unsigned_receipts(user)
+        counts = _counted(querysets)
+        request._nav_badges = {"unread": counts["unread"], "approvals": counts.get("approvals", 0),
+                               "todo": counts.get("owed", 0) + counts.get("to_sign", 0)}
+    return request._nav_badges
 
 
 def unread(request) -> int:
-    """The user's unread notices: one COUNT per request, shared by the navigation badge and
-    the page (call it only after the request's own writes)."""
-    if not hasattr(request, "_unread_notifications"):
-        request._unread_notifications = deadline_reads.unread_count(request.user)
-    return request._unread_notifications
+    """The user's unread notices, shared by the navigation badge and the page."""
+    return badges(request)["unread"]

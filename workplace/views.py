@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,14 +30,22 @@ from deadlines.policy import sweep_stale
 from early_warnings.selectors import unsigned_receipts
 from incidents import permissions as perms
 from incidents import services as records
-from incidents.models import Incident, Platform, State
-from incidents.selectors import awaiting_judgment, get_incident_for, visible, visible_pks
+from incidents.models import Platform, State
+from incidents.selectors import (
+    awaiting_judgment,
+    content_flag,
+    get_incident_for,
+    latest_events,
+    latest_judgments,
+    visible,
+)
 from lifecycle import services as lifecycle
 from lifecycle.actions import ACTIONS, ATTACH
 from lifecycle.payloads import IncidentCreateSerializer
 from lifecycle.selectors import IncidentFilter, incident_queryset
 from organization.calendar import provisional_banner
-from organization.models import Body, LevelPolicy, Role, Section, UnitPolicy
+from organization.models import LevelPolicy, Role, Section, UnitPolicy
+from organization.selectors import all_units, units_of
 from responses.models import ResponseState
 from responses.selectors import approvals as approvals_of
 from sentiment_ops.exceptions import Forbidden
@@ -77,27 +85,39 @@ def _partial_swap(request):
 
 # --- dashboard -------------------------------------------------------------------------
 
+DASHBOARD_TOP = 8
+
+
 @login_required
 @require_GET
 def dashboard(request):
+    """Counts and the top few of each list, each with a link to the whole of it: the page
+    runs the same queries whatever the number of incidents."""
     user = request.user
     now = timezone.now()
-    visible = Incident.objects.filter(pk__in=visible_pks(user))
-    open_incidents = visible.exclude(state=State.CLOSED)
-    by_level = dict(open_incidents.filter(warning__state="active").values_list("warning__level")
-                    .annotate(n=Count("id")).values_list("warning__level", "n"))
-    warning_cards = [{"level": lvl, "count": by_level.get(lvl, 0), "roman": ROMAN[lvl]} for lvl in (1, 2, 3, 4)]
-    responses = list(open_incidents.filter(response__state__in=[ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED])
-                     .select_related("response").prefetch_related("sections").order_by("response__level", "-reported_at"))
+    visible_incidents = visible(user)
+    open_incidents = visible_incidents.exclude(state=State.CLOSED)
+    running_states = [ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED]
+    active = Q(warning__state="active")
+    counts = open_incidents.order_by().aggregate(
+        open=Count("id"), warned=Count("id", filter=active),
+        running=Count("id", filter=Q(response__state__in=running_states)),
+        **{f"level{lvl}": Count("id", filter=active & Q(warning__level=lvl)) for lvl in (1, 2, 3, 4)})
+    warning_cards = [{"level": lvl, "count": counts[f"level{lvl}"], "roman": ROMAN[lvl]} for lvl in (1, 2, 3, 4)]
+    responses = list(open_incidents.filter(response__state__in=running_states).select_related("response")
+                     .annotate(content_ok=content_flag(user))
+                     .order_by("response__level", "-reported_at", "-id")[:DASHBOARD_TOP])
+    policies = LevelPolicy.by_level()
     for incident in responses:
-        incident.needed_days = LevelPolicy.for_level(incident.response.level).stable_working_days
-    overdue, due_soon = deadline_reads.overdue_and_due_soon(user, now)
+        incident.needed_days = policies[incident.response.level].stable_working_days
+    urgent, due = deadline_reads.urgent(user, now, top=DASHBOARD_TOP)
 
     # Incidents per day over the last 30 days (logged), in Asia/Shanghai.
     tz = ZoneInfo(settings.TIME_ZONE)
     today = timezone.localdate()
     first = today - dt.timedelta(days=CHART_DAYS - 1)
-    per_day = dict(visible.filter(reported_at__date__gte=first)
+    since = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+    per_day = dict(visible_incidents.filter(reported_at__gte=since).order_by()
                    .annotate(day=TruncDate("reported_at", tzinfo=tz)).values("day")
                    .annotate(n=Count("id")).values_list("day", "n"))
     days = [first + dt.timedelta(days=i) for i in range(CHART_DAYS)]
@@ -110,18 +130,21 @@ def dashboard(request):
         "to_judge": list(to_judge[:JUDGE_QUEUE]) if to_judge is not None else None,
         "to_judge_count": to_judge.count() if to_judge is not None else 0,
         "warning_cards": warning_cards,
-        "open_count": open_incidents.count(),
-        "unwarned_count": open_incidents.exclude(warning__state="active").count(),
+        "open_count": counts["open"],
+        "unwarned_count": counts["open"] - counts["warned"],
         "responses": responses,
-        "overdue": list(overdue[:8]), "overdue_count": overdue.count(),
-        "due_soon": list(due_soon[:8]), "due_soon_count": due_soon.count(),
+        "responses_count": counts["running"],
+        "overdue": [d for d in urgent if d.due_at < now], "overdue_count": due["overdue"],
+        "due_soon": [d for d in urgent if d.due_at >= now], "due_soon_count": due["due_soon"],
+        "urgent_shown": len(urgent),
         "chart": chart,
         "last_sweep": last_sweep,
         "sweep_stale": sweep_stale(last_sweep, now),
         "now": now,
+        "user_has_todo": nav.has_duties(user),
         "roles": [Role(r).label for r in Role.values if r in user.roles],
-        "section_memberships": user.section_memberships.select_related("section").order_by("section__order"),
-        "bodies": user.bodies.order_by("code"),
+        "my_sections": [u for u in units_of(user) if u.kind == "section"],
+        "my_bodies": [u for u in units_of(user) if u.kind == "body"],
         "calendar_banner": provisional_banner(user, today),
     })
 
@@ -316,30 +339,41 @@ def _after_detail(request, pk, action, state):
 
 # --- approvals inbox ----------------------------------------------------------------------
 
-def _approval_items(request, forms=None):
+APPROVAL_EVENTS = 6
+
+
+def _approval_items(request, forms=None, params=None):
+    """One page of the proposals waiting for the user's bodies, each with its judgment, warning,
+    latest timeline entries and stable-day target: a fixed number of queries per page."""
     user = request.user
     forms = forms if forms is not None else Forms()
+    params = request.GET if params is None else params
+    page = Paginator(approvals_of(user), PAGE_SIZE).get_page(params.get("page"))
+    ids = [response.incident_id for response in page.object_list]
+    judgments = latest_judgments(ids)
+    events = latest_events(ids, APPROVAL_EVENTS)
+    policies = LevelPolicy.by_level()
     items = []
-    for response in approvals_of(user):
+    for response in page.object_list:
         incident = response.incident
         codes = {sec.code for sec in incident.sections.all()}
         warning = getattr(incident, "warning", None)
+        lift = response.state == ResponseState.LIFT_PROPOSED
         items.append({
             "response": response,
             "incident": incident,
-            "lift": response.state == ResponseState.LIFT_PROPOSED,
-            "proposal": response.proposal if response.state != ResponseState.LIFT_PROPOSED else None,
-            "mine": (response.lift_proposed_by_id if response.state == ResponseState.LIFT_PROPOSED
-                     else response.proposal.proposed_by_id) == user.pk,
+            "lift": lift,
+            "proposal": None if lift else response.proposal,
+            "mine": (response.lift_proposed_by_id if lift else response.proposal.proposed_by_id) == user.pk,
             "visible": perms.can_see_content(user, incident, codes),
-            "judgment": incident.judgments.select_related("judged_by").order_by("-judged_at", "-id").first(),
+            "judgment": judgments.get(incident.pk),
             "warning": warning if warning is not None and warning.current_id else None,
             "notice": warning.current if warning is not None and warning.current_id else None,
-            "timeline": list(incident.timeline.select_related("actor").order_by("-at", "-id")[:6]),
-            "needed_days": LevelPolicy.for_level(response.level).stable_working_days if response.level else None,
+            "timeline": events.get(incident.pk, []),
+            "needed_days": policies[response.level].stable_working_days if response.level else None,
             "form": forms[f"reject_{incident.pk}"],
         })
-    return items
+    return items, page
 
 
 def _require_body_member(user):
@@ -352,13 +386,14 @@ def _require_body_member(user):
 def approvals(request):
     """Leadership bodies (R4, R30): only proposals for the user's own levels."""
     _require_body_member(request.user)
+    items, page = _approval_items(request)
     return render(request, "workplace/approvals.html", {
-        "items": _approval_items(request), "levels": perms.body_levels(request.user)})
+        "items": items, "page": page, "levels": perms.body_levels(request.user)})
 
 
 def _after_approvals(request, incident, state):
-    items = _approval_items(request, Forms({state.key: state}))
-    context = {"items": items, "levels": perms.body_levels(request.user)}
+    items, page = _approval_items(request, Forms({state.key: state}), request.POST)
+    context = {"items": items, "page": page, "levels": perms.body_levels(request.user)}
     if request.htmx:
         response = _partial(request, "workplace/_approvals_list.html", context)
         return reswap(retarget(response, "#approvals"), "outerHTML")
@@ -369,14 +404,19 @@ def _after_approvals(request, incident, state):
 
 # --- 我的待办 ------------------------------------------------------------------------------
 
-def _todo_context(request):
+def _todo_context(request, params=None):
+    """One page of what the user's units owe now, soonest first, and the notices to sign
+    (``params``: the query string, or the list's hidden fields on a POST)."""
     user = request.user
+    params = request.GET if params is None else params
     now = timezone.now()
-    mine = perms.user_section_codes(user)
-    deadlines = list(deadline_reads.owed_by(user))
-    for d in deadlines:
-        d.zero_ok = d.kind == "status" and d.owner_section_id and d.owner_section.code in mine
-    return {"deadlines": deadlines, "receipts": list(unsigned_receipts(user)), "now": now}
+    mine = perms.user_section_ids(user)
+    page = Paginator(deadline_reads.owed_by(user), PAGE_SIZE).get_page(params.get("page"))
+    for d in page.object_list:
+        d.zero_ok = d.kind == "status" and d.owner_section_id in mine
+    receipts = Paginator(unsigned_receipts(user), PAGE_SIZE).get_page(params.get("signpage"))
+    return {"page": page, "deadlines": list(page.object_list), "receipts": list(receipts.object_list),
+            "receipts_page": receipts, "now": now}
 
 
 @login_required
@@ -392,7 +432,7 @@ def todo(request):
 
 
 def _after_todo(request, state):
-    context = _todo_context(request)
+    context = _todo_context(request, request.POST)
     if request.htmx:
         response = _partial(request, "workplace/_todo_list.html", context)
         return reswap(retarget(response, "#todo"), "outerHTML")
@@ -479,8 +519,7 @@ def notification_open(request, pk):
 
 def _accountability_units(scope):
     """The sections and bodies the user may pick: every one, or the user's own."""
-    units = [(s.code, s.name) for s in Section.objects.order_by("order", "code")]
-    units += [(b.code, b.name) for b in Body.objects.order_by("code")]
+    units = all_units()
     return units if scope.everything else [(code, name) for code, name in units if code in scope.codes]
 
 

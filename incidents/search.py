@@ -1,0 +1,106 @@
+"""Keyword search from an index, for Chinese as for Latin text.
+
+Users search two-character words (拆迁, 物业, 延期): trigram indexes (pg_trgm, SQLite's FTS5
+trigram tokenizer) answer nothing under three characters. So every text an incident carries —
+its own fields, its sources, reports and statements — is cut into character unigrams and
+bigrams (lower-cased, per whitespace-separated run: a search term never spans whitespace),
+and ``SearchToken`` holds one row per (token, incident), primary key (token, incident).
+
+A term of one or two characters is one token: an index lookup answers it exactly. A longer
+term needs all its bigrams (index lookups), and the candidates are then checked with the
+substring match itself (``substring_match``), so the results are those of a substring search
+over the same texts, found from the index. The writing services call ``index_incident``
+with the text they add (logging, sources, reports, statements), inside their transaction.
+"""
+
+from django.db.models import Exists, OuterRef, Q
+
+from .models import Incident, SearchToken
+
+# The texts searched: the incident's own fields, and those of the rows related to it (by the
+# reverse accessor's name, so this module needs no model of the layers above).
+FIELDS = ("title", "summary", "keywords", "related_groups", "background", "key_contradiction",
+          "netizen_concerns")
+RELATED = {
+    "sources": ("url", "title"),
+    "reports": ("body", "characteristics", "measures_effect", "experience", "problems", "recommendations"),
+    "statements": ("title", "body"),
+}
+
+
+def tokens(text: str) -> set[str]:
+    """The unigrams and bigrams of ``text`` (lower-cased, within whitespace-separated runs)."""
+    found = set()
+    for run in (text or "").lower().split():
+        found.update(run)
+        found.update(run[i:i + 2] for i in range(len(run) - 1))
+    return found
+
+
+def incident_tokens(incident) -> set[str]:
+    """Every token of the incident's texts (its fields and its related rows: one query each)."""
+    found = set()
+    for name in FIELDS:
+        found |= tokens(getattr(incident, name))
+    for relation, fields in RELATED.items():
+        for row in getattr(incident, relation).values_list(*fields):
+            for text in row:
+                found |= tokens(text)
+    return found
+
+
+def own_texts(incident) -> list[str]:
+    """The incident's own searched fields."""
+    return [getattr(incident, name) for name in FIELDS]
+
+
+def index_incident(incident, *texts: str) -> None:
+    """Index text just written: with ``texts`` (a new incident's fields, a source, a report, a
+    statement — text is only ever added) their tokens are inserted, one query; without, the
+    incident's tokens are rebuilt from all its texts (rows added and removed)."""
+    if texts:
+        found = set().union(*(tokens(t) for t in texts))
+        SearchToken.objects.bulk_create([SearchToken(token=t, incident=incident) for t in found],
+                                        batch_size=1000, ignore_conflicts=True)
+        return
+    wanted = incident_tokens(incident)
+    have = set(SearchToken.objects.filter(incident=incident).values_list("token", flat=True))
+    if have - wanted:
+        SearchToken.objects.filter(incident=incident, token__in=list(have - wanted)).delete()
+    SearchToken.objects.bulk_create([SearchToken(token=t, incident=incident) for t in wanted - have],
+                                    batch_size=1000, ignore_conflicts=True)
+
+
+def term_tokens(term: str) -> list[str]:
+    """The tokens an incident must hold to contain ``term``: itself when one or two
+    characters long, else its bigrams."""
+    term = term.lower()
+    if len(term) <= 2:
+        return [term]
+    return list(dict.fromkeys(term[i:i + 2] for i in range(len(term) - 1)))
+
+
+def substring_match(term: str) -> Q:
+    """``term`` as a substring of any searched text (case-insensitive): the reference the
+    index must agree with, and the check of a longer term's candidates."""
+    q = Q()
+    for name in FIELDS:
+        q |= Q(**{f"{name}__icontains": term})
+    for relation, fields in RELATED.items():
+        # A correlated EXISTS per candidate (the related table's incident index), never a
+        # scan of the whole related table.
+        rows = Incident._meta.get_field(relation).related_model.objects.filter(incident=OuterRef("pk"))
+        related = Q()
+        for name in fields:
+            related |= Q(**{f"{name}__icontains": term})
+        q |= Q(Exists(rows.filter(related)))
+    return q
+
+
+def indexed_match(term: str) -> Q:
+    """``term`` found from the token index (exact for one or two characters; for longer
+    terms the candidates holding every bigram, checked with ``substring_match``)."""
+    q = Q()
+    for token in term_tokens(term):
+        q &= Q(Exists(SearchToken.objects.filter(token=token, incident=OuterRef("pk"))))
+    return q if len(term) <= 2 else q & substring_match(term)
