@@ -35,6 +35,7 @@ from deadlines.models import Deadline, Notification
 from early_warnings.models import EarlyWarning, NoticeReceipt, WarningNotice
 from incidents.models import Assignment, Incident, Judgment, SearchToken, Source, TimelineEvent
 from incidents.search import tokens
+from incidents.timeline import GENESIS, link
 from organization.models import Body, Section, User
 from responses.models import Response, ResponseProposal
 
@@ -231,10 +232,13 @@ def seed(n: int, *, big_events: int = 500, seed: int = 1, now: dt.datetime | Non
                            met_by=(users["petition"] if by_section else command) if met else None,
                            incident_closed=state == "closed"))
         events = big_events if i == 0 else rng.choice((8, 10, 10, 12))
+        previous = GENESIS  # each incident's events form its hash chain (incidents/timeline.py)
         for e in range(events):
-            w.add(TimelineEvent(pk=w.new_id(TimelineEvent), incident_id=pk, at=reported_at + dt.timedelta(minutes=e),
-                                actor=command, verb=VERBS_TIMELINE[e % len(VERBS_TIMELINE)], detail={"n": e},
-                                before="", after=state if e == 0 else ""))
+            event = TimelineEvent(pk=w.new_id(TimelineEvent), incident_id=pk, at=reported_at + dt.timedelta(minutes=e),
+                                  actor=command, verb=VERBS_TIMELINE[e % len(VERBS_TIMELINE)], detail={"n": e},
+                                  before="", after=state if e == 0 else "", seq=e + 1)
+            event.hash = previous = link(previous, event)
+            w.add(event)
         if i % 5 == 0:
             reader = readers[(i // 5) % len(readers)]
             w.add(Notification(pk=w.new_id(Notification), recipient=reader, incident_id=pk, step="remind",

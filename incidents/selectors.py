@@ -49,7 +49,7 @@ def awaiting_judgment(user):
     """待研判: the incidents logged and not yet judged that ``user`` sees, oldest first (the
     command group's queue on the dashboard)."""
     return (visible(user).filter(judged_at__isnull=True).exclude(state=State.CLOSED)
-            .prefetch_related("sections").order_by("reported_at", "pk"))
+            .annotate(content_ok=content_flag(user)).order_by("reported_at", "pk"))
 
 
 def get_incident_for(user, pk, *, queryset=None) -> Incident:

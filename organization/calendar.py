@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from . import holidays
 from . import policy_defaults as seeds
 from .models import Body, Role, WorkCalendar
+from .selectors import units_of
 
 
 class CalendarNotConfirmed(Exception):
@@ -112,7 +113,11 @@ def years_to_enter(today: dt.date) -> list[int]:
     """The years still provisional whose official schedule is needed now: this year, and from
     November 1 the next one."""
     needed = [today.year] + ([today.year + 1] if today.month >= seeds.CALENDAR_REMINDER_FROM_MONTH else [])
-    return [year for year in needed if not year_confirmed(year)]
+    confirmed = dict(WorkCalendar.objects.filter(date__year__in=needed, confirmed=True).order_by()
+                     .annotate(year=ExtractYear("date")).values("year").annotate(n=Count("id"))
+                     .values_list("year", "n"))  # one query for both years
+    return [year for year in needed
+            if confirmed.get(year, 0) != (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days]
 
 
 def provisional_banner(user, today: dt.date) -> dict | None:
@@ -121,7 +126,8 @@ def provisional_banner(user, today: dt.date) -> dict | None:
     if not user.is_authenticated:
         return None
     admin = user.is_superuser or user.has_role(Role.ADMIN)
-    if not (admin or user.has_role(Role.COMMAND) or user.bodies.filter(code=Body.COMMAND).exists()):
+    if not (admin or user.has_role(Role.COMMAND) or any(u.kind == "body" and u.code == Body.COMMAND
+                                                         for u in units_of(user))):
         return None
     years = years_to_enter(today)
     if not years:

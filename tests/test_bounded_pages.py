@@ -12,6 +12,13 @@ from benchmarks.pages_seed import seed
 from incidents.models import Incident
 
 MAX_QUERIES = 12
+# The command group's dashboard also carries the 待研判 queue (issue 10) and the calendar
+# banner (issue 9), one constant query each: 14. Still the same at both sizes.
+CEILINGS = {("command", "/"): 14}
+
+
+def ceiling(name, url) -> int:
+    return CEILINGS.get((name, url), MAX_QUERIES)
 SMALL, LARGE = 40, 400
 
 PAGES = {
@@ -54,7 +61,8 @@ def test_pages_cost_the_same_queries_at_two_sizes(demo):
     assert Incident.objects.count() == LARGE
     large = _costs(clients)
     assert large == small
-    assert max(large.values()) <= MAX_QUERIES, {k: v for k, v in large.items() if v > MAX_QUERIES}
+    over = {k: v for k, v in large.items() if v > ceiling(*k)}
+    assert not over, over
 
 
 @pytest.mark.django_db
@@ -64,5 +72,5 @@ def test_each_page_within_the_ceiling(demo, size, django_assert_max_num_queries)
     clients = {name: _client(demo[name]) for name in PAGES}
     for name, urls in PAGES.items():
         for url in urls:
-            with django_assert_max_num_queries(MAX_QUERIES):
+            with django_assert_max_num_queries(ceiling(name, url)):
                 clients[name].get(url)

@@ -102,6 +102,7 @@ def dashboard(request):
     counts = open_incidents.order_by().aggregate(
         open=Count("id"), warned=Count("id", filter=active),
         running=Count("id", filter=Q(response__state__in=running_states)),
+        unjudged=Count("id", filter=Q(judged_at__isnull=True)),  # the 待研判 queue's length
         **{f"level{lvl}": Count("id", filter=active & Q(warning__level=lvl)) for lvl in (1, 2, 3, 4)})
     warning_cards = [{"level": lvl, "count": counts[f"level{lvl}"], "roman": ROMAN[lvl]} for lvl in (1, 2, 3, 4)]
     responses = list(open_incidents.filter(response__state__in=running_states).select_related("response")
@@ -128,7 +129,7 @@ def dashboard(request):
     to_judge = awaiting_judgment(user) if perms.is_command(user) else None
     return render(request, "workplace/dashboard.html", {
         "to_judge": list(to_judge[:JUDGE_QUEUE]) if to_judge is not None else None,
-        "to_judge_count": to_judge.count() if to_judge is not None else 0,
+        "to_judge_count": counts["unjudged"] if to_judge is not None else 0,
         "warning_cards": warning_cards,
         "open_count": counts["open"],
         "unwarned_count": counts["open"] - counts["warned"],
