@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -26,7 +27,14 @@ def _attachment(data: bytes, name: str, content_type: str) -> HttpResponse:
     return response
 
 
-@extend_schema(parameters=[ID], description=_("事件可生成的公文及其下载地址"))
+class DocumentOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    title = serializers.CharField()
+    formats = serializers.ListField(child=serializers.ChoiceField(choices=["docx", "pdf"]))
+    url = serializers.URLField()
+
+
+@extend_schema(parameters=[ID], responses=DocumentOut(many=True), description=_("事件可生成的公文及其下载地址"))
 @api_view(["GET"])
 def document_list(request, id):
     incident = selectors.readable_incident_for(request.user, id)
