@@ -7,7 +7,7 @@ from django.db.models import BooleanField, CharField, IntegerField, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from .models import Body, BodyMembership, Role, Section, SectionMembership, User
+from .models import Body, BodyMembership, Section, SectionMembership
 
 
 def sections_by_code(codes, field="sections") -> list[Section]:
@@ -31,21 +31,6 @@ def all_units() -> list[tuple[str, str]]:
 
 def command_body() -> Body | None:
     return Body.objects.filter(code=Body.COMMAND).first()
-
-
-def command_member_ids():
-    """The members of the command group (R3), as a values list of user ids."""
-    return Body.objects.filter(code=Body.COMMAND).values_list("members", flat=True)
-
-
-def body_member_ids(level: int):
-    """The members of the body that decides responses at ``level`` (R4)."""
-    return Body.objects.filter(level=level).values_list("members", flat=True)
-
-
-def leadership_ids():
-    """Active users with the leadership role (R5)."""
-    return User.objects.filter(groups__name=Role.LEADERSHIP, is_active=True).values_list("pk", flat=True)
 
 
 @dataclasses.dataclass(frozen=True)
