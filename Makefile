@@ -35,6 +35,7 @@ test: install
 # Regenerate docs/screenshots/*.png from the browser tests (a plain test run never writes them).
 screenshots: install
 	SCREENSHOTS=1 bash scripts/test.sh -m browser
+	SCREENSHOTS=1 bash scripts/test.sh tests/test_documents.py -k every_kind_as_pdf
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .

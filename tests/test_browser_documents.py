@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import SCREENSHOTS, screenshot
+from .browser import screenshot
 from .documents_case import closed_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,5 +38,4 @@ def test_documents_and_archive_from_the_incident_page_and_its_print_layout(demo,
     assert not page.locator("nav.navbar").is_visible()
     assert not page.locator("#archive-download").is_visible()
     assert page.locator("#panel-timeline").is_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "incident-print.png"), full_page=True)
+    screenshot(page, "incident-print")

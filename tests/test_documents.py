@@ -4,6 +4,7 @@ fonts read back with pypdf), laid out as GB/T 9704-2012 asks, numbered once, ser
 content readers only."""
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -154,8 +155,9 @@ def test_every_kind_as_pdf_has_selectable_text_and_embedded_fonts(api_docs):
 
 
 def page_image(kind: str, pdf: bytes):
-    """The first page as PNG in docs/documents/ (linked from the README), as a reader sees it."""
-    if not shutil.which("pdftoppm"):
+    """The first page as PNG in docs/documents/ (linked from the README), as a reader sees it;
+    written only when asked (``make screenshots`` sets SCREENSHOTS=1), like the screenshots."""
+    if os.environ.get("SCREENSHOTS") != "1" or not shutil.which("pdftoppm"):
         return
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / f"{kind}.pdf"
