@@ -99,6 +99,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def timeline(self, request, pk=None):
         """The whole timeline, paged, oldest first (API.md v1.1 "Paged sub-resources")."""
         incident = get_incident_for(request.user, pk)
+        records.classified_access_log(incident=incident, user=request.user, via="timeline")
         page = self.paginate_queryset(timeline_page_queryset(incident))
         visible = perms.can_see_content(request.user, incident)
         return self.get_paginated_response(s.timeline_data(page, visible))

@@ -43,6 +43,11 @@ def response_level(incident) -> int | None:
 
 # --- the pages' lists -------------------------------------------------------------------
 
+def quick_report(incident) -> Deadline | None:
+    """The incident's 1-hour quick report (R12): met, or late, by logging it."""
+    return incident.deadlines.filter(kind="quick").order_by("id").first()
+
+
 def pending_deadlines(user):
     """Open or missed deadlines on the open incidents the user sees, soonest first; each
     with ``content_ok`` (R54) for its incident's title."""

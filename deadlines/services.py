@@ -118,6 +118,18 @@ def on_section_unassigned(incident, section):
     cancel(incident.deadlines.filter(owner_section=section), "section unassigned")
 
 
+def on_warning_lifted(incident) -> list[int]:
+    """The warning is lifted: the sections' verification of its notices has lapsed (R23), so
+    open verification rows are cancelled and missed ones (still counted, R41) no longer chased.
+    Every other obligation the plan still requires (status reports while a response runs, the
+    feedback, the summary) stays owed. Returns the ids cancelled, for the timeline."""
+    rows = incident.deadlines.filter(kind=Kind.VERIFICATION)
+    ids = list(rows.filter(state=DeadlineState.OPEN).values_list("pk", flat=True))
+    cancel(rows, "warning lifted")
+    rows.filter(state=DeadlineState.MISSED).update(next_action_at=None)
+    return ids
+
+
 def on_closed(incident):
     """Open obligations lapse; missed ones stay missed (R41) but are no longer chased."""
     cancel(incident.deadlines.all(), "incident closed")

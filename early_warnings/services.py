@@ -119,6 +119,10 @@ def warning_lift(*, incident, actor, reason) -> WarningNotice:
         incident.save(update_fields=["state"])
     record(incident, actor, "warning_lifted", before=before, after=incident.state, reason=reason,
            level=warning.level, notice=notice.pk)
+    lapsed = deadlines.on_warning_lifted(incident)
+    if lapsed:
+        record(incident, actor, "obligations_lapsed", before=incident.state, kind="verification",
+               deadlines=lapsed, reason=_("预警已解除，核实报告不再需要。"))
     NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s) for s in incident.sections.all()])
     notices.tell("warning_lifted", incident=incident, body=reason, level=ROMAN[warning.level])
     return notice

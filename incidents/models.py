@@ -206,7 +206,13 @@ class Judgment(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="judgments")
     mode = models.CharField(_("研判方式"), max_length=10, choices=Mode.choices, default=Mode.JOINT)
     veracity = models.CharField(_("真实性"), max_length=12, choices=Veracity.choices)
-    severity = models.CharField(_("舆情等级"), max_length=8, choices=Severity.choices)
+    severity = models.CharField(_("舆情等级"), max_length=8, choices=Severity.choices, blank=True,
+                                help_text=_("只有舆情信息指挥小组的研判定级；股室自身研判不定级。"))
+    section = models.ForeignKey("organization.Section", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("研判股室"),
+                                help_text=_("股室自身研判（R13）：该股室；指挥小组研判为空。"))
+    participants = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
+                                          verbose_name=_("参与研判人员"))
     analysis = models.TextField(_("研判分析"), blank=True)
     trend = models.TextField(_("发展走势"), blank=True)
     recommended_warning_level = models.PositiveSmallIntegerField(_("建议预警级别"), null=True, blank=True)

@@ -11,7 +11,7 @@ from organization.models import Role
 from organization.selectors import unit_ids, units_of
 from sentiment_ops.exceptions import Forbidden
 
-from .models import Assignment, Incident
+from .models import Assignment, Incident, State
 
 SECTION_PERMS = ("view_incident", "handle_incident")
 
@@ -73,8 +73,9 @@ def user_section_codes(user) -> set[str]:
 # --- R54: who reads a classified incident's content ---------------------------------------
 # The predicate and the queryset filter below are the one statement of the rule: keep them
 # side by side and in step. Readers: superusers, the command group, leadership, the user who
-# logged it, the assigned sections, and the members of the body that must decide on its
-# response (the level at which it is active or proposed).
+# logged it, the assigned sections, the members of the body that must decide on its
+# response (the level at which it is active or proposed), and the auditor once the case is
+# closed (R6: the complete record of closed cases; every opening is logged, ClassifiedAccess).
 
 def _reads_every_content(user) -> bool:
     return user.is_superuser or is_command(user) or is_leadership(user)
@@ -85,6 +86,8 @@ def can_see_content(user, incident, assigned_codes=None) -> bool:
     if not incident.classified or _reads_every_content(user):
         return True
     if incident.reported_by_id == user.pk:
+        return True
+    if incident.state == State.CLOSED and is_auditor(user):
         return True
     levels = body_levels(user)
     response = getattr(incident, "response", None) if levels else None
@@ -101,6 +104,8 @@ def content_readable(user) -> Q:
         return Q()
     mine = Assignment.objects.filter(incident=OuterRef("pk"), section_id__in=user_section_ids(user))
     q = Q(classified=False) | Q(reported_by=user) | Q(Exists(mine))
+    if is_auditor(user):
+        q |= Q(state=State.CLOSED)
     levels = body_levels(user)
     if levels:
         q |= Q(response__level__in=levels) | Q(response__proposal__level__in=levels)

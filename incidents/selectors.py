@@ -93,8 +93,9 @@ def search(qs, user, q: str):
 # --- the latest of each incident's history, for a page of incidents ---------------------
 
 def latest_judgments(incident_ids) -> dict[int, Judgment]:
-    """Per incident, its latest judgment (with who judged): one query for any number."""
-    latest = Judgment.objects.filter(incident=OuterRef("incident")).order_by("-judged_at", "-id").values("pk")[:1]
+    """Per incident, the command group's latest judgment (the one that sets severity and the
+    recommended levels; a section's own is not it), with who judged: one query for any number."""
+    latest = Judgment.objects.filter(incident=OuterRef("incident"), section__isnull=True).order_by("-judged_at", "-id").values("pk")[:1]
     rows = (Judgment.objects.filter(incident__in=list(incident_ids), pk=Subquery(latest))
             .select_related("judged_by"))
     return {j.incident_id: j for j in rows}

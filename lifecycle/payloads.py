@@ -104,6 +104,16 @@ class JudgeIn(serializers.Serializer):
     trend = serializers.CharField(required=False, allow_blank=True, default="")
     recommended_warning_level = serializers.ChoiceField(choices=Level.choices, required=False, allow_null=True, default=None)
     recommended_response_level = serializers.ChoiceField(choices=Level.choices, required=False, allow_null=True, default=None)
+    participants = serializers.ListField(child=serializers.CharField(max_length=150), required=False, default=list)
+
+
+class SectionJudgmentIn(serializers.Serializer):
+    """API.md v1.1 ``section-judgment``: a responsible section's own 研判意见 (R13)."""
+
+    section = serializers.CharField()
+    veracity = serializers.ChoiceField(choices=Veracity.choices)
+    analysis = serializers.CharField()
+    participants = serializers.ListField(child=serializers.CharField(max_length=150), required=False, default=list)
 
 
 class WarnIn(serializers.Serializer):
@@ -127,6 +137,12 @@ class OptionalReasonIn(serializers.Serializer):
 
 class EmptyIn(serializers.Serializer):
     pass
+
+
+class CommentIn(serializers.Serializer):
+    """An approval with the leader's optional 批示意见."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class ProposeIn(serializers.Serializer):

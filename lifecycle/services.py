@@ -18,8 +18,8 @@ from incidents.models import Assignment, Incident, Judgment, Severity, Source, S
 from incidents.search import index_incident, own_texts
 from incidents.services import lock, transit
 from incidents.timeline import record
-from organization.models import ROMAN
-from organization.selectors import sections_by_code
+from organization.models import ROMAN, UnitPolicy
+from organization.selectors import sections_by_code, users_by_username
 from responses.models import Report, ReportKind
 from responses.services import response_reactivate
 from sentiment_ops.exceptions import Conflict, Forbidden
@@ -34,6 +34,19 @@ def check_log(actor):
         raise Forbidden(_("只有值班监测员或舆情信息指挥小组可以登记舆情。"))
 
 
+def check_discovered_at(discovered_at):
+    """Times the plan cannot mean: never in the future (a few minutes of clock skew allowed),
+    never before the unit's horizon (UnitPolicy.discovery_horizon_days before logging)."""
+    now = timezone.now()
+    if discovered_at > now + timezone.timedelta(minutes=5):
+        raise ValidationError({"discovered_at": _("发现时间不能晚于当前时间。")})
+    days = UnitPolicy.current().discovery_horizon_days
+    if discovered_at < now - timezone.timedelta(days=days):
+        raise ValidationError({"discovered_at": _("发现时间不能早于登记前 %(days)s 天（%(earliest)s）；请核对后填写。")
+                               % {"days": days, "earliest": timezone.localtime(
+                                   now - timezone.timedelta(days=days)).strftime("%Y-%m-%d %H:%M")}})
+
+
 @transaction.atomic
 def incident_create(*, actor, title, summary, channel, discovered_at, sources=(), sections=(),
                     classified=False, keywords="", related_groups="", background="",
@@ -41,8 +54,7 @@ def incident_create(*, actor, title, summary, channel, discovered_at, sources=()
     """Log an incident (R10, R11). Duty officers, the command group, and monitoring software
     through a duty officer's token. Logging it meets the 1-hour quick report (R12)."""
     check_log(actor)
-    if discovered_at > timezone.now() + timezone.timedelta(minutes=5):
-        raise ValidationError({"discovered_at": _("发现时间不能晚于当前时间。")})
+    check_discovered_at(discovered_at)
     section_rows = sections_by_code(sections)
     incident = Incident.objects.create(
         title=title, summary=summary, channel=channel, discovered_at=discovered_at, reported_by=actor,
@@ -137,7 +149,7 @@ def check_judge(incident, actor):
 
 @transaction.atomic
 def incident_judge(*, incident, actor, veracity, severity, analysis="", mode="joint", trend="",
-                   recommended_warning_level=None, recommended_response_level=None) -> Incident:
+                   recommended_warning_level=None, recommended_response_level=None, participants=()) -> Incident:
     """研判 (R13, R14): minor → watching (no handling); medium or major → handling, with the
     feedback clock (R15) and, for major, the flash report to leadership."""
     incident = lock(incident)
@@ -145,10 +157,12 @@ def incident_judge(*, incident, actor, veracity, severity, analysis="", mode="jo
     before = incident.state
     now = timezone.now()
     was_major = incident.severity == Severity.MAJOR
-    Judgment.objects.create(incident=incident, mode=mode, veracity=veracity, severity=severity,
-                            analysis=analysis, trend=trend, judged_by=actor,
-                            recommended_warning_level=recommended_warning_level,
-                            recommended_response_level=recommended_response_level)
+    people = users_by_username(participants)
+    judgment = Judgment.objects.create(incident=incident, mode=mode, veracity=veracity, severity=severity,
+                                       analysis=analysis, trend=trend, judged_by=actor,
+                                       recommended_warning_level=recommended_warning_level,
+                                       recommended_response_level=recommended_response_level)
+    judgment.participants.set(people)
     incident.veracity, incident.severity, incident.judged_at = veracity, severity, now
     if severity == Severity.MINOR:
         if incident.state in (State.REPORTED, State.JUDGING):
@@ -161,13 +175,44 @@ def incident_judge(*, incident, actor, veracity, severity, analysis="", mode="jo
     record(incident, actor, "judged", before=before, after=incident.state, veracity=veracity,
            severity=severity, mode=mode, analysis=analysis,
            recommended_warning_level=recommended_warning_level,
-           recommended_response_level=recommended_response_level)
+           recommended_response_level=recommended_response_level,
+           **({"participants": [u.username for u in people]} if people else {}))
     deadlines.on_judged(incident, now)
     if severity == Severity.MAJOR and not was_major:
         flash = incident.deadlines.filter(kind="flash").order_by("-due_at").first()
         notices.tell("judged_major", incident=incident, body=analysis,
                      due=timezone.localtime(flash.due_at if flash else now).strftime("%m-%d %H:%M"))
     return incident
+
+
+def check_section_judgment(incident, actor):
+    """R13: a responsible section's own judgment, by its members, while the case is open."""
+    if incident.state in SETTLED:
+        raise Conflict(_("事件处于“%(state)s”状态，不能研判；如舆情反复，请先重新启动。")
+                       % {"state": incident.get_state_display()})
+    if not (perms.user_section_codes(actor) & {s.code for s in incident.sections.all()}) and not actor.is_superuser:
+        raise Forbidden(_("只有此事件责任股室的成员可以提交股室研判意见。"))
+
+
+@transaction.atomic
+def incident_section_judge(*, incident, actor, section, veracity, analysis, participants=()) -> Judgment:
+    """研判意见 of a responsible section (R13, mode ``section``), with its participants when joint.
+    It is recorded and shown; severity and the recommended levels stay the command group's."""
+    incident = lock(incident)
+    check_section_judgment(incident, actor)
+    (section_row,) = sections_by_code([section], field="section")
+    perms.require_section_member(actor, section_row)
+    if not incident.sections.filter(pk=section_row.pk).exists():
+        raise ValidationError({"section": _("“%(section)s”不是此事件的责任股室。") % {"section": section_row.name}})
+    if not analysis.strip():
+        raise ValidationError({"analysis": _("请填写研判分析。")})
+    people = users_by_username(participants)
+    judgment = Judgment.objects.create(incident=incident, mode=Judgment.Mode.SECTION, section=section_row,
+                                       veracity=veracity, severity="", analysis=analysis, judged_by=actor)
+    judgment.participants.set(people)
+    record(incident, actor, "section_judged", before=incident.state, section=section_row.code, veracity=veracity,
+           analysis=analysis, judgment=judgment.pk, participants=[u.username for u in people])
+    return judgment
 
 
 # --- closure ------------------------------------------------------------------------

@@ -195,6 +195,9 @@ class UnitPolicy(models.Model):
         _("督办：到期后（分钟）"), default=seeds.UNIT["supervise_after_minutes"])
     notify_after_minutes = models.PositiveIntegerField(
         _("通报：到期后（分钟）"), default=seeds.UNIT["notify_after_minutes"])
+    discovery_horizon_days = models.PositiveIntegerField(
+        _("发现时间最早可追溯（天）"), default=seeds.UNIT["discovery_horizon_days"], validators=[MinValueValidator(1)],
+        help_text=_("登记舆情时，发现时间不得早于登记时间之前的这一天数，也不得晚于当前时间。"))
     quiet_hours_enabled = models.BooleanField(_("启用免打扰时段"), default=False)
     quiet_start = models.TimeField(_("免打扰开始"), default=dt.time(22, 0))
     quiet_end = models.TimeField(_("免打扰结束"), default=dt.time(7, 0))

@@ -14,6 +14,7 @@ UNIT = {
     "urge_after_minutes": 0,  # 催办 at due
     "supervise_after_minutes": 30,  # 督办 at due + 30 min
     "notify_after_minutes": 120,  # 通报 at due + 2 h
+    "discovery_horizon_days": 30,  # a discovery time no earlier than 30 days before logging
 }
 
 LEVELS = {

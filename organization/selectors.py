@@ -7,7 +7,7 @@ from django.db.models import BooleanField, CharField, IntegerField, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from .models import Body, BodyMembership, Section, SectionMembership
+from .models import Body, BodyMembership, Section, SectionMembership, User
 
 
 def sections_by_code(codes, field="sections") -> list[Section]:
@@ -18,6 +18,16 @@ def sections_by_code(codes, field="sections") -> list[Section]:
     if unknown:
         raise ValidationError({field: _("未知的股室代码：%(codes)s") % {"codes": "、".join(unknown)}})
     return [found[c] for c in codes]
+
+
+def users_by_username(names, field="participants") -> list[User]:
+    """The active users of ``names`` in the given order; an unknown name is a field error."""
+    names = list(dict.fromkeys(names or []))
+    found = {u.username: u for u in User.objects.filter(username__in=names, is_active=True)}
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise ValidationError({field: _("未知的用户：%(names)s") % {"names": "、".join(unknown)}})
+    return [found[n] for n in names]
 
 
 def all_units() -> list[tuple[str, str]]:

@@ -67,6 +67,13 @@ class Response(ConcurrentTransitionMixin, models.Model):
         """Recurrence re-activates at once (R32, R50)."""
 
 
+def deciding_level_for(level: int, from_level: int | None) -> int:
+    """R4: the level whose body decides a start, raise or lower — the higher of the current and
+    the proposed level (I is the highest): a raise by the new level's body, a lowering by the
+    current level's. Which body that is, for a level, is ``responses.services._require_body_member``."""
+    return level if from_level is None else min(level, from_level)
+
+
 class ResponseProposal(models.Model):
     """Every proposal to start, raise or lower, and how it was decided (kept in history)."""
 
@@ -80,6 +87,8 @@ class ResponseProposal(models.Model):
     incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="response_proposals")
     level = models.PositiveSmallIntegerField(_("提议级别"))
     from_level = models.PositiveSmallIntegerField(_("原级别"), null=True, blank=True)
+    deciding_level = models.PositiveSmallIntegerField(
+        _("审批机构级别"), help_text=_("提议级别与原级别中较高者的决策机构审批（R4）。"))
     reason = models.TextField(_("理由"))
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
@@ -94,8 +103,44 @@ class ResponseProposal(models.Model):
         verbose_name = _("响应级别提议")
         verbose_name_plural = _("响应级别提议")
         # A body's approvals inbox: proposals of its level waiting for a decision.
-        indexes = [models.Index(fields=["level"], name="proposal_pending_level",
+        indexes = [models.Index(fields=["deciding_level"], name="proposal_pending_level",
                                 condition=models.Q(decision="pending"))]
+
+    def save(self, *args, **kwargs):
+        self.deciding_level = deciding_level_for(self.level, self.from_level)
+        super().save(*args, **kwargs)
+
+    @property
+    def lowering(self) -> bool:
+        return self.from_level is not None and self.level > self.from_level
+
+
+class Instruction(models.Model):
+    """批示意见: a leader's comment written with the approval or rejection of a start, raise or
+    lower proposal or of a lift (optional on approval, required on rejection)."""
+
+    class Subject(models.TextChoices):
+        PROPOSAL = "proposal", _("响应级别提议")
+        LIFT = "lift", _("解除提议")
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", _("批准")
+        REJECTED = "rejected", _("驳回")
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="instructions")
+    subject = models.CharField(_("审批事项"), max_length=10, choices=Subject.choices)
+    proposal = models.ForeignKey(ResponseProposal, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="instructions")
+    level = models.PositiveSmallIntegerField(_("响应级别"))
+    decision = models.CharField(_("审批结果"), max_length=10, choices=Decision.choices)
+    text = models.TextField(_("批示意见"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["written_at", "id"]
+        verbose_name = _("批示意见")
+        verbose_name_plural = _("批示意见")
 
 
 class StabilityAssessment(models.Model):

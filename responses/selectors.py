@@ -9,13 +9,14 @@ from .models import Response, ResponseProposal, ResponseState
 
 
 def approvals(user):
-    """Proposals waiting for a body the user sits in: a start/raise/lower proposal at one of
-    the user's levels, or a lift proposal of a response active at one of them (R4, R30)."""
+    """Proposals waiting for a body the user sits in: a start/raise/lower proposal whose
+    deciding level (the higher of the current and the proposed) is one of the user's, or a lift
+    proposal of a response active at one of them (R4, R30)."""
     levels = perms.body_levels(user)
     if not levels:
         return Response.objects.none()
     return (Response.objects.filter(visible_rows(user))
-            .filter(Q(proposal__decision=ResponseProposal.Decision.PENDING, proposal__level__in=levels)
+            .filter(Q(proposal__decision=ResponseProposal.Decision.PENDING, proposal__deciding_level__in=levels)
                     | Q(state=ResponseState.LIFT_PROPOSED, level__in=levels))
             .select_related("incident", "incident__reported_by", "incident__warning__current", "proposal",
                             "proposal__proposed_by", "lift_proposed_by")

@@ -21,6 +21,7 @@ from organization.selectors import sections_by_code
 from sentiment_ops.exceptions import Conflict, Forbidden
 
 from .models import (
+    Instruction,
     PublicityAction,
     Report,
     ReportKind,
@@ -52,6 +53,33 @@ def _require_body_member(actor, level: int, proposer_id: int, what: str):
                         % {"body": body.name if body else level, "level": ROMAN[level], "what": what})
 
 
+def _require_stable_days(response, message: str):
+    """R32: a lift or a lowering waits for the current level's N consecutive stable working
+    days (LevelPolicy.stable_working_days: 7/5/3 in the seeds); ``message`` says what waits."""
+    needed = LevelPolicy.for_level(response.level).stable_working_days
+    if response.stable_working_days < needed:
+        raise Conflict(message % {"have": response.stable_working_days, "need": needed,
+                                  "level": ROMAN[response.level]})
+
+
+def _require_lowering_stable(response, level):
+    if response is not None and response.state == ResponseState.ACTIVE and level > response.level:
+        _require_stable_days(response, _("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能调低响应级别。"))
+
+
+def _require_sections_for(incident, level):
+    """Levels I–III oblige the responsible sections to report (R31): no section, no response."""
+    if level <= 3 and not incident.sections.exists():
+        raise Conflict(_("%(level)s级应急响应须先指派责任股室（由其按时专报），请先指派股室。") % {"level": ROMAN[level]})
+
+
+def _instruct(incident, actor, subject, decision, level, text, proposal=None):
+    """批示意见: kept with the decision when written (always on a rejection)."""
+    if text:
+        Instruction.objects.create(incident=incident, subject=subject, decision=decision, level=level, text=text,
+                                   author=actor, proposal=proposal)
+
+
 # --- proposals and approvals -----------------------------------------------------------
 
 def _current(incident) -> Response | None:
@@ -64,6 +92,8 @@ def check_propose_response(incident, actor):
     if incident.state in (State.AFTERMATH, State.CLOSED):
         raise Conflict(_("事件处于“%(state)s”状态；如舆情反复，请先重新启动。")
                        % {"state": incident.get_state_display()})
+    if incident.judged_at is None:
+        raise Conflict(_("该事件尚未研判：请先由舆情信息指挥小组研判，再提议应急响应。"))
     response = _current(incident)
     if response is not None and response.state == ResponseState.LIFT_PROPOSED:
         raise Conflict(_("解除响应的提议正在审批中，不能同时调整级别。"))
@@ -82,6 +112,8 @@ def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
     response = _response(incident, required=False)
     if response is not None and response.state == ResponseState.ACTIVE and response.level == level:
         raise ValidationError({"level": _("当前已是%(level)s级响应。") % {"level": ROMAN[level]}})
+    _require_sections_for(incident, level)
+    _require_lowering_stable(response, level)
     proposal = ResponseProposal.objects.create(
         incident=incident, level=level, from_level=response.level if response else None,
         reason=reason, proposed_by=actor)
@@ -92,7 +124,8 @@ def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
         response.save(update_fields=["proposal"])
     record(incident, actor, "response_proposed", before=incident.state, level=level,
            from_level=proposal.from_level, reason=reason, proposal=proposal.pk)
-    notices.tell("proposal_made", incident=incident, body_level=level, awaits=_awaits(proposal), body=reason,
+    notices.tell("proposal_made", incident=incident, body_level=proposal.deciding_level, awaits=_awaits(proposal),
+                 body=reason,
                  level=ROMAN[level])
     return proposal
 
@@ -118,7 +151,7 @@ def proposal_withdraw(*, incident, actor, reason) -> Response | None:
         raise ValidationError({"reason": _("请填写撤回理由。")})
     proposal, response = _set_aside(incident, actor, _response(incident), ResponseProposal.Decision.WITHDRAWN,
                                     reason, "response_proposal_withdrawn")
-    notices.tell("proposal_withdrawn", incident=incident, body_level=proposal.level, body=reason,
+    notices.tell("proposal_withdrawn", incident=incident, body_level=proposal.deciding_level, body=reason,
                  level=ROMAN[proposal.level])
     return response
 
@@ -142,22 +175,31 @@ def _set_aside(incident, actor, response, decision, reason, verb) -> tuple[Respo
     return proposal, response
 
 
-def check_decide_response(incident, actor):
-    """Approve or reject the pending start/raise/lower proposal: its level's body, never the
-    proposer (R4, R30)."""
+def check_decide_response(incident, actor, approve=False):
+    """Approve or reject the pending start/raise/lower proposal: the body of the higher of the
+    current and the proposed level (``ResponseProposal.deciding_level``), never the proposer
+    (R4, R30). An approval also needs what the proposal needed: sections for levels I–III, the
+    stable working days for a lowering."""
     response = _current(incident)
     if response is None:
         raise Conflict(_("该事件尚未启动应急响应。"))
     proposal = response.proposal
     if proposal is None:
         raise Conflict(_("没有待审批的响应级别提议。"))
-    _require_body_member(actor, proposal.level, proposal.proposed_by_id, _("响应级别提议"))
+    _require_body_member(actor, proposal.deciding_level, proposal.proposed_by_id, _("响应级别提议"))
+    if approve:
+        _require_sections_for(incident, proposal.level)
+        _require_lowering_stable(response, proposal.level)
+
+
+def check_approve_response(incident, actor):
+    check_decide_response(incident, actor, approve=True)
 
 
 @transaction.atomic
-def response_approve(*, incident, actor) -> Response:
+def response_approve(*, incident, actor, comment="") -> Response:
     incident = lock(incident)
-    check_decide_response(incident, actor)
+    check_approve_response(incident, actor)
     response = _response(incident)
     proposal = response.proposal
     now = timezone.now()
@@ -177,8 +219,10 @@ def response_approve(*, incident, actor) -> Response:
     if incident.state != State.RESPONDING:
         incident.respond()
         incident.save(update_fields=["state"])
+    _instruct(incident, actor, Instruction.Subject.PROPOSAL, Instruction.Decision.APPROVED, proposal.level,
+              comment, proposal)
     record(incident, actor, "response_approved", before=before, after=incident.state, level=proposal.level,
-           from_level=proposal.from_level, proposal=proposal.pk)
+           from_level=proposal.from_level, proposal=proposal.pk, **({"comment": comment} if comment else {}))
     if first:
         deadlines.on_response_activated(incident, now)
     else:
@@ -199,6 +243,8 @@ def response_reject(*, incident, actor, reason) -> Response | None:
         raise ValidationError({"reason": _("请填写驳回理由。")})
     proposal, response = _set_aside(incident, actor, _response(incident), ResponseProposal.Decision.REJECTED,
                                     reason, "response_rejected")
+    _instruct(incident, actor, Instruction.Subject.PROPOSAL, Instruction.Decision.REJECTED, proposal.level,
+              reason, proposal)
     notices.tell("proposal_rejected", incident=incident, proposer=proposal.proposed_by, body=reason,
                  level=ROMAN[proposal.level])
     return response
@@ -313,10 +359,7 @@ def lift_propose(*, incident, actor, reason) -> Response:
     incident = lock(incident)
     check_propose_lift(incident, actor)
     response = _response(incident)
-    needed = LevelPolicy.for_level(response.level).stable_working_days
-    if response.stable_working_days < needed:
-        raise Conflict(_("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能提议解除。")
-                       % {"have": response.stable_working_days, "need": needed, "level": ROMAN[response.level]})
+    _require_stable_days(response, _("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能提议解除。"))
     response.propose_lift()
     response.lift_proposed_by, response.lift_reason = actor, reason
     response.save(update_fields=["state", "lift_proposed_by", "lift_reason"])
@@ -342,7 +385,7 @@ def check_decide_lift(incident, actor):
 
 
 @transaction.atomic
-def lift_approve(*, incident, actor) -> Response:
+def lift_approve(*, incident, actor, comment="") -> Response:
     incident = lock(incident)
     check_decide_lift(incident, actor)
     response = _response(incident)
@@ -353,8 +396,9 @@ def lift_approve(*, incident, actor) -> Response:
     response.save(update_fields=["state", "lifted_at"])
     incident.settle()
     incident.save(update_fields=["state"])
+    _instruct(incident, actor, Instruction.Subject.LIFT, Instruction.Decision.APPROVED, response.level, comment)
     record(incident, actor, "response_lifted", before=before, after=incident.state, level=response.level,
-           reason=response.lift_reason)
+           reason=response.lift_reason, **({"comment": comment} if comment else {}))
     try:
         deadlines.on_response_lifted(incident, now)
     except CalendarNotConfirmed as exc:
@@ -374,6 +418,7 @@ def lift_reject(*, incident, actor, reason) -> Response:
         raise ValidationError({"reason": _("请填写驳回理由。")})
     response.keep()
     response.save(update_fields=["state"])
+    _instruct(incident, actor, Instruction.Subject.LIFT, Instruction.Decision.REJECTED, response.level, reason)
     record(incident, actor, "lift_rejected", before=incident.state, level=response.level, reason=reason)
     notices.decided(_lift_awaits(response))
     notices.tell("lift_rejected", incident=incident, proposer=response.lift_proposed_by, body=reason,
@@ -547,6 +592,10 @@ def statement_decide(*, incident, actor, statement_id, approve: bool, reason="")
     statement = _statement(incident, statement_id)
     if statement.state != StatementState.DRAFT:
         raise Conflict(_("该稿件已审核。"))
+    if approve and statement.section.code in perms.user_section_codes(actor) and not actor.is_superuser:
+        # four eyes: the drafting section's own member does not approve its statement
+        raise Forbidden(_("您是起草股室“%(section)s”的成员，不能审定本股室的稿件，请由指挥小组其他成员审定。")
+                        % {"section": statement.section.name})
     if not approve and not reason:
         raise ValidationError({"reason": _("请填写退回理由。")})
     statement.approve() if approve else statement.reject()

@@ -49,6 +49,16 @@ class Api:
         return response.json() if response.content else None
 
 
+def ready_to_respond(actor, incident_id, sections=("market",), severity="medium", recommended=None):
+    """What the plan asks before a response is proposed (issue 11): the command group has
+    judged the incident and, for levels I–III, assigned the sections that will report.
+    ``actor`` is an ``Api`` or a ``Direct``."""
+    actor.act("command", incident_id, "judge", veracity="true", severity=severity, analysis="业主集中反映，有扩散风险",
+              **({"recommended_response_level": recommended} if recommended else {}))
+    if sections:
+        actor.act("command", incident_id, "assign", sections=list(sections))
+
+
 class Direct:
     """Bulk set-up without HTTP: the same payload serializers and the same services the API's
     views run (``lifecycle.actions.run``), minus the request and the serialised response. For

@@ -81,6 +81,7 @@ def judging(desk):
     """Logged by duty, assigned to 信访科 by the command group: state `judging`."""
     incident = desk.log()
     desk.act("command", incident["id"], "assign", sections=["petition"])
+    desk.act("command", incident["id"], "judge", veracity="true", severity="medium")
     return incident
 
 

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from incidents.models import TimelineEvent
 from lifecycle.actions import ACTIONS
 
-from .api import Api
+from .api import Api, ready_to_respond
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 URL = "/api/v1/incidents/"
@@ -233,6 +233,7 @@ def test_the_level_iv_body_sees_an_incident_once_a_level_iv_response_is_proposed
 def test_a_body_never_sees_an_incident_proposed_only_at_another_level(desk):
     incident = desk.log(title="某景区游客冲突视频")
     pk = incident["id"]
+    ready_to_respond(desk, pk)
     desk.act("command", pk, "propose-response", level=3, reason="Ⅲ级")
     assert desk.get("infohead", f"{URL}{pk}/").status_code == 200
     assert desk.get("onsite", f"{URL}{pk}/").status_code == 404
@@ -246,6 +247,7 @@ def test_a_body_never_sees_an_incident_proposed_only_at_another_level(desk):
 def test_a_body_asked_about_a_proposal_keeps_seeing_it_after_rejection_or_supersession_but_cannot_decide_it(desk):
     incident = desk.log(title="某小区停水引发业主聚集")
     pk = incident["id"]
+    ready_to_respond(desk, pk)
     desk.act("command", pk, "propose-response", level=4, reason="现场处置")
     assert desk.get("onsite", f"{URL}{pk}/").status_code == 200
     rejected = desk.act("onsite", pk, "reject-response", reason="无需启动")
@@ -387,6 +389,7 @@ def test_the_deciding_body_reads_a_classified_incident_it_must_approve(demo):
 
     api = Api(demo)
     iid = api.log("command2", classified=True, title="涉密测试事件")["id"]
+    ready_to_respond(api, iid, sections=())
     api.act("command", iid, "propose-response", level=4, reason="需现场处置")
     detail = api.get("onsite", f"/api/v1/incidents/{iid}/").json()
     assert detail["content_withheld"] is False and detail["title"] == "涉密测试事件"
@@ -399,6 +402,7 @@ def test_the_deciding_body_finds_the_classified_incident_it_must_approve_by_sear
     (the search once applied a copy of the rule that left the deciding body out)."""
     pk = classified_case["id"]
     assert ids(desk.get("onsite", URL, q="安置")) == []  # not asked yet: not even visible
+    ready_to_respond(desk, pk, sections=())
     desk.act("command", pk, "propose-response", level=4, reason="需现场处置")
     assert desk.get("onsite", f"{URL}{pk}/").json()["content_withheld"] is False
     assert ids(desk.get("onsite", URL, q="安置")) == [pk]

@@ -21,7 +21,7 @@ from organization import holidays, notice, services
 from organization.calendar import add_working_days_marked, day_info, is_workday, year_confirmed
 from organization.models import CalendarConfirmation, WorkCalendar
 
-from .api import Api, local
+from .api import Api, local, ready_to_respond
 
 D = dt.date
 # The notices' items as shared/calendar/ holds them (beside the clone); the repository keeps a
@@ -119,6 +119,7 @@ def _respond_level3(api, time_machine, monday):
     """A level III response (3 stable working days) activated at 09:00 on ``monday``."""
     time_machine.move_to(local(monday.year, monday.month, monday.day, 9, 0), tick=False)
     iid = api.log()["id"]
+    ready_to_respond(api, iid)
     api.act("command", iid, "propose-response", level=3)
     api.act("infohead", iid, "approve-response")
     return iid

@@ -10,7 +10,7 @@ from organization import services as org
 from organization.models import Body
 from responses.models import ResponseProposal
 
-from .api import Api, local
+from .api import Api, local, ready_to_respond
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
                                 reason="row-lock concurrency is tested on PostgreSQL (CI)")
@@ -49,6 +49,7 @@ def two_approvers(demo):
 def test_two_simultaneous_approvals_exactly_one_succeeds(two_approvers):
     api = Api(two_approvers)
     iid = api.log()["id"]
+    ready_to_respond(api, iid)
     api.act("command", iid, "propose-response", level=2)
     results = _race(api, [("leader", "approve-response", {"iid": iid}),
                           ("leader2", "approve-response", {"iid": iid})])
@@ -66,6 +67,7 @@ def test_two_simultaneous_approvals_exactly_one_succeeds(two_approvers):
 def test_simultaneous_approve_and_reject_exactly_one_decides(two_approvers):
     api = Api(two_approvers)
     iid = api.log()["id"]
+    ready_to_respond(api, iid)
     api.act("command", iid, "propose-response", level=2)
     results = _race(api, [("leader", "approve-response", {"iid": iid}),
                           ("leader2", "reject-response", {"iid": iid, "reason": "不同意"})])
@@ -80,6 +82,7 @@ def test_simultaneous_lift_approvals_lift_once(two_approvers, time_machine):
     api = Api(two_approvers)
     time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
     iid = api.log()["id"]
+    ready_to_respond(api, iid)
     api.act("command", iid, "propose-response", level=2)
     api.act("leader", iid, "approve-response")
     for day in (2, 3, 4, 5, 6):

@@ -16,7 +16,7 @@ from organization import services as org
 from organization.models import Section, UnitPolicy
 from sentiment_ops.celery import app
 
-from .api import Api, Direct, local
+from .api import Api, Direct, local, ready_to_respond
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_level_one_and_two_ignore_quiet_hours(api, time_machine, quiet_hours, le
 def test_status_deadlines_cadence_zero_report_and_escalation(api, time_machine):
     time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
     iid = api.log()["id"]
-    api.act("command", iid, "assign", sections=["market"])
+    ready_to_respond(api, iid, ["market"])
     api.act("command", iid, "propose-response", level=2)
     api.act("leader", iid, "approve-response")
     status = Deadline.objects.get(incident_id=iid, kind="status", state="open")
@@ -229,6 +229,7 @@ def test_notification_centre_lists_my_notices_counts_unread_and_marks_read(api, 
 @pytest.mark.django_db
 def test_proposals_notify_the_deciding_body(api):
     iid = api.log()["id"]
+    ready_to_respond(api, iid)
     api.act("command", iid, "propose-response", level=3, reason="扩散")
     titles = list(Notification.objects.filter(recipient__username="infohead").values_list("title", flat=True))
     assert len(titles) == 1 and "待审批" in titles[0] and "Ⅲ" in titles[0]

@@ -9,7 +9,7 @@ from early_warnings.models import WarningNotice
 from organization.models import Body
 from responses.models import Statement, SupportRequest
 
-from .api import Api, deadlines, local, parse
+from .api import Api, deadlines, local, parse, ready_to_respond
 
 APPROVER = {1: "leader", 2: "leader", 3: "infohead", 4: "onsite"}
 STABLE_DAYS = {1: 7, 2: 5, 3: 3, 4: 3}
@@ -145,6 +145,7 @@ def test_whole_lifecycle_at_each_level(level, api, time_machine):
 def test_the_proposer_never_approves_even_as_a_body_member(api, demo):
     Body.objects.get(code="level2").members.add(demo["command"])
     iid = api.log()["id"]
+    ready_to_respond(api, iid)
     api.act("command", iid, "propose-response", level=2)
     detail = api.act("command", iid, "approve-response", expect=403)["detail"]
     assert "不能审批自己提出的" in detail
@@ -154,6 +155,7 @@ def test_the_proposer_never_approves_even_as_a_body_member(api, demo):
 @pytest.mark.django_db
 def test_a_body_approves_only_its_own_level(api):
     iid = api.log()["id"]
+    ready_to_respond(api, iid)
     api.act("command", iid, "propose-response", level=3)
     # The leader sees everything but sits in the bodies of levels I and II only.
     assert "信息中心应急指挥工作组" in api.act("leader", iid, "approve-response", expect=403)["detail"]
@@ -168,7 +170,7 @@ def test_a_body_approves_only_its_own_level(api):
 def test_a_level_change_reschedules_the_status_clock_at_once(api, time_machine):
     time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
     iid = api.log()["id"]
-    api.act("command", iid, "assign", sections=["petition"])
+    ready_to_respond(api, iid, ["petition"])
     api.act("command", iid, "propose-response", level=3)
     inc = api.act("infohead", iid, "approve-response")
     assert parse(deadlines(inc, "status", "petition", "open")[0]["due_at"]) == local(2026, 11, 2, 17, 0)
@@ -179,12 +181,18 @@ def test_a_level_change_reschedules_the_status_clock_at_once(api, time_machine):
     (status,) = deadlines(inc, "status", "petition", "open")
     assert parse(status["due_at"]) == local(2026, 11, 2, 14, 0)  # 11:00 + 3 h (level I)
     assert parse(deadlines(inc, "judgment", state="open")[0]["due_at"]) == local(2026, 11, 2, 14, 0)
-    # Lowering is approved by the body of the new, lower level.
+    # Lowering waits for level I's 7 stable working days and is decided by level I's body (R4).
+    api.act("command", iid, "propose-response", expect=409, level=4, reason="降级")
+    for day in nov_working_days(2, 7):
+        time_machine.move_to(local(day.year, day.month, day.day, 18, 0), tick=False)
+        api.act("command", iid, "assess", date=day.isoformat(), stable=True)
+    time_machine.move_to(local(2026, 11, 10, 19, 0), tick=False)
     api.act("command", iid, "propose-response", level=4, reason="降级")
-    api.act("leader", iid, "approve-response", expect=403)
-    inc = api.act("onsite", iid, "approve-response")
+    api.act("onsite", iid, "approve-response", expect=403)
+    inc = api.act("leader", iid, "approve-response")
     assert inc["response"]["level"] == 4
-    assert parse(deadlines(inc, "status", "petition", "open")[0]["due_at"]) == local(2026, 11, 3, 11, 0)
+    open_status = deadlines(inc, "status", "petition", "open")
+    assert parse(open_status[0]["due_at"]) == local(2026, 11, 11, 19, 0)  # 19:00 + 24 h (level IV)
 
 
 @pytest.mark.django_db
@@ -224,7 +232,7 @@ def test_a_warning_is_adjusted_lifted_and_reissued_with_every_notice_kept(api):
 @pytest.mark.django_db
 def test_expanded_response_publicity_and_statements(api):
     iid = api.log()["id"]
-    api.act("command", iid, "assign", sections=["petition"])
+    ready_to_respond(api, iid, ["petition"])
     api.act("command", iid, "request-support", expect=409, content="请求支援")  # not responding yet
     api.act("command", iid, "propose-response", level=2)
     api.act("leader", iid, "approve-response")

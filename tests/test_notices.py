@@ -17,7 +17,7 @@ from deadlines.sweep import process_deadlines
 from organization.models import Body
 from responses.models import Statement
 
-from .api import Api, local
+from .api import Api, local, ready_to_respond
 from .helpers import Robot, celery_process, private_redis, wait_for
 
 
@@ -83,7 +83,7 @@ def test_judged_major_tells_leadership_the_flash_report_is_due(api, time_machine
 def test_a_decided_proposal_leaves_no_unread_request_for_a_decision(api, time_machine):
     time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
     iid = api.log()["id"]
-    api.act("command", iid, "assign", sections=["petition"])
+    ready_to_respond(api, iid, ["petition"])
     api.act("command", iid, "propose-response", level=3, reason="扩散")
     assert told("【待审批】") == ["infohead"]
     api.act("infohead", iid, "approve-response")
@@ -96,6 +96,7 @@ def test_a_decided_proposal_leaves_no_unread_request_for_a_decision(api, time_ma
 @pytest.mark.django_db
 def test_a_second_proposal_is_refused_and_the_command_group_withdraws_the_pending_one(api):
     iid = api.log()["id"]
+    ready_to_respond(api, iid)
     api.act("command", iid, "propose-response", level=3, reason="扩散")
     refused = api.client("command").post(f"/api/v1/incidents/{iid}/propose-response/", {"level": 2}, format="json")
     assert refused.status_code == 409 and "Ⅲ级" in refused.json()["detail"]

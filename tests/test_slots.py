@@ -12,7 +12,7 @@ from deadlines.sweep import process_deadlines
 from incidents.models import Incident
 from organization.models import UnitPolicy
 
-from .api import Api, local
+from .api import Api, local, ready_to_respond
 
 APPROVER = {1: "leader", 2: "leader", 3: "infohead"}
 
@@ -26,7 +26,7 @@ def responding(api, time_machine, level, sections=("petition", "market")):
     """A response at ``level`` activated at 09:00 on Monday 2026-11-02."""
     time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
     iid = api.log()["id"]
-    api.act("command", iid, "assign", sections=list(sections))
+    ready_to_respond(api, iid, sections)
     api.act("command", iid, "propose-response", level=level)
     api.act(APPROVER[level], iid, "approve-response")
     return iid

@@ -5,7 +5,7 @@ import pytest
 
 from deadlines.models import Notification
 
-from .api import Api, local
+from .api import Api, local, ready_to_respond
 
 
 @pytest.fixture
@@ -14,6 +14,7 @@ def responding(demo, time_machine):
     api = Api(demo)
     time_machine.move_to(local(2026, 9, 21, 9, 0), tick=False)
     iid = api.log()["id"]
+    ready_to_respond(api, iid)
     api.act("command", iid, "propose-response", level=2)
     api.act("leader", iid, "approve-response")
     return api, iid

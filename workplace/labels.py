@@ -50,6 +50,8 @@ VERBS = {
     "statement_approved": _l("审定口径/声明"),
     "statement_rejected": _l("退回口径/声明"),
     "statement_released": _l("发布口径/声明"),
+    "section_judged": _l("股室研判"),
+    "obligations_lapsed": _l("期限因起因消失而取消"),
 }
 
 SUCCESS = {
@@ -79,6 +81,7 @@ SUCCESS = {
     "reject-statement": _l("稿件已退回。"),
     "release-statement": _l("稿件已发布。"),
     "attach": _l("附件已上传。"),
+    "section-judgment": _l("股室研判意见已记录。"),
 }
 
 
@@ -124,6 +127,8 @@ DETAIL_KEYS = [
     ("title", _l("标题"), str),
     ("name", _l("文件"), str),
     ("addressee", _l("请求对象"), str),
+    ("comment", _l("批示意见"), str),
+    ("participants", _l("参与研判人员"), lambda v: "、".join(map(str, v))),
     ("deadline_state", _l("期限"), lambda v: {"met": _("按时完成"), "late": _("逾期完成")}.get(v, "") if v else ""),
 ]
 

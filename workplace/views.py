@@ -24,7 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from deadlines import accountability as account
 from deadlines import selectors as deadline_reads
-from deadlines.models import Heartbeat
+from deadlines.models import DeadlineState, Heartbeat
 from deadlines.notifications import notification_mark_read
 from deadlines.policy import sweep_stale
 from early_warnings.selectors import unsigned_receipts
@@ -208,6 +208,17 @@ def _log(user, post):
     return lifecycle.incident_create(actor=user, **payload.validated_data)
 
 
+def _logged_message(incident) -> str:
+    """Says whether logging met the quick report (R12) or was late, and by how much."""
+    quick = deadline_reads.quick_report(incident)
+    if quick is None or quick.state != DeadlineState.LATE:
+        return _("已登记舆情 #%(id)s，1小时快报时限已满足。") % {"id": incident.pk}
+    late = int((quick.met_at - quick.due_at).total_seconds() // 60)
+    return (_("已登记舆情 #%(id)s。发现时间 %(discovered)s 距登记已超过快报时限（迟报 %(late)s 分钟），已记为迟报。")
+            % {"id": incident.pk, "discovered": timezone.localtime(incident.discovered_at).strftime("%m-%d %H:%M"),
+               "late": max(late, 1)})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_new(request):
@@ -222,7 +233,7 @@ def incident_new(request):
         state = FormState("new", request.POST)
         incident = service_call(request, state, lambda: _log(user, request.POST))
         if state.ok:
-            messages.success(request, _("已登记舆情 #%(id)s，1小时快报时限已满足。") % {"id": incident.pk})
+            messages.success(request, _logged_message(incident))
             return redirect("incident_detail", pk=incident.pk)
         rows = _source_rows(request.POST, state.errors) or rows
         state.rendered.update(f"sources-{r['index']}-{f}" for r in rows for f in SOURCE_FIELDS)
