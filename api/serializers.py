@@ -103,6 +103,85 @@ class ResponseOut(serializers.Serializer):
     lift_eligible = serializers.BooleanField()
 
 
+def _who(user) -> str | None:
+    return user.username if user is not None else None
+
+
+class ReportOut(serializers.Serializer):
+    """API.md v1.1 "More of the incident": a report, without its text."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    section = serializers.CharField(allow_null=True)
+    zero = serializers.BooleanField()
+    submitted_at = serializers.DateTimeField()
+    submitted_by = serializers.CharField()
+
+    def to_representation(self, report):
+        return {"id": report.pk, "kind": report.kind, "section": report.section.code if report.section_id else None,
+                "zero": report.zero, "submitted_at": serializers.DateTimeField().to_representation(report.submitted_at),
+                "submitted_by": report.author.username}
+
+
+class StatementOut(serializers.Serializer):
+    """API.md v1.1 "More of the incident": a statement and its state."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    section = serializers.CharField()
+    title = serializers.CharField()
+    state = serializers.ChoiceField(choices=["draft", "approved", "rejected", "released"])
+    drafted_by = serializers.CharField()
+    decided_by = serializers.CharField(allow_null=True)
+
+    def to_representation(self, st):
+        return {"id": st.pk, "kind": st.kind, "section": st.section.code, "title": st.title, "state": st.state,
+                "drafted_by": st.drafted_by.username, "decided_by": _who(st.decided_by)}
+
+
+class JudgmentOut(serializers.Serializer):
+    """A 研判 (R13): the command group's (``section`` null; it sets severity and the recommended
+    levels) or a section's own, with its participants."""
+
+    id = serializers.IntegerField()
+    mode = serializers.CharField()
+    section = serializers.CharField(allow_null=True)
+    veracity = serializers.CharField()
+    severity = serializers.CharField(allow_null=True)
+    analysis = serializers.CharField()
+    recommended_warning_level = serializers.IntegerField(allow_null=True)
+    recommended_response_level = serializers.IntegerField(allow_null=True)
+    participants = serializers.ListField(child=serializers.CharField())
+    judged_by = serializers.CharField()
+    judged_at = serializers.DateTimeField()
+
+    def to_representation(self, j):
+        return {"id": j.pk, "mode": j.mode, "section": j.section.code if j.section_id else None,
+                "veracity": j.veracity, "severity": j.severity or None, "analysis": j.analysis,
+                "recommended_warning_level": j.recommended_warning_level,
+                "recommended_response_level": j.recommended_response_level,
+                "participants": list(j.participants), "judged_by": j.judged_by.username,
+                "judged_at": serializers.DateTimeField().to_representation(j.judged_at)}
+
+
+class InstructionOut(serializers.Serializer):
+    """批示意见: a leader's comment with the approval or rejection of a proposal or a lift."""
+
+    id = serializers.IntegerField()
+    subject = serializers.ChoiceField(choices=["proposal", "lift"])
+    proposal = serializers.IntegerField(allow_null=True)
+    level = serializers.IntegerField()
+    decision = serializers.ChoiceField(choices=["approved", "rejected"])
+    text = serializers.CharField()
+    author = serializers.CharField()
+    written_at = serializers.DateTimeField()
+
+    def to_representation(self, i):
+        return {"id": i.pk, "subject": i.subject, "proposal": i.proposal_id, "level": i.level,
+                "decision": i.decision, "text": i.text, "author": i.author.username,
+                "written_at": serializers.DateTimeField().to_representation(i.written_at)}
+
+
 class IncidentSerializer(serializers.Serializer):
     """API.md's incident. Content of a classified incident is withheld from anyone outside its
     sections, the command group and leadership (R54): a placeholder title, nothing else."""
@@ -129,6 +208,10 @@ class IncidentSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.DictField())
     timeline = TimelineEventSerializer(many=True)
     timeline_count = serializers.IntegerField()
+    reports = ReportOut(many=True)
+    statements = StatementOut(many=True)
+    judgments = JudgmentOut(many=True)
+    instructions = InstructionOut(many=True)
 
     def to_representation(self, incident):
         user = self.context["request"].user
@@ -165,6 +248,11 @@ class IncidentSerializer(serializers.Serializer):
             ] if visible else [],
             "timeline": timeline_data(timeline, visible),
             "timeline_count": incident.timeline_count,
+            "reports": ReportOut(incident.reports.all(), many=True).data,
+            # titles, analyses and comments are content (R54)
+            "statements": StatementOut(incident.statements.all(), many=True).data if visible else [],
+            "judgments": JudgmentOut(incident.judgments.all(), many=True).data if visible else [],
+            "instructions": InstructionOut(incident.instructions.all(), many=True).data if visible else [],
         }
 
 

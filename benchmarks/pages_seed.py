@@ -193,7 +193,8 @@ def seed(n: int, *, big_events: int = 500, seed: int = 1, now: dt.datetime | Non
         if responded or pending_proposal:
             level = fixed[2] if fixed else rng.choice((1, 2, 3, 4, 4, 3, 3))
             proposal_id = w.new_id(ResponseProposal)
-            w.add(ResponseProposal(pk=proposal_id, incident_id=pk, level=level, reason=_text(rng, 2),
+            w.add(ResponseProposal(pk=proposal_id, incident_id=pk, level=level, deciding_level=level,
+                                   reason=_text(rng, 2),
                                    proposed_by=command, proposed_at=reported_at + dt.timedelta(hours=3),
                                    decision="pending" if pending_proposal else "approved",
                                    decided_by=None if pending_proposal else users["leader"],

@@ -211,8 +211,8 @@ class Judgment(models.Model):
     section = models.ForeignKey("organization.Section", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+", verbose_name=_("研判股室"),
                                 help_text=_("股室自身研判（R13）：该股室；指挥小组研判为空。"))
-    participants = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
-                                          verbose_name=_("参与研判人员"))
+    participants = models.JSONField(_("参与研判人员"), default=list, blank=True,
+                                    help_text=_("联合研判的参与人员（用户名），登记时核对。"))
     analysis = models.TextField(_("研判分析"), blank=True)
     trend = models.TextField(_("发展走势"), blank=True)
     recommended_warning_level = models.PositiveSmallIntegerField(_("建议预警级别"), null=True, blank=True)

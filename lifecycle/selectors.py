@@ -6,9 +6,10 @@ from django.db.models.functions import Coalesce
 
 from deadlines.models import Deadline, DeadlineState
 from early_warnings.models import NoticeReceipt, WarningState
-from incidents.models import Assignment, Attachment, Incident, State, TimelineEvent
+from incidents.models import Assignment, Attachment, Incident, Judgment, State, TimelineEvent
 from incidents.selectors import search, validate_search, visible
 from organization.models import Section
+from responses.models import Instruction, Report, Statement
 
 # API.md v1.1 "Paged sub-resources": the representation embeds the latest EMBEDDED timeline
 # events, and the deadlines still owed plus the latest EMBEDDED others; the rest is paged.
@@ -43,6 +44,13 @@ def incident_queryset(user):
             Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor").order_by("-at", "-id")[:EMBEDDED],
                      to_attr="recent_timeline"),
             Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
+            # API.md v1.1 "More of the incident", the judgments (R13) and the 批示意见: one query each
+            Prefetch("reports", queryset=Report.objects.select_related("section", "author").order_by("submitted_at", "id")),
+            Prefetch("statements", queryset=Statement.objects.select_related("section", "drafted_by", "decided_by")
+                     .order_by("drafted_at", "id")),
+            Prefetch("judgments", queryset=Judgment.objects.select_related("section", "judged_by")
+                     .order_by("judged_at", "id")),
+            Prefetch("instructions", queryset=Instruction.objects.select_related("author")),
         )
     )
 

@@ -158,11 +158,11 @@ def incident_judge(*, incident, actor, veracity, severity, analysis="", mode="jo
     now = timezone.now()
     was_major = incident.severity == Severity.MAJOR
     people = users_by_username(participants)
-    judgment = Judgment.objects.create(incident=incident, mode=mode, veracity=veracity, severity=severity,
-                                       analysis=analysis, trend=trend, judged_by=actor,
-                                       recommended_warning_level=recommended_warning_level,
-                                       recommended_response_level=recommended_response_level)
-    judgment.participants.set(people)
+    Judgment.objects.create(incident=incident, mode=mode, veracity=veracity, severity=severity,
+                            analysis=analysis, trend=trend, judged_by=actor,
+                            recommended_warning_level=recommended_warning_level,
+                            recommended_response_level=recommended_response_level,
+                            participants=[u.username for u in people])
     incident.veracity, incident.severity, incident.judged_at = veracity, severity, now
     if severity == Severity.MINOR:
         if incident.state in (State.REPORTED, State.JUDGING):
@@ -208,10 +208,10 @@ def incident_section_judge(*, incident, actor, section, veracity, analysis, part
         raise ValidationError({"analysis": _("请填写研判分析。")})
     people = users_by_username(participants)
     judgment = Judgment.objects.create(incident=incident, mode=Judgment.Mode.SECTION, section=section_row,
-                                       veracity=veracity, severity="", analysis=analysis, judged_by=actor)
-    judgment.participants.set(people)
+                                       veracity=veracity, severity="", analysis=analysis, judged_by=actor,
+                                       participants=[u.username for u in people])
     record(incident, actor, "section_judged", before=incident.state, section=section_row.code, veracity=veracity,
-           analysis=analysis, judgment=judgment.pk, participants=[u.username for u in people])
+           analysis=analysis, judgment=judgment.pk, participants=judgment.participants)
     return judgment
 
 

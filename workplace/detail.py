@@ -12,7 +12,7 @@ from incidents import permissions as perms
 from incidents.models import Channel, Judgment, Platform, Severity, State, Veracity
 from lifecycle.actions import ACTIONS, ATTACH
 from lifecycle.selectors import deadlines_of, timeline_of
-from organization.models import LevelPolicy, Section
+from organization.models import LevelPolicy, Section, User
 from organization.selectors import command_body
 from responses.models import (
     PublicityTier,
@@ -30,7 +30,7 @@ from .labels import ROMAN, describe, verb_label
 # Which panel each action belongs to: the part of the page re-rendered with its errors.
 PANEL_OF = {
     "assign": "sections", "unassign": "sections",
-    "judge": "judgment",
+    "judge": "judgment", "section-judgment": "judgment",
     "warn": "warning", "lift-warning": "warning", "sign": "warning",
     "propose-response": "response", "approve-response": "response", "reject-response": "response",
     "assess": "response", "propose-lift": "response", "approve-lift": "response", "reject-lift": "response",
@@ -56,6 +56,12 @@ def choices():
         "response_level": [(v, _("%(level)s级响应") % {"level": ROMAN[v]}) for v in (1, 2, 3, 4)],
         "stable": [("true", _("平稳")), ("false", _("不平稳"))],
     }
+
+
+def participant_choices():
+    """Who can take part in a joint judgment: the active users, by username."""
+    return [(u.username, f"{u.full_name or u.username}（{u.username}）")
+            for u in User.objects.filter(is_active=True).order_by("username")[:200]]
 
 
 def build(request, incident, forms: Forms | None = None) -> dict:
@@ -94,7 +100,10 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     assessments = list(incident.assessments.select_related("assessed_by").order_by("-date"))
 
     # --- the rest of the record --------------------------------------------------------
-    judgments = list(incident.judgments.select_related("judged_by").order_by("-judged_at", "-id"))
+    every_judgment = sorted(incident.judgments.all(), key=lambda j: (j.judged_at, j.pk), reverse=True)
+    judgments = [j for j in every_judgment if j.section_id is None]  # the command group's (R13)
+    section_judgments = [j for j in every_judgment if j.section_id is not None]
+    instructions = list(incident.instructions.all())
     reports = list(incident.reports.select_related("section", "owner_body", "author").order_by("-submitted_at", "-id"))
     statements = list(incident.statements.select_related("section", "drafted_by", "decided_by")
                       .order_by("-drafted_at", "-id"))
@@ -124,7 +133,8 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "warn": available("warn"),
         "lift_warning": available("lift-warning"),
         "propose_response": available("propose-response"),
-        "decide_response": available("approve-response"),
+        "decide_response": available("reject-response"),
+        "section_judgment": available("section-judgment"),
         "assess": available("assess"),
         "propose_lift": available("propose-lift"),
         "decide_lift": available("approve-lift"),
@@ -188,6 +198,11 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "proposals": proposals,
         "assessments": assessments,
         "judgments": judgments,
+        "section_judgments": section_judgments,
+        "instructions": instructions,
+        "approve_response_refusal": ACTIONS["approve-response"].refusal(incident, user) if proposal else None,
+        "my_section_codes": mine,
+        "participant_choices": participant_choices() if can["section_judgment"] else [],
         "last_judgment": last_judgment,
         "reports": reports,
         "statements": statements,
