@@ -3,6 +3,7 @@ from django.contrib import admin
 from sentiment_ops.readonly import ReadOnlyAdmin
 
 from .models import (
+    Instruction,
     PublicityAction,
     Report,
     Response,
@@ -27,9 +28,10 @@ class ReportAdmin(ReadOnlyAdmin):
 
 @admin.register(ResponseProposal)
 class ResponseProposalAdmin(ReadOnlyAdmin):
-    list_display = ["incident", "level", "from_level", "proposed_by", "decision", "decided_by", "decided_at"]
+    list_display = ["incident", "level", "from_level", "deciding_level", "proposed_by", "decision", "decided_by",
+                    "decided_at"]
     list_filter = ["decision", "level"]
 
 
-for model in (StabilityAssessment, SupportRequest, PublicityAction, Statement):
+for model in (StabilityAssessment, SupportRequest, PublicityAction, Statement, Instruction):
     admin.site.register(model, ReadOnlyAdmin)
