@@ -163,6 +163,7 @@ def test_dashboard_shows_warning_colours_and_the_heartbeat(demo, open_as, live_s
         api.act("command", iid, "assign", sections=["market"])
         api.act("command", iid, "warn", level=level, subject="s", scope="全市", matters="m", measures="m",
                 delivery="system")
+    api.act("command", iid, "judge", veracity="true", severity="medium")  # a response follows a judgment
     api.act("command", iid, "propose-response", level=4)
     api.act("onsite", iid, "approve-response")
     process_deadlines()
