@@ -74,6 +74,8 @@ def test_start_lift_and_lower_are_decided_by_the_current_levels_body(level, lowe
     # start: the proposed level's body only
     refused = api.act(outsider, iid, "approve-response", expect=403)["detail"]
     assert BODY_NAME[level] in refused
+    en = api.act(outsider, iid, "approve-response", expect=403, lang="en")["detail"]
+    assert en.startswith("Only members of") and BODY_NAME[level] in en
     api.act(APPROVER[level], iid, "approve-response", comment="同意启动，抓紧核实")
     days = STABLE_DAYS[level]
 
@@ -195,6 +197,8 @@ def test_a_section_records_its_own_judgment_and_the_command_groups_still_sets_se
     refused = api.act("command2", iid, "section-judgment", expect=403, section="petition", veracity="false",
                       analysis="…")["detail"]
     assert refused == "只有此事件责任股室的成员可以提交股室研判意见。"
+    assert api.act("command2", iid, "section-judgment", expect=403, lang="en", section="petition", veracity="false",
+                   analysis="…")["detail"] == "Only members of this incident's responsible sections can record a section judgment."
     api.act("petition", iid, "section-judgment", expect=400, section="petition", veracity="true",
             analysis="已核实", participants=["nobody"])
     inc = api.act("petition", iid, "section-judgment", section="petition", veracity="false",
