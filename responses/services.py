@@ -125,8 +125,7 @@ def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
     record(incident, actor, "response_proposed", before=incident.state, level=level,
            from_level=proposal.from_level, reason=reason, proposal=proposal.pk)
     notices.tell("proposal_made", incident=incident, body_level=proposal.deciding_level, awaits=_awaits(proposal),
-                 body=reason,
-                 level=ROMAN[level])
+                 body=reason, level=ROMAN[level])
     return proposal
 
 
@@ -215,7 +214,8 @@ def response_approve(*, incident, actor, comment="") -> Response:
     response.save(update_fields=["state", "level", "level_since", "proposal", "activated_at",
                                  "stable_working_days"])
     proposal.decision, proposal.decided_by, proposal.decided_at = ResponseProposal.Decision.APPROVED, actor, now
-    proposal.save(update_fields=["decision", "decided_by", "decided_at"])
+    proposal.decision_reason = comment
+    proposal.save(update_fields=["decision", "decided_by", "decided_at", "decision_reason"])
     if incident.state != State.RESPONDING:
         incident.respond()
         incident.save(update_fields=["state"])
