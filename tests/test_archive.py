@@ -18,7 +18,7 @@ from documents import archive
 from documents.models import IncidentArchive
 from documents.services import archive_ensure
 from documents.tasks import archive_build
-from incidents.models import Incident, State, TimelineEvent
+from incidents.models import ClassifiedAccess, Incident, State, TimelineEvent
 from incidents.timeline import verify
 
 from .api import Api
@@ -105,8 +105,11 @@ def test_only_content_readers_may_download(demo, time_machine):
     api = Api(demo)
     iid = closed_case(demo, time_machine, classified=True)
     assert api.get("market", f"/api/v1/incidents/{iid}/archive.zip").status_code == 404
-    assert api.get("auditor", f"/api/v1/incidents/{iid}/archive.zip").status_code == 404  # R54: sees, not reads
     assert not IncidentArchive.objects.filter(incident_id=iid).exists()
+    # R6 (issue 11): the auditor reads the complete record of a closed case, classified included, logged (R54)
+    assert api.get("auditor", f"/api/v1/incidents/{iid}/archive.zip").status_code == 200
+    assert ClassifiedAccess.objects.filter(incident_id=iid, user=demo["auditor"], via="archive",
+                                           content_shown=True).exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -209,7 +209,9 @@ def test_only_content_readers_get_documents(demo, secret_case):
     iid = secret_case
     assert api.get("market", f"/api/v1/incidents/{iid}/documents/").status_code == 404  # not assigned
     assert api.get("market", f"/api/v1/incidents/{iid}/documents/flash.docx").status_code == 404
-    assert api.get("auditor", f"/api/v1/incidents/{iid}/documents/flash.docx").status_code == 404  # sees, not reads
+    # R6 (issue 11): the auditor reads a CLOSED case's documents, classified included; the read is logged
+    assert api.get("auditor", f"/api/v1/incidents/{iid}/documents/flash.docx").status_code == 200
+    assert ClassifiedAccess.objects.filter(incident_id=iid, via="document", user=demo["auditor"]).exists()
     doc = Document(io.BytesIO(download(api, "petition", iid, "warning", "docx").content))
     text = text_of(doc)
     assert "秘密★1年" in text and re.search(r"^\d{6}$", text, re.M)  # 密级★保密期限 and 份号, top left

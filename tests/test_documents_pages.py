@@ -32,9 +32,11 @@ def test_the_incident_page_offers_each_document_and_the_archive(demo, web, time_
     # The page's session downloads what the page links.
     response = web("petition").get(f"/api/v1/incidents/{iid}/documents/summary.docx?report={report_link}")
     assert response.status_code == 200 and response["Content-Type"].endswith("wordprocessingml.document")
-    # The auditor sees the classified case but not its content: no document, no archive.
+    # The auditor reads the closed classified case in full (R6, issue 11): documents and archive.
     page = web("auditor").get(f"/incidents/{iid}/").content.decode()
-    assert "/documents/" not in page and "archive.zip" not in page
+    assert "/documents/" in page and "archive.zip" in page
+    # a section that does not read it gets neither (it does not even see the case)
+    assert web("market").get(f"/incidents/{iid}/").status_code == 404
 
 
 @pytest.mark.django_db
