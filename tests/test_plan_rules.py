@@ -304,6 +304,9 @@ def test_lifting_the_warning_cancels_the_open_verifications_and_keeps_what_is_st
                   measures="核实情况", delivery="fax")
     api.act("petition", iid, "report", kind="verification", section="petition", body="已核实")
     inc = api.act("command", iid, "lift-warning", reason="舆情平息")
+    (report,) = inc["reports"]  # API.md v1.1 "More of the incident"
+    assert report == {"id": report["id"], "kind": "verification", "section": "petition", "zero": False,
+                      "submitted_at": report["submitted_at"], "submitted_by": "petition"}
     states = {d["owner"]: d["state"] for d in deadlines(inc, "verification")}
     assert states == {"petition": "met", "market": "cancelled"}
     market = Deadline.objects.get(incident_id=iid, kind="verification", owner_section__code="market")
