@@ -218,12 +218,15 @@ def test_a_section_records_its_own_judgment_and_the_command_groups_still_sets_se
 @pytest.mark.django_db
 def test_the_case_page_shows_the_section_judgment_and_the_instructions(api, demo, time_machine):
     iid = responding(api, time_machine, 3, sections=("petition",))
-    api.act("petition", iid, "section-judgment", section="petition", veracity="true", analysis="属实，正在处置")
     web = Client()
     web.force_login(demo["petition"])
+    assert "act/section-judgment/" in web.get(f"/incidents/{iid}/").content.decode()  # the form, for its members
+    web.post(f"/incidents/{iid}/act/section-judgment/", {
+        "section": "petition", "veracity": "true", "analysis": "属实，正在处置", "participants": ["petition", "market"]})
+    (judgment,) = Judgment.objects.filter(incident_id=iid, section__code="petition")
+    assert judgment.participants == ["petition", "market"] and judgment.mode == "section"
     text = web.get(f"/incidents/{iid}/").content.decode()
-    assert 'id="section-judgments"' in text and "属实，正在处置" in text
-    assert "section-judgment" in text  # the form, for a member of an assigned section
+    assert 'id="section-judgments"' in text and "属实，正在处置" in text and "petition、market" in text
     web.force_login(demo["command"])
     text = web.get(f"/incidents/{iid}/").content.decode()
     assert 'id="instructions"' not in text  # approved without a 批示意见
@@ -314,3 +317,21 @@ def test_lifting_the_warning_cancels_the_open_verifications_and_keeps_what_is_st
     lapsed = [e for e in inc["timeline"] if e["verb"] == "obligations_lapsed"]
     assert lapsed and lapsed[0]["detail"]["deadlines"] == [market.pk]
     assert deadlines(inc, "feedback")[0]["state"] == "open"  # the plan still requires the feedback
+
+
+@pytest.mark.django_db
+def test_a_lowering_whose_stable_days_broke_meanwhile_is_not_approved(api, demo, time_machine):
+    iid = responding(api, time_machine, 3)
+    stable_for(api, time_machine, iid, 3)
+    api.act("command", iid, "propose-response", level=4, reason="平稳，降级")
+    time_machine.move_to(local(2026, 11, 5, 18, 0), tick=False)
+    api.act("command", iid, "assess", date="2026-11-05", stable=False, note="再度升温")
+    detail = api.act("infohead", iid, "approve-response", expect=409)["detail"]
+    assert detail == "连续平稳工作日为 0 天，Ⅲ级响应需满 3 天才能调低响应级别。"
+    web = Client()
+    web.force_login(demo["infohead"])
+    text = web.get(f"/incidents/{iid}/").content.decode()
+    assert 'id="approve-refusal"' in text and "才能调低响应级别" in text
+    assert "act/reject-response/" in text  # the body can still reject it, with its 批示意见
+    inc = api.act("infohead", iid, "reject-response", reason="舆情反复，维持Ⅲ级")
+    assert inc["response"]["level"] == 3 and inc["instructions"][-1]["text"] == "舆情反复，维持Ⅲ级"
