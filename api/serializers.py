@@ -22,7 +22,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deadline
-        fields = ["id", "incident", "kind", "owner", "due_at", "hard_due_at", "state", "met_at", "met_by",
+        fields = ["id", "incident", "kind", "owner", "due_at", "hard_due_at", "state", "met_at", "met_by", "waived_at",
                   "escalated_at", "provisional"]
 
 
@@ -103,6 +103,30 @@ class ResponseOut(serializers.Serializer):
     lift_eligible = serializers.BooleanField()
 
 
+def consultations_data(incident, visible: bool) -> list[dict]:
+    """API.md v1.1: the incident's consultations (R35) with their decisions and work orders
+    (an order's ``deadline`` is its ``order`` deadline). Agenda, minutes and decision texts
+    are content (R54)."""
+    dt = serializers.DateTimeField()
+
+    def when(value):
+        return dt.to_representation(value) if value is not None else None
+
+    return [{
+        "id": c.pk, "agenda": c.agenda if visible else "", "convened_by": c.convened_by.username,
+        "convened_at": when(c.convened_at), "participants": [u.username for u in c.participants.all()],
+        "sections": [s.code for s in c.sections.all()], "outside": c.outside if visible else [],
+        "minutes": c.minutes if visible else "", "recorded_at": when(c.recorded_at),
+        "recorded_by": c.recorded_by.username if c.recorded_by_id else None,
+        "decisions": [{
+            "id": d.pk, "text": d.text if visible else "", "section": d.section.code if d.section_id else None,
+            "due_at": when(d.due_at), "deadline": d.deadline_id,
+            "state": d.deadline.state if d.deadline_id else None, "completed_at": when(d.completed_at),
+            "completed_by": d.completed_by.username if d.completed_by_id else None,
+            "note": d.note if visible else ""} for d in c.decisions.all()],
+    } for c in incident.consultations.all()]
+
+
 class IncidentSerializer(serializers.Serializer):
     """API.md's incident. Content of a classified incident is withheld from anyone outside its
     sections, the command group and leadership (R54): a placeholder title, nothing else."""
@@ -129,6 +153,7 @@ class IncidentSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.DictField())
     timeline = TimelineEventSerializer(many=True)
     timeline_count = serializers.IntegerField()
+    consultations = serializers.ListField(child=serializers.DictField())
 
     def to_representation(self, incident):
         user = self.context["request"].user
@@ -165,6 +190,7 @@ class IncidentSerializer(serializers.Serializer):
             ] if visible else [],
             "timeline": timeline_data(timeline, visible),
             "timeline_count": incident.timeline_count,
+            "consultations": consultations_data(incident, visible),
         }
 
 

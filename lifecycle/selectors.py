@@ -8,7 +8,8 @@ from deadlines.models import Deadline, DeadlineState
 from early_warnings.models import NoticeReceipt, WarningState
 from incidents.models import Assignment, Attachment, Incident, State, TimelineEvent
 from incidents.selectors import search, validate_search, visible
-from organization.models import Section
+from organization.models import Section, User
+from responses.models import Consultation, ConsultationDecision
 
 # API.md v1.1 "Paged sub-resources": the representation embeds the latest EMBEDDED timeline
 # events, and the deadlines still owed plus the latest EMBEDDED others; the rest is paged.
@@ -43,6 +44,11 @@ def incident_queryset(user):
             Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor").order_by("-at", "-id")[:EMBEDDED],
                      to_attr="recent_timeline"),
             Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
+            Prefetch("consultations", queryset=Consultation.objects.select_related("convened_by", "recorded_by")
+                     .prefetch_related(Prefetch("participants", queryset=User.objects.only("id", "username", "full_name")),
+                                       Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
+                                       Prefetch("decisions", queryset=ConsultationDecision.objects.select_related(
+                                           "section", "deadline", "completed_by")))),
         )
     )
 
