@@ -614,6 +614,8 @@ def consultation_convene(*, incident, actor, agenda, participants=(), outside=()
 
 def check_record_consultation(incident, actor, consultation=None):
     """Whoever convened it, or the command group (any consultation, when none is named)."""
+    if incident.state == State.CLOSED:
+        raise Conflict(_("事件已办结，不能再记录会商纪要；如舆情反复，请先重新启动。"))
     if not perms.is_command(actor) and (consultation is None or consultation.convened_by_id != actor.pk):
         if consultation is None and incident.consultations.filter(convened_by=actor).exists():
             return

@@ -5,7 +5,9 @@ no loose ends (R50, R51; API.md v1.1 ``convene``, ``record-consultation``, ``com
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from deadlines.accountability import Scope, report
 from deadlines.models import Deadline, Notification
@@ -217,6 +219,9 @@ def test_waivers_one_by_one_then_the_close_lifts_the_warning_in_the_same_step(ap
     assert "状态" in api.act("command", iid, "waive", expect=409, deadline=met.pk, reason="x")["detail"]
     inc = api.act("command", iid, "waive", deadline=consultation.pk, reason="已在响应期间开过联席会商")
     assert deadlines(inc, "consultation")[0]["state"] == "waived"
+    inc = api.act("command", iid, "convene", agenda="善后会商", outside=["信访"])  # meets nothing waived
+    assert deadlines(inc, "consultation")[0]["state"] == "waived"
+    cid = inc["consultations"][0]["id"]
 
     inc = api.act("command", iid, "close", lift_warning_reason="舆情平息，解除预警")
     assert inc["state"] == "closed" and inc["warning"] is None
@@ -232,6 +237,8 @@ def test_waivers_one_by_one_then_the_close_lifts_the_warning_in_the_same_step(ap
     steps = ("deadline_waived", "warning_lifted", "closed")
     assert [v for v in verbs(iid) if v in steps] == list(steps)
     api.act("command", iid, "lift-warning", expect=409, reason="再解除")
+    api.act("command", iid, "record-consultation", expect=409, consultation=cid, minutes="纪要")
+    api.act("command", iid, "convene", expect=409, agenda="会商", outside=["公安"])
     # Counted as waived, not owed-and-missed, not cancelled.
     command = {r.code: r for r in report(scope=Scope(everything=True)).sections}["command"]
     assert command.waived == 1
@@ -339,3 +346,35 @@ def test_the_page_lists_the_loose_ends_and_waives_them_one_by_one(api, web, time
     states = set(Deadline.objects.filter(incident_id=iid, kind__in=["flash", "feedback", "consultation"])
                  .values_list("state", flat=True))
     assert states == {"waived"}
+
+
+@pytest.mark.django_db
+def test_consultations_cost_the_same_queries_on_the_case_page_and_in_the_api_whatever_their_number(
+        api, web, time_machine):
+    iid, _inc = major(api, time_machine, sections=("petition", "market"))
+    later = local(2026, 11, 3, 12, 0).isoformat()
+
+    def consult(n_decisions):
+        cid = api.act("command", iid, "convene", agenda="研究", participants=["petition", "market"],
+                      outside=["公安"])["consultations"][-1]["id"]
+        api.act("command", iid, "record-consultation", consultation=cid, minutes="纪要", decisions=[
+            {"text": f"决定{n}", "section": ("petition", "market", None)[n % 3], "due_at": later}
+            for n in range(n_decisions)])
+
+    def costs():
+        out = []
+        for username in ("command", "petition"):
+            for get in (lambda u: web(u).get(f"/incidents/{iid}/"),
+                        lambda u: api.client(u).get(f"/api/v1/incidents/{iid}/")):
+                with CaptureQueriesContext(connection) as queries:
+                    assert get(username).status_code == 200
+                out.append(len(queries))
+        return out
+
+    consult(1)
+    costs()  # warm: the sessions' first requests read what later ones have cached
+    few = costs()
+    for _n in range(3):
+        consult(3)
+    assert len(api.get("command", f"/api/v1/incidents/{iid}/").json()["consultations"]) == 4
+    assert costs() == few
