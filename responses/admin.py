@@ -3,6 +3,8 @@ from django.contrib import admin
 from sentiment_ops.readonly import ReadOnlyAdmin
 
 from .models import (
+    Consultation,
+    ConsultationDecision,
     PublicityAction,
     Report,
     Response,
@@ -31,5 +33,5 @@ class ResponseProposalAdmin(ReadOnlyAdmin):
     list_filter = ["decision", "level"]
 
 
-for model in (StabilityAssessment, SupportRequest, PublicityAction, Statement):
+for model in (StabilityAssessment, SupportRequest, PublicityAction, Statement, Consultation, ConsultationDecision):
     admin.site.register(model, ReadOnlyAdmin)

@@ -270,6 +270,9 @@ class Consultation(models.Model):
         verbose_name = _("会商")
         verbose_name_plural = _("会商")
 
+    def __str__(self):  # no agenda: the admin lists classified incidents' rows too (R54)
+        return f"#{self.pk} · {self.convened_at:%Y-%m-%d %H:%M}"
+
 
 class ConsultationDecision(models.Model):
     """A decision of a consultation. One addressed to a section is a work order (工作指令):
@@ -291,6 +294,9 @@ class ConsultationDecision(models.Model):
         ordering = ["id"]
         verbose_name = _("会商决定")
         verbose_name_plural = _("会商决定")
+
+    def __str__(self):
+        return f"#{self.pk}"
 
     @property
     def is_order(self) -> bool:
