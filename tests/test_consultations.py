@@ -378,3 +378,25 @@ def test_consultations_cost_the_same_queries_on_the_case_page_and_in_the_api_wha
         consult(3)
     assert len(api.get("command", f"/api/v1/incidents/{iid}/").json()["consultations"]) == 4
     assert costs() == few
+
+
+@pytest.mark.django_db
+def test_an_open_work_order_holds_the_close_until_done_or_waived(api, time_machine):
+    iid, _inc = major(api, time_machine)
+    api.act("command", iid, "report", kind="flash", body="快报")
+    api.act("command", iid, "report", kind="feedback", body="反馈")
+    cid = api.act("command", iid, "convene", agenda="研究", participants=["petition"])["consultations"][0]["id"]
+    inc = api.act("command", iid, "record-consultation", consultation=cid, minutes="纪要", decisions=[
+        {"text": "回访业主", "section": "petition", "due_at": local(2026, 11, 2, 18, 0).isoformat()}])
+    order = inc["consultations"][0]["decisions"][0]
+    api.act("command", iid, "judge", veracity="true", severity="minor")  # watching: may close
+    detail = close_refusal(api, iid)
+    assert "工作指令（信访科" in detail
+    assert "Work order (" in close_refusal(api, iid, "en")
+    api.act("command", iid, "waive", deadline=order["deadline"], reason="事态平息，无需回访")
+    assert Notification.objects.filter(incident_id=iid, event="deadline_waived", recipient__username="petition").exists()
+    assert "豁免" in api.act("petition", iid, "complete-order", expect=409, order=order["id"], note="晚了")["detail"]
+    inc = api.act("command", iid, "close")
+    assert inc["state"] == "closed" and inc["consultations"][0]["decisions"][0]["state"] == "waived"
+    rows = {r.code: r for r in report(scope=Scope(everything=True)).sections}
+    assert (rows["petition"].waived, rows["petition"].owed) == (1, 1)
