@@ -13,10 +13,11 @@ from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
 from incidents.search import index_incident
+from incidents.selectors import visible
 from incidents.services import lock
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, day_info, working_days_between
-from organization.models import ROMAN, Body, LevelPolicy, Section
+from organization.models import ROMAN, Body, LevelPolicy
 from organization.selectors import sections_by_code, users_by_username
 from sentiment_ops.exceptions import Conflict, Forbidden
 
@@ -596,11 +597,16 @@ def consultation_convene(*, incident, actor, agenda, participants=(), outside=()
     outside = [o.strip() for o in outside if o and o.strip()]
     if not people and not outside:
         raise ValidationError({"participants": _("请至少选择一名参会人员或填写一个外部参会单位。")})
+    blind = [u for u in people if not visible(u).filter(pk=incident.pk).exists()]
+    if blind:  # they could neither open the case nor the notice's link
+        raise ValidationError({"participants": _("%(names)s看不到此事件：请先指派其所在股室。")
+                               % {"names": "、".join(str(u) for u in blind)}})
     now = timezone.now()
     consultation = Consultation.objects.create(incident=incident, agenda=agenda, convened_by=actor,
                                                convened_at=now, outside=list(dict.fromkeys(outside)))
     consultation.participants.set(people)
-    sections = list(Section.objects.filter(memberships__user__in=people).distinct().order_by("order", "code"))
+    # The incident's responsible sections the participants come from: the sections concerned.
+    sections = list(incident.sections.filter(memberships__user__in=people).distinct().order_by("order", "code"))
     consultation.sections.set(sections)
     deadline = deadlines.on_convened(incident, now, actor)
     record(incident, actor, "consultation_convened", before=incident.state, consultation=consultation.pk,

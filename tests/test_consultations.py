@@ -46,7 +46,7 @@ def verbs(iid):
 
 @pytest.mark.django_db
 def test_a_major_judgment_owes_a_consultation_within_the_policy_hour_met_by_convening(api, time_machine):
-    iid, inc = major(api, time_machine)
+    iid, inc = major(api, time_machine, sections=("petition", "market"))
     (owed,) = deadlines(inc, "consultation")
     assert (owed["owner"], owed["state"]) == ("command", "open")
     assert parse(owed["due_at"]) == local(2026, 11, 2, 10, 0)  # judged + 60 min (UnitPolicy)
@@ -75,6 +75,10 @@ def test_a_body_member_convenes_and_an_unknown_participant_is_a_field_error(api,
     assert body.status_code == 400 and "participants" in body.json()
     body = api.client("leader").post(f"/api/v1/incidents/{iid}/convene/", {"agenda": "会商"}, format="json")
     assert body.status_code == 400 and "participants" in body.json()
+    # A participant who cannot see the case (their section is not assigned) is named.
+    body = api.client("leader").post(f"/api/v1/incidents/{iid}/convene/",
+                                     {"agenda": "会商", "participants": ["market"]}, format="json")
+    assert body.status_code == 400 and "房地产市场科 吴磊看不到此事件" in body.json()["participants"][0]
     inc = api.act("leader", iid, "convene", agenda="联席会商", outside=["市网信办"])
     assert inc["consultations"][0]["convened_by"] == "leader"
     # The convener records the minutes; another body member (who sees the case) may not.
