@@ -16,6 +16,7 @@ from early_warnings.models import NoticeReceipt, WarningNotice
 from incidents.models import TimelineEvent
 
 from .api import Api, deadlines, local, parse
+from .test_i18n import _chinese_left, _user_data
 
 
 @pytest.fixture
@@ -404,3 +405,22 @@ def test_an_open_work_order_holds_the_close_until_done_or_waived(api, time_machi
     assert inc["state"] == "closed" and inc["consultations"][0]["decisions"][0]["state"] == "waived"
     rows = {r.code: r for r in report(scope=Scope(everything=True)).sections}
     assert (rows["petition"].waived, rows["petition"].owed) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_the_consultations_panel_and_the_close_speak_english(api, demo, time_machine):
+    iid = handled_to_aftermath(api, time_machine)
+    cid = api.act("command", iid, "convene", agenda="研究善后", participants=["petition"],
+                  outside=["公安"])["consultations"][0]["id"]
+    api.act("command", iid, "record-consultation", consultation=cid, minutes="纪要", decisions=[
+        {"text": "回访业主", "section": "petition", "due_at": local(2026, 11, 9, 12, 0).isoformat()}, {"text": "关注"}])
+    order = api.get("command", f"/api/v1/incidents/{iid}/").json()["consultations"][0]["decisions"][0]
+    api.act("petition", iid, "complete-order", order=order["id"], note="已回访")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"
+    client.force_login(demo["command"])
+    html = client.get(f"/incidents/{iid}/").content.decode()
+    for label in ["Consultations and work orders", "Attending: ", "Outside departments: ", "Minutes: ",
+                  "Work order", "Completed (", "Reason for lifting the warning", "Convene a consultation"]:
+        assert label in html, label
+    assert _chinese_left(html, ["公安", *_user_data()]) == []
