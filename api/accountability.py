@@ -11,12 +11,13 @@ from deadlines import accountability
 
 
 class _Figures(serializers.Serializer):
-    owed = serializers.IntegerField(help_text="met + late + missed + open (cancelled excluded)")
+    owed = serializers.IntegerField(help_text="met + late + missed + open + waived (cancelled excluded)")
     met = serializers.IntegerField()
     late = serializers.IntegerField()
     missed = serializers.IntegerField()
     open = serializers.IntegerField()
     overdue = serializers.IntegerField(help_text="open and already past due_at")
+    waived = serializers.IntegerField(help_text="released by the command group at closing, with a reason")
     on_time_rate = serializers.FloatField(allow_null=True, help_text="met / (met + late + missed)")
 
 

@@ -22,7 +22,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deadline
-        fields = ["id", "incident", "kind", "owner", "due_at", "hard_due_at", "state", "met_at", "met_by",
+        fields = ["id", "incident", "kind", "owner", "due_at", "hard_due_at", "state", "met_at", "met_by", "waived_at",
                   "escalated_at", "provisional"]
 
 
@@ -180,6 +180,28 @@ class InstructionOut(serializers.Serializer):
         return {"id": i.pk, "subject": i.subject, "proposal": i.proposal_id, "level": i.level,
                 "decision": i.decision, "text": i.text, "author": i.author.username,
                 "written_at": serializers.DateTimeField().to_representation(i.written_at)}
+def consultations_data(incident, visible: bool) -> list[dict]:
+    """API.md v1.1: the incident's consultations (R35) with their decisions and work orders
+    (an order's ``deadline`` is its ``order`` deadline). Agenda, minutes and decision texts
+    are content (R54)."""
+    dt = serializers.DateTimeField()
+
+    def when(value):
+        return dt.to_representation(value) if value is not None else None
+
+    return [{
+        "id": c.pk, "agenda": c.agenda if visible else "", "convened_by": c.convened_by.username,
+        "convened_at": when(c.convened_at), "participants": [u.username for u in c.participants.all()],
+        "sections": [s.code for s in c.sections.all()], "outside": c.outside if visible else [],
+        "minutes": c.minutes if visible else "", "recorded_at": when(c.recorded_at),
+        "recorded_by": c.recorded_by.username if c.recorded_by_id else None,
+        "decisions": [{
+            "id": d.pk, "text": d.text if visible else "", "section": d.section.code if d.section_id else None,
+            "due_at": when(d.due_at), "deadline": d.deadline_id,
+            "state": d.deadline.state if d.deadline_id else None, "completed_at": when(d.completed_at),
+            "completed_by": d.completed_by.username if d.completed_by_id else None,
+            "note": d.note if visible else ""} for d in c.decisions.all()],
+    } for c in incident.consultations.all()]
 
 
 class IncidentSerializer(serializers.Serializer):
@@ -212,6 +234,7 @@ class IncidentSerializer(serializers.Serializer):
     statements = StatementOut(many=True)
     judgments = JudgmentOut(many=True)
     instructions = InstructionOut(many=True)
+    consultations = serializers.ListField(child=serializers.DictField())
 
     def to_representation(self, incident):
         user = self.context["request"].user
@@ -253,6 +276,7 @@ class IncidentSerializer(serializers.Serializer):
             "statements": StatementOut(incident.statements.all(), many=True).data if visible else [],
             "judgments": JudgmentOut(incident.judgments.all(), many=True).data if visible else [],
             "instructions": InstructionOut(incident.instructions.all(), many=True).data if visible else [],
+            "consultations": consultations_data(incident, visible),
         }
 
 

@@ -8,8 +8,10 @@ Definitions
 -----------
 - A deadline counts for its owner: the section (``owner_section``) or, for a body-owned
   deadline, the body (``owner_body``); bodies are rows too (``command``, ``level1`` …).
-- Cancelled deadlines are not owed and appear nowhere.
-- ``owed`` = every other deadline in the period = ``met + late + missed + open``.
+- Cancelled deadlines (their cause lapsed) are not owed and appear nowhere.
+- ``waived`` deadlines were owed and released by the command group at closing, with a
+  reason (API.md v1.1): counted in ``owed`` and shown as ``waived``, never in the rate.
+- ``owed`` = every other deadline in the period = ``met + late + missed + open + waived``.
 - ``open`` = not yet met and not (yet) found missed; it is never counted as missed.
   ``overdue`` is the part of ``open`` already past its due time when the report is made
   (the sweep turns it into ``missed`` once the hard due time passes).
@@ -38,7 +40,7 @@ from sentiment_ops.exceptions import Forbidden
 
 from .models import Deadline, DeadlineState
 
-COUNTED = (DeadlineState.MET, DeadlineState.LATE, DeadlineState.MISSED, DeadlineState.OPEN)
+COUNTED = (DeadlineState.MET, DeadlineState.LATE, DeadlineState.MISSED, DeadlineState.OPEN, DeadlineState.WAIVED)
 
 
 # --- rows --------------------------------------------------------------------------------
@@ -51,6 +53,7 @@ class Figures:
     missed: int = 0
     open: int = 0
     overdue: int = 0
+    waived: int = 0
 
     @property
     def done(self) -> int:
@@ -63,7 +66,7 @@ class Figures:
 
     def figures(self) -> dict:
         return {"owed": self.owed, "met": self.met, "late": self.late, "missed": self.missed,
-                "open": self.open, "overdue": self.overdue, "on_time_rate": self.on_time_rate}
+                "open": self.open, "overdue": self.overdue, "waived": self.waived, "on_time_rate": self.on_time_rate}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -156,10 +159,11 @@ def _owed_counts(path: str, prefix: str, base: Q, now: dt.datetime) -> dict:
         "missed": Count(path, filter=base & state(DeadlineState.MISSED)),
         "open": Count(path, filter=base & state(DeadlineState.OPEN)),
         "overdue": Count(path, filter=base & state(DeadlineState.OPEN) & Q(**{f"{prefix}due_at__lt": now})),
+        "waived": Count(path, filter=base & state(DeadlineState.WAIVED)),
     }
 
 
-FIGURES = ("owed", "met", "late", "missed", "open", "overdue")
+FIGURES = ("owed", "met", "late", "missed", "open", "overdue", "waived")
 
 
 def _pick(values: dict, names=FIGURES) -> dict:

@@ -32,6 +32,8 @@ class Kind(models.TextChoices):
     BRIEFING = "briefing", _("报告领导")
     JUDGMENT = "judgment", _("综合研判")
     SUMMARY = "summary", _("舆情分析专题报告")
+    ORDER = "order", _("工作指令")
+    CONSULTATION = "consultation", _("会商")
 
 
 SECTION_KINDS = {Kind.VERIFICATION, Kind.STATUS}
@@ -44,6 +46,7 @@ class DeadlineState(models.TextChoices):
     LATE = "late", _("逾期完成")
     MISSED = "missed", _("已逾期")
     CANCELLED = "cancelled", _("已撤销")
+    WAIVED = "waived", _("已豁免")
 
 
 class DeadlineQuerySet(models.QuerySet):
@@ -89,6 +92,12 @@ class Deadline(models.Model):
     # deadlines.services.on_closed, cleared by on_reopened.
     incident_closed = models.BooleanField(default=False)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # Waived (API.md v1.1): released by the command group at closing, with its reason; counted
+    # in accountability as waived, never as cancelled.
+    waived_at = models.DateTimeField(_("豁免时间"), null=True, blank=True)
+    waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("豁免人"))
+    waive_reason = models.TextField(_("豁免理由"), blank=True)
     # Counted in working days (summary): from when, and whether a provisional day of the
     # calendar (statutory rules, no official schedule yet) was counted. Recomputed when the
     # year is confirmed (deadlines/receivers.py).

@@ -34,6 +34,10 @@ A notice that asks for a decision carries ``awaits`` (``proposal:<id>``, ``lift:
 | statement_approved   | the drafting section                          |                 |
 | statement_rejected   | the drafting section                          |                 |
 | report_to_leadership | leadership (舆情快报, 报告领导)                  |                 |
+| consultation_convened| the participants and their sections           |                 |
+| order_issued         | the ordered section (工作指令)                  |                 |
+| order_completed      | the command group and the convener            |                 |
+| deadline_waived      | the section that owed the waived deadline     |                 |
 """
 
 import uuid
@@ -58,8 +62,8 @@ class Notice:
     decision: bool = False
 
 
-SECTIONS, COMMAND, LEADERSHIP, MAJOR_LEADERSHIP, BODY, PROPOSER = (
-    "sections", "command", "leadership", "leadership if major", "body", "proposer")
+SECTIONS, COMMAND, LEADERSHIP, MAJOR_LEADERSHIP, BODY, PROPOSER, PEOPLE = (
+    "sections", "command", "leadership", "leadership if major", "body", "proposer", "people")
 
 NOTICES = {
     "logged": Notice(gettext_lazy("【新登记】舆情待研判：%(title)s"), (COMMAND, MAJOR_LEADERSHIP)),
@@ -90,10 +94,15 @@ NOTICES = {
     "statement_approved": Notice(gettext_lazy("【已审定】口径或声明“%(statement)s”已审定：%(title)s"), (SECTIONS,)),
     "statement_rejected": Notice(gettext_lazy("【已退回】口径或声明“%(statement)s”被退回：%(title)s"), (SECTIONS,)),
     "report_to_leadership": Notice(gettext_lazy("【%(kind)s】%(title)s"), (LEADERSHIP,)),
+    "consultation_convened": Notice(gettext_lazy("【会商】请参加会商“%(agenda)s”：%(title)s"), (PEOPLE, SECTIONS)),
+    "order_issued": Notice(gettext_lazy("【工作指令】请于 %(due)s 前完成：%(order)s（%(title)s）"), (SECTIONS,)),
+    "order_completed": Notice(gettext_lazy("【指令完成】%(section)s已完成工作指令：%(order)s（%(title)s）"),
+                              (COMMAND, PEOPLE)),
+    "deadline_waived": Notice(gettext_lazy("【已豁免】%(kind)s期限已由指挥小组豁免：%(title)s"), (SECTIONS,)),
 }
 
 
-def _audience(who, incident, *, sections, body_level, proposer) -> tuple[list[int], list[tuple[str, str]]]:
+def _audience(who, incident, *, sections, body_level, proposer, people_told=()) -> tuple[list[int], list[tuple[str, str]]]:
     """The people (user ids, in order, once each) and the group robots ((code, url)) told."""
     people, robots = [], []
     for audience in who:
@@ -112,16 +121,20 @@ def _audience(who, incident, *, sections, body_level, proposer) -> tuple[list[in
             people += User.objects.filter(groups__name=Role.LEADERSHIP, is_active=True).values_list("pk", flat=True)
         elif audience == PROPOSER and proposer is not None:
             people.append(proposer.pk)
+        elif audience == PEOPLE:
+            people += [user.pk for user in people_told if user.is_active]
     return list(dict.fromkeys(people)), list(dict.fromkeys(robots))
 
 
-def tell(event: str, *, incident, sections=None, body_level=None, proposer=None, awaits: str = "", body: str = "",
-         **params) -> int:
+def tell(event: str, *, incident, sections=None, body_level=None, proposer=None, people=(), awaits: str = "",
+         body: str = "", **params) -> int:
     """Tell everyone concerned by ``event`` (the table above), in the app and through the
     outbox. ``sections`` narrows SECTIONS (default: the incident's assigned sections);
-    ``body_level`` names the BODY (the level it decides); ``params`` fill the title. Returns the number of people told."""
+    ``body_level`` names the BODY (the level it decides); ``people`` are the PEOPLE told by name (a consultation's participants);
+    ``params`` fill the title. Returns the number of people told."""
     notice = NOTICES[event]
-    people, robots = _audience(notice.who, incident, sections=sections, body_level=body_level, proposer=proposer)
+    people, robots = _audience(notice.who, incident, sections=sections, body_level=body_level, proposer=proposer,
+                               people_told=people)
     with translation.override(settings.LANGUAGE_CODE):  # what others read: the unit's language
         if incident.classified:
             title, body = _("您有一项涉密事件 #%(id)s 的新事项，请登录系统查看。") % {"id": incident.pk}, ""

@@ -13,6 +13,11 @@ obligation due? No writes here; deadlines/services.py creates the rows.
 | briefing     | slots: the level's fixed local times of day (below)        | body `command`   |
 | judgment     | slots: the level's fixed local times of day (below)        | body `command`   |
 | summary      | lifted + summary_working_days working days (same time)     | body `command`   |
+| consultation | judged major + consultation_minutes (met by convening)     | body `command`   |
+| order        | the due time the consultation's decision set (工作指令)      | the section      |
+
+Closing (R50, R51; API.md v1.1): an incident closes with none of ``LOOSE_ENDS`` still open,
+unless the command group waives each one (state ``waived``, with its reason).
 """
 
 import datetime as dt
@@ -42,6 +47,16 @@ def quick_due(discovered_at: dt.datetime, unit: UnitPolicy) -> dt.datetime:
 
 def flash_due(judged_at: dt.datetime, unit: UnitPolicy) -> dt.datetime:
     return judged_at + dt.timedelta(minutes=unit.flash_report_minutes)
+
+
+def consultation_due(judged_at: dt.datetime, unit: UnitPolicy) -> dt.datetime:
+    """R14, R35: a major incident calls for a consultation at once (policy minutes)."""
+    return judged_at + dt.timedelta(minutes=unit.consultation_minutes)
+
+
+# One-off obligations that must not be left open when the incident closes: each is met, or
+# waived by the command group with a reason (lifecycle.services.incident_close).
+LOOSE_ENDS = ("flash", "feedback", "verification", "order", "consultation")
 
 
 def feedback_due(reported_at: dt.datetime, unit: UnitPolicy) -> tuple[dt.datetime, dt.datetime]:

@@ -63,6 +63,7 @@ def on_judged(incident, judged_at):
     existing = set(incident.deadlines.filter(kind__in=[Kind.FLASH, Kind.FEEDBACK]).values_list("kind", flat=True))
     if incident.severity == "major" and Kind.FLASH not in existing:
         _create(incident, Kind.FLASH, body=command, due_at=policy.flash_due(judged_at, unit))
+        _create(incident, Kind.CONSULTATION, body=command, due_at=policy.consultation_due(judged_at, unit))
     if incident.severity in ("medium", "major") and Kind.FEEDBACK not in existing:
         due, hard = policy.feedback_due(incident.reported_at, unit)
         _create(incident, Kind.FEEDBACK, body=command, due_at=due, hard_due_at=hard)
@@ -128,6 +129,30 @@ def on_warning_lifted(incident) -> list[int]:
     cancel(rows, "warning lifted")
     rows.filter(state=DeadlineState.MISSED).update(next_action_at=None)
     return ids
+def on_convened(incident, at, actor) -> Deadline | None:
+    """A consultation meets the command group's pending ``consultation`` deadline (R35)."""
+    deadline = (incident.deadlines.filter(kind=Kind.CONSULTATION).pending()
+                .select_for_update(of=("self",)).order_by("due_at", "id").first())
+    return meet(deadline, at, actor) if deadline is not None else None
+
+
+def on_order(incident, section, due_at) -> Deadline:
+    """A consultation's decision addressed to a section: a work order (工作指令) it owes."""
+    return _create(incident, Kind.ORDER, section=section, due_at=due_at)
+
+
+def loose_ends(incident):
+    """The one-off obligations still open that closing would leave behind (policy.LOOSE_ENDS)."""
+    return incident.deadlines.filter(kind__in=policy.LOOSE_ENDS, state=DeadlineState.OPEN)
+
+
+def waive(deadline: Deadline, actor, reason: str) -> Deadline:
+    """The command group releases an owed obligation at closing, with its reason: ``waived``
+    (never cancelled), counted as waived in accountability (R41)."""
+    deadline.state, deadline.waived_at, deadline.waived_by = DeadlineState.WAIVED, timezone.now(), actor
+    deadline.waive_reason, deadline.next_action_at = reason, None
+    deadline.save(update_fields=["state", "waived_at", "waived_by", "waive_reason", "next_action_at"])
+    return deadline
 
 
 def on_closed(incident):
@@ -152,6 +177,15 @@ def _open_slot(owned) -> Deadline | None:
     return None
 
 
+def meet(deadline: Deadline, at, actor, report=None) -> Deadline:
+    """The obligation is done at ``at`` by ``actor``: met, or late past its due time."""
+    deadline.state = DeadlineState.MET if at <= deadline.due_at else DeadlineState.LATE
+    deadline.met_at, deadline.met_by, deadline.report = at, actor, report
+    deadline.next_action_at = None  # met: no more reminders or escalations
+    deadline.save(update_fields=["state", "met_at", "met_by", "report", "next_action_at"])
+    return deadline
+
+
 def on_report(incident, report, actor) -> Deadline | None:
     """A report meets a deadline of its kind and owner: for a repeating duty the open slot
     (a missed slot stays missed) and the next slot opens (policy.slot_after_report); for a
@@ -163,10 +197,7 @@ def on_report(incident, report, actor) -> Deadline | None:
     deadline = _open_slot(owned) if slotted else owned.pending().order_by("due_at", "id").first()
     at = report.submitted_at
     if deadline is not None:
-        deadline.state = DeadlineState.MET if at <= deadline.due_at else DeadlineState.LATE
-        deadline.met_at, deadline.met_by, deadline.report = at, actor, report
-        deadline.next_action_at = None  # met: no more reminders or escalations
-        deadline.save(update_fields=["state", "met_at", "met_by", "report", "next_action_at"])
+        meet(deadline, at, actor, report)
     level = _response_level(incident)
     if level is None or not slotted:
         return deadline

@@ -198,11 +198,12 @@ def deadlines_xlsx(user, params, figures=None):
     if figures is not None:
         cols = [(_("单位或人员"), 24, "text"), (_("应报"), 8, "number"), (_("按时"), 8, "number"),
                 (_("迟报"), 8, "number"), (_("漏报"), 8, "number"), (_("未到期"), 8, "number"),
-                (_("已逾期"), 8, "number"), (_("按时率"), 9, "pct")]
+                (_("已逾期"), 8, "number"), (_("已豁免"), 8, "number"), (_("按时率"), 9, "pct")]
         fs = book.sheet(_("问责统计"), cols)
         rows = [(u.name, u) for u in figures.sections] + [(p.full_name or p.username, p) for p in figures.people]
         for n, (name, f) in enumerate(rows, start=1):
-            book.row(fs, n, [name, f.owed, f.met, f.late, f.missed, f.open, f.overdue, f.on_time_rate], cols)
+            book.row(fs, n, [name, f.owed, f.met, f.late, f.missed, f.open, f.overdue, f.waived, f.on_time_rate],
+                     cols)
         sheets.append((fs, len(rows), len(cols)))
     return book.close(sheets)
 

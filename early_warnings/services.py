@@ -88,14 +88,18 @@ def warning_issue(*, incident, actor, level, subject, scope, matters, measures, 
 
 def check_lift_warning(incident, actor):
     perms.require_command(actor)
+    if incident.state == State.CLOSED:
+        raise Conflict(_("事件已办结，不能解除预警。"))
     warning = getattr(incident, "warning", None)
     if warning is None or warning.state != WarningState.ACTIVE:
         raise Conflict(_("该事件没有生效中的预警。"))
 
 
 @transaction.atomic
-def warning_lift(*, incident, actor, reason) -> WarningNotice:
-    """Lift explicitly (R22, R50). Without a response, the incident moves to aftermath."""
+def warning_lift(*, incident, actor, reason, closing=False) -> WarningNotice:
+    """Lift explicitly (R22, R50). Without a response, the incident moves to aftermath.
+    ``closing``: lifted as part of closing the incident (lifecycle.services.incident_close):
+    recorded, but no receipt to sign nor a notice asking for one — the close notice says it."""
     incident = lock(incident)
     check_lift_warning(incident, actor)
     warning = EarlyWarning.objects.select_for_update().get(incident=incident)
@@ -118,11 +122,13 @@ def warning_lift(*, incident, actor, reason) -> WarningNotice:
         incident.settle()
         incident.save(update_fields=["state"])
     record(incident, actor, "warning_lifted", before=before, after=incident.state, reason=reason,
-           level=warning.level, notice=notice.pk)
+           level=warning.level, notice=notice.pk, closing=closing)
     lapsed = deadlines.on_warning_lifted(incident)
     if lapsed:
         record(incident, actor, "obligations_lapsed", before=incident.state, kind="verification",
                deadlines=lapsed, reason=_("预警已解除，核实报告不再需要。"))
+    if closing:
+        return notice
     NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s) for s in incident.sections.all()])
     notices.tell("warning_lifted", incident=incident, body=reason, level=ROMAN[warning.level])
     return notice

@@ -31,6 +31,10 @@ def _body_member(user):
     return bool(perms.body_levels(user))
 
 
+def _command_or_body(user):
+    return _command(user) or _body_member(user)
+
+
 def anyone_acting(user):
     """Section members, duty officers, the command group: the service checks the rest."""
     return not (perms.is_auditor(user) and not user.is_superuser and not user.sections.exists())
@@ -92,7 +96,7 @@ ACTIONS = {a.name: a for a in [
            _body_member, responses.check_decide_lift),
     Action("report", p.ReportIn, lambda i, u, d: responses.report_submit(incident=i, actor=u, **d), anyone_acting,
            _report_check),
-    Action("close", p.EmptyIn, lambda i, u, d: lifecycle.incident_close(incident=i, actor=u), _command,
+    Action("close", p.CloseIn, lambda i, u, d: lifecycle.incident_close(incident=i, actor=u, **d), _command,
            lifecycle.check_close),
     Action("reopen", p.ReasonIn, lambda i, u, d: lifecycle.incident_reopen(incident=i, actor=u, **d), _command,
            lifecycle.check_reopen),
@@ -101,6 +105,14 @@ ACTIONS = {a.name: a for a in [
            _command, responses.check_withdraw_proposal),
     Action("section-judgment", p.SectionJudgmentIn, lambda i, u, d: lifecycle.incident_section_judge(
         incident=i, actor=u, **d), anyone_acting, lifecycle.check_section_judgment),
+    Action("convene", p.ConveneIn, lambda i, u, d: responses.consultation_convene(incident=i, actor=u, **d),
+           _command_or_body, responses.check_convene),
+    Action("record-consultation", p.RecordConsultationIn, lambda i, u, d: responses.consultation_record(
+        incident=i, actor=u, **d), _command_or_body, responses.check_record_consultation),
+    Action("complete-order", p.CompleteOrderIn, lambda i, u, d: responses.order_complete(incident=i, actor=u, **d),
+           anyone_acting, responses.check_complete_order),
+    Action("waive", p.WaiveIn, lambda i, u, d: lifecycle.deadline_waive(incident=i, actor=u, **d), _command,
+           lifecycle.check_waive),
     # extensions
     Action("unassign", p.SectionsIn, lambda i, u, d: lifecycle.incident_unassign(incident=i, actor=u, **d),
            _command, lifecycle.check_unassign),

@@ -217,3 +217,41 @@ class StatementRejectIn(serializers.Serializer):
 class AttachmentIn(serializers.Serializer):
     file = serializers.FileField()
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+# --- API.md v1.1: consultations, work orders, closing -----------------------------------
+
+class ConveneIn(serializers.Serializer):
+    agenda = serializers.CharField(label=_l("会商议题"))
+    participants = serializers.ListField(child=serializers.CharField(max_length=150), required=False, default=list,
+                                         max_length=200, label=_l("参会人员"))
+    outside = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list,
+                                    max_length=50, label=_l("外部参会单位"))
+
+
+class DecisionIn(serializers.Serializer):
+    text = serializers.CharField(label=_l("决定事项"))
+    section = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
+                                    label=_l("承办股室"))
+    due_at = OffsetDateTimeField(required=False, allow_null=True, default=None, label=_l("完成时限"))
+
+
+class RecordConsultationIn(serializers.Serializer):
+    consultation = identifier()
+    minutes = serializers.CharField(label=_l("会商纪要"))
+    decisions = DecisionIn(many=True, required=False, default=list, max_length=50)
+
+
+class CompleteOrderIn(serializers.Serializer):
+    order = identifier()
+    note = serializers.CharField(label=_l("完成情况"))
+
+
+class WaiveIn(serializers.Serializer):
+    deadline = identifier()
+    reason = serializers.CharField(label=_l("豁免理由"))
+
+
+class CloseIn(serializers.Serializer):
+    lift_warning_reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                                label=_l("解除预警理由"))

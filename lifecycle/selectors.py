@@ -8,8 +8,8 @@ from deadlines.models import Deadline, DeadlineState
 from early_warnings.models import NoticeReceipt, WarningState
 from incidents.models import Assignment, Attachment, Incident, Judgment, State, TimelineEvent
 from incidents.selectors import search, validate_search, visible
-from organization.models import Section
-from responses.models import Instruction, Report, Statement
+from organization.models import Section, User
+from responses.models import Consultation, ConsultationDecision, Instruction, Report, Statement
 
 # API.md v1.1 "Paged sub-resources": the representation embeds the latest EMBEDDED timeline
 # events, and the deadlines still owed plus the latest EMBEDDED others; the rest is paged.
@@ -51,6 +51,11 @@ def incident_queryset(user):
             Prefetch("judgments", queryset=Judgment.objects.select_related("section", "judged_by")
                      .order_by("judged_at", "id")),
             Prefetch("instructions", queryset=Instruction.objects.select_related("author")),
+            Prefetch("consultations", queryset=Consultation.objects.select_related("convened_by", "recorded_by")
+                     .prefetch_related(Prefetch("participants", queryset=User.objects.only("id", "username", "full_name")),
+                                       Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
+                                       Prefetch("decisions", queryset=ConsultationDecision.objects.select_related(
+                                           "section", "deadline", "completed_by")))),
         )
     )
 

@@ -11,8 +11,11 @@ from django.utils.translation import gettext as _
 
 from deadlines import notices
 from deadlines import services as deadlines
+from deadlines.models import Deadline, DeadlineState
 from deadlines.notifications import notifications_follow_access
-from early_warnings.services import send_current_notice, warning_reissue
+from deadlines.policy import LOOSE_ENDS
+from early_warnings.models import WarningState
+from early_warnings.services import send_current_notice, warning_lift, warning_reissue
 from incidents import permissions as perms
 from incidents.models import Assignment, Incident, Judgment, Severity, Source, State
 from incidents.search import index_incident, own_texts
@@ -20,7 +23,7 @@ from incidents.services import lock, transit
 from incidents.timeline import record
 from organization.models import ROMAN, UnitPolicy
 from organization.selectors import sections_by_code, users_by_username
-from responses.models import Report, ReportKind
+from responses.models import Report, ReportKind, ResponseState
 from responses.services import response_reactivate
 from sentiment_ops.exceptions import Conflict, Forbidden
 
@@ -217,30 +220,99 @@ def incident_section_judge(*, incident, actor, section, veracity, analysis, part
 
 # --- closure ------------------------------------------------------------------------
 
+CLOSABLE = (State.WATCHING, State.WARNED, State.AFTERMATH)
+
+
 def check_close(incident, actor):
     perms.require_command(actor)
-    if incident.state not in (State.WATCHING, State.AFTERMATH):
+    if incident.state == State.RESPONDING:
+        raise Conflict(_("应急响应仍在进行中：请先经相应机构批准解除应急响应，再办结。"))
+    if incident.state not in CLOSABLE:
         raise Conflict(_("事件处于“%(state)s”状态，不能办结。") % {"state": incident.get_state_display()})
 
 
-@transaction.atomic
-def incident_close(*, incident, actor) -> Incident:
-    """Close: a minor incident from watching; a handled one from aftermath with its summary
-    report (R51)."""
-    incident = lock(incident)
-    perms.require_command(actor)
-    if incident.state == State.AFTERMATH and not Report.objects.filter(
-            incident=incident, kind=ReportKind.SUMMARY).exists():
+def _deadline_label(deadline) -> str:
+    owner = deadline.owner_section.name if deadline.owner_section_id else deadline.owner_body.name
+    return _("%(kind)s（%(owner)s，%(due)s 到期）") % {
+        "kind": deadline.get_kind_display(), "owner": owner,
+        "due": timezone.localtime(deadline.due_at).strftime("%m-%d %H:%M")}
+
+
+def _require_summary(incident):
+    """R51: a handled incident closes with its summary report, all five parts written."""
+    summaries = list(Report.objects.filter(incident=incident, kind=ReportKind.SUMMARY))
+    if not summaries:
         raise Conflict(_("办结前须提交舆情分析专题报告。"))
+    if not any(all((getattr(r, part) or "").strip() for part in Report.SUMMARY_PARTS) for r in summaries):
+        latest = summaries[-1]
+        missing = [str(Report._meta.get_field(part).verbose_name) for part in Report.SUMMARY_PARTS
+                   if not (getattr(latest, part) or "").strip()]
+        raise Conflict(_("舆情分析专题报告须包含全部五个部分，尚缺：%(parts)s。") % {"parts": "、".join(missing)})
+
+
+@transaction.atomic
+def incident_close(*, incident, actor, lift_warning_reason="") -> Incident:
+    """Close with no loose ends (R50, R51; API.md v1.1): no response active or pending, no
+    warning in force (or it is lifted in this same step, recorded), the summary report with
+    its five parts for a handled incident, and none of the one-off obligations
+    (deadlines.policy.LOOSE_ENDS) still open unless the command group waived it."""
+    incident = lock(incident)
     check_close(incident, actor)
+    response = getattr(incident, "response", None)
+    if response is not None and response.state != ResponseState.LIFTED:
+        raise Conflict(_("有待审批的应急响应提议或解除提议：请先审批、驳回或撤回，再办结。"))
+    warning = getattr(incident, "warning", None)
+    lifted = None
+    if warning is not None and warning.state == WarningState.ACTIVE:
+        if not lift_warning_reason.strip():
+            raise Conflict(_("预警仍在生效中：请先解除预警，或在办结时填写解除理由一并解除。"))
+        lifted = warning_lift(incident=incident, actor=actor, reason=lift_warning_reason, closing=True)
+        incident = lock(incident)  # re-read: the lift may have moved it to aftermath
+    if incident.state == State.AFTERMATH:
+        _require_summary(incident)
+    open_ends = list(deadlines.loose_ends(incident).select_related("owner_section", "owner_body"))
+    if open_ends:
+        raise Conflict(_("尚有未完成的期限：%(items)s。请先完成，或由舆情信息指挥小组逐项豁免并说明理由。")
+                       % {"items": "；".join(_deadline_label(d) for d in open_ends)})
     before = incident.state
     transit(incident, "close", _("事件处于“%(state)s”状态，不能办结。"))
     incident.closed_at = timezone.now()
     incident.save(update_fields=["state", "closed_at"])
-    record(incident, actor, "closed", before=before, after=incident.state)
+    record(incident, actor, "closed", before=before, after=incident.state,
+           warning_lifted=lifted.pk if lifted is not None else None,
+           waived=list(incident.deadlines.filter(state=DeadlineState.WAIVED).values_list("pk", flat=True)))
     deadlines.on_closed(incident)
-    notices.tell("closed", incident=incident)
+    notices.tell("closed", incident=incident, body=lift_warning_reason)
     return incident
+
+
+def check_waive(incident, actor, deadline=None):
+    """At closing: the command group releases an open obligation closing would leave behind."""
+    perms.require_command(actor)
+    if incident.state not in CLOSABLE:
+        raise Conflict(_("只有在办结事件时可以豁免期限；事件处于“%(state)s”状态。")
+                       % {"state": incident.get_state_display()})
+    if deadline is not None and (deadline.kind not in LOOSE_ENDS or deadline.state != DeadlineState.OPEN):
+        raise Conflict(_("只有尚未完成的舆情快报、书面反馈、预警核实、会商和工作指令期限可以豁免；该期限为“%(kind)s”，状态“%(state)s”。")
+                       % {"kind": deadline.get_kind_display(), "state": deadline.get_state_display()})
+
+
+@transaction.atomic
+def deadline_waive(*, incident, actor, deadline, reason) -> Deadline:
+    """豁免 (API.md v1.1 ``waive``): ``waived`` with the reason, recorded and counted as such."""
+    incident = lock(incident)
+    row = (Deadline.objects.select_for_update(of=("self",)).select_related("owner_section", "owner_body")
+           .filter(incident=incident, pk=deadline).first())
+    if row is None:
+        raise ValidationError({"deadline": _("此事件没有编号为 %(id)s 的期限。") % {"id": deadline}})
+    check_waive(incident, actor, row)
+    deadlines.waive(row, actor, reason)
+    record(incident, actor, "deadline_waived", before=incident.state, deadline=row.pk, kind=row.kind,
+           owner=row.owner_code, due_at=row.due_at, reason=reason)
+    if row.owner_section_id:
+        notices.tell("deadline_waived", incident=incident, sections=[row.owner_section], body=reason,
+                     kind=row.get_kind_display())
+    return row
 
 
 def check_reopen(incident, actor):

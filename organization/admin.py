@@ -105,8 +105,9 @@ class BodyAdmin(admin.ModelAdmin):
 class UnitPolicyAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["unit_name"]}),
-        (_("报送时限"), {"fields": ["quick_report_minutes", "flash_report_minutes", "feedback_hours",
-                                  "feedback_hard_hours", "summary_working_days", "discovery_horizon_days"]}),
+        (_("报送时限"), {"fields": ["quick_report_minutes", "flash_report_minutes", "consultation_minutes",
+                                  "feedback_hours", "feedback_hard_hours", "summary_working_days",
+                                  "discovery_horizon_days"]}),
         (_("提醒与逐级督办"), {"fields": ["reminder_leads_minutes", "urge_after_minutes",
                                        "supervise_after_minutes", "notify_after_minutes"]}),
         (_("免打扰时段"), {"fields": ["quiet_hours_enabled", "quiet_start", "quiet_end"]}),

@@ -178,6 +178,9 @@ class UnitPolicy(models.Model):
     flash_report_minutes = models.PositiveIntegerField(
         _("舆情快报时限（分钟）"), default=seeds.UNIT["flash_report_minutes"], validators=[MinValueValidator(1)],
         help_text=_("R14：研判为重大舆情后形成舆情快报的时限。"))
+    consultation_minutes = models.PositiveIntegerField(
+        _("会商时限（分钟）"), default=seeds.UNIT["consultation_minutes"], validators=[MinValueValidator(1)],
+        help_text=_("R14、R35：研判为重大舆情后召开会商的时限。"))
     feedback_hours = models.PositiveIntegerField(
         _("书面反馈时限（小时）"), default=seeds.UNIT["feedback_hours"], validators=[MinValueValidator(1)],
         help_text=_("R15：中级及重大舆情收到提示后书面反馈的时限。"))

@@ -7,6 +7,7 @@ in the admin; nothing else in the code may hard-code one of these numbers.
 UNIT = {
     "quick_report_minutes": 60,  # R12: monitor reports within 1 h of discovery
     "flash_report_minutes": 60,  # R14: major → 舆情快报 straight to leadership
+    "consultation_minutes": 60,  # R14, R35: major → the command group convenes a consultation
     "feedback_hours": 12,  # R15: written feedback 12 h after the alert ...
     "feedback_hard_hours": 24,  # ... 24 h at the latest
     "summary_working_days": 5,  # summary report: response lifted + 5 working days

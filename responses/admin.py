@@ -3,6 +3,8 @@ from django.contrib import admin
 from sentiment_ops.readonly import ReadOnlyAdmin
 
 from .models import (
+    Consultation,
+    ConsultationDecision,
     Instruction,
     PublicityAction,
     Report,
@@ -33,5 +35,6 @@ class ResponseProposalAdmin(ReadOnlyAdmin):
     list_filter = ["decision", "level"]
 
 
-for model in (StabilityAssessment, SupportRequest, PublicityAction, Statement, Instruction):
+for model in (StabilityAssessment, SupportRequest, PublicityAction, Statement, Instruction, Consultation,
+              ConsultationDecision):
     admin.site.register(model, ReadOnlyAdmin)

@@ -288,3 +288,61 @@ class Report(models.Model):
         indexes = [models.Index(fields=["incident", "kind"])]
 
     SUMMARY_PARTS = ["characteristics", "measures_effect", "experience", "problems", "recommendations"]
+
+
+class Consultation(models.Model):
+    """A consultation (会商, R14, R35): convened by the command group or a body, with internal
+    participants (people, and through them their sections) and named outside departments
+    (市网信办、公安、信访 …); its minutes and decisions are recorded afterwards."""
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="consultations")
+    agenda = models.TextField(_("会商议题"))
+    convened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("召集人"))
+    convened_at = models.DateTimeField(_("召开时间"))
+    participants = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="consultations", blank=True,
+                                          verbose_name=_("参会人员"))
+    sections = models.ManyToManyField("organization.Section", related_name="consultations", blank=True,
+                                      verbose_name=_("参会股室"))
+    outside = models.JSONField(_("外部参会单位"), default=list, blank=True)
+    minutes = models.TextField(_("会商纪要"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("纪要记录人"))
+    recorded_at = models.DateTimeField(_("纪要记录时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["convened_at", "id"]
+        verbose_name = _("会商")
+        verbose_name_plural = _("会商")
+
+    def __str__(self):  # no agenda: the admin lists classified incidents' rows too (R54)
+        return f"#{self.pk} · {self.convened_at:%Y-%m-%d %H:%M}"
+
+
+class ConsultationDecision(models.Model):
+    """A decision of a consultation. One addressed to a section is a work order (工作指令):
+    its deadline (kind ``order``) is owed, reminded, escalated and counted like any other."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="decisions")
+    text = models.TextField(_("决定事项"))
+    section = models.ForeignKey("organization.Section", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("承办股室"))
+    due_at = models.DateTimeField(_("完成时限"), null=True, blank=True)
+    deadline = models.OneToOneField("deadlines.Deadline", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="order")
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("完成人"))
+    note = models.TextField(_("完成情况"), blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("会商决定")
+        verbose_name_plural = _("会商决定")
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+    @property
+    def is_order(self) -> bool:
+        return self.section_id is not None

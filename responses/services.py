@@ -8,19 +8,22 @@ from django.utils.translation import gettext as _
 
 from deadlines import notices
 from deadlines import services as deadlines
-from deadlines.models import Kind
+from deadlines.models import DeadlineState, Kind
 from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
 from incidents.search import index_incident
+from incidents.selectors import visible
 from incidents.services import lock
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, day_info, working_days_between
 from organization.models import ROMAN, Body, LevelPolicy
-from organization.selectors import sections_by_code
+from organization.selectors import sections_by_code, users_by_username
 from sentiment_ops.exceptions import Conflict, Forbidden
 
 from .models import (
+    Consultation,
+    ConsultationDecision,
     Instruction,
     PublicityAction,
     Report,
@@ -622,3 +625,141 @@ def statement_release(*, incident, actor, statement_id) -> Statement:
     return statement
 
 
+
+
+# --- consultations and work orders (R14, R35) --------------------------------------------
+
+def check_convene(incident, actor):
+    if not (perms.is_command(actor) or perms.body_levels(actor)):
+        raise Forbidden(_("只有舆情信息指挥小组或应急指挥机构的成员可以召集会商。"))
+    if incident.state == State.CLOSED:
+        raise Conflict(_("事件已办结，不能召集会商；如舆情反复，请先重新启动。"))
+
+
+@transaction.atomic
+def consultation_convene(*, incident, actor, agenda, participants=(), outside=()) -> Consultation:
+    """会商 (R35): convened with internal participants (and through them their sections) and
+    outside departments; meets the command group's pending ``consultation`` deadline."""
+    incident = lock(incident)
+    check_convene(incident, actor)
+    people = users_by_username(participants)
+    outside = [o.strip() for o in outside if o and o.strip()]
+    if not people and not outside:
+        raise ValidationError({"participants": _("请至少选择一名参会人员或填写一个外部参会单位。")})
+    blind = [u for u in people if not visible(u).filter(pk=incident.pk).exists()]
+    if blind:  # they could neither open the case nor the notice's link
+        raise ValidationError({"participants": _("%(names)s看不到此事件：请先指派其所在股室。")
+                               % {"names": "、".join(str(u) for u in blind)}})
+    now = timezone.now()
+    consultation = Consultation.objects.create(incident=incident, agenda=agenda, convened_by=actor,
+                                               convened_at=now, outside=list(dict.fromkeys(outside)))
+    consultation.participants.set(people)
+    # The incident's responsible sections the participants come from: the sections concerned.
+    sections = list(incident.sections.filter(memberships__user__in=people).distinct().order_by("order", "code"))
+    consultation.sections.set(sections)
+    deadline = deadlines.on_convened(incident, now, actor)
+    record(incident, actor, "consultation_convened", before=incident.state, consultation=consultation.pk,
+           agenda=agenda, participants=[u.username for u in people], sections=[s.code for s in sections],
+           outside=consultation.outside, deadline=deadline.pk if deadline else None,
+           deadline_state=deadline.state if deadline else None)
+    notices.tell("consultation_convened", incident=incident, people=people, sections=sections, body=agenda,
+                 agenda=agenda[:60])
+    return consultation
+
+
+def check_record_consultation(incident, actor, consultation=None):
+    """Whoever convened it, or the command group (any consultation, when none is named)."""
+    if incident.state == State.CLOSED:
+        raise Conflict(_("事件已办结，不能再记录会商纪要；如舆情反复，请先重新启动。"))
+    if not perms.is_command(actor) and (consultation is None or consultation.convened_by_id != actor.pk):
+        if consultation is None and incident.consultations.filter(convened_by=actor).exists():
+            return
+        raise Forbidden(_("只有会商召集人或舆情信息指挥小组可以记录会商纪要。"))
+
+
+def _consultation(incident, pk) -> Consultation:
+    consultation = Consultation.objects.select_for_update().filter(incident=incident, pk=pk).first()
+    if consultation is None:
+        raise ValidationError({"consultation": _("此事件没有编号为 %(id)s 的会商。") % {"id": pk}})
+    return consultation
+
+
+@transaction.atomic
+def consultation_record(*, incident, actor, consultation, minutes, decisions=()) -> Consultation:
+    """The minutes and decisions of a consultation; a decision addressed to a section is a work
+    order (工作指令) with its deadline (kind ``order``), and the section is told."""
+    incident = lock(incident)
+    row = _consultation(incident, consultation)
+    check_record_consultation(incident, actor, row)
+    if row.recorded_at is not None:
+        raise Conflict(_("该会商的纪要已于 %(at)s 记录。")
+                       % {"at": timezone.localtime(row.recorded_at).strftime("%Y-%m-%d %H:%M")})
+    now = timezone.now()
+    assigned = {s.code: s for s in incident.sections.all()}
+    rows = []
+    for n, decision in enumerate(decisions, start=1):
+        code, due_at = decision.get("section") or None, decision.get("due_at")
+        if code and code not in assigned:
+            (section,) = sections_by_code([code], field="decisions")
+            raise ValidationError({"decisions": _("第 %(n)s 项决定：“%(section)s”不是此事件的责任股室，请先指派。")
+                                   % {"n": n, "section": section.name}})
+        if code and due_at is None:
+            raise ValidationError({"decisions": _("第 %(n)s 项决定：工作指令须写明完成时限。") % {"n": n}})
+        if code and due_at <= now:
+            raise ValidationError({"decisions": _("第 %(n)s 项决定：完成时限须晚于当前时间。") % {"n": n}})
+        rows.append(ConsultationDecision(consultation=row, text=decision["text"], section=assigned.get(code),
+                                         due_at=due_at if code else None))
+    row.minutes, row.recorded_by, row.recorded_at = minutes, actor, now
+    row.save(update_fields=["minutes", "recorded_by", "recorded_at"])
+    index_incident(incident, minutes, *(d.text for d in rows))
+    record(incident, actor, "consultation_recorded", before=incident.state, consultation=row.pk,
+           decisions=len(rows), orders=sum(1 for d in rows if d.section is not None))
+    for decision in rows:
+        if decision.section is not None:
+            decision.deadline = deadlines.on_order(incident, decision.section, decision.due_at)
+        decision.save()
+        if decision.section is not None:
+            record(incident, actor, "order_issued", before=incident.state, consultation=row.pk, order=decision.pk,
+                   section=decision.section.code, due_at=decision.due_at, deadline=decision.deadline_id,
+                   text=decision.text)
+            notices.tell("order_issued", incident=incident, sections=[decision.section], body=decision.text,
+                         order=decision.text[:60],
+                         due=timezone.localtime(decision.due_at).strftime("%m-%d %H:%M"))
+    return row
+
+
+def check_complete_order(incident, actor, order=None):
+    if order is None:
+        if not perms.user_section_codes(actor) and not actor.is_superuser:
+            raise Forbidden(_("只有承办股室的成员可以办结工作指令。"))
+        return
+    perms.require_section_member(actor, order.section)
+
+
+@transaction.atomic
+def order_complete(*, incident, actor, order, note) -> ConsultationDecision:
+    """The ordered section reports the work order done: its deadline met (late past due)."""
+    incident = lock(incident)
+    row = (ConsultationDecision.objects.select_for_update(of=("self",)).select_related("section", "deadline")
+           .filter(consultation__incident=incident, section__isnull=False, pk=order).first())
+    if row is None:
+        raise ValidationError({"order": _("此事件没有编号为 %(id)s 的工作指令。") % {"id": order}})
+    check_complete_order(incident, actor, row)
+    if row.completed_at is not None:
+        raise Conflict(_("该工作指令已于 %(at)s 办结。")
+                       % {"at": timezone.localtime(row.completed_at).strftime("%Y-%m-%d %H:%M")})
+    deadline = row.deadline
+    if deadline is not None and deadline.state not in (DeadlineState.OPEN, DeadlineState.MISSED):
+        raise Conflict(_("该工作指令的期限已“%(state)s”，不能再办结。") % {"state": deadline.get_state_display()})
+    now = timezone.now()
+    row.completed_at, row.completed_by, row.note = now, actor, note
+    row.save(update_fields=["completed_at", "completed_by", "note"])
+    if deadline is not None:
+        deadlines.meet(deadline, now, actor)
+    index_incident(incident, note)
+    record(incident, actor, "order_completed", before=incident.state, order=row.pk, section=row.section.code,
+           deadline=deadline.pk if deadline else None, deadline_state=deadline.state if deadline else None,
+           note=note)
+    notices.tell("order_completed", incident=incident, people=[row.consultation.convened_by], body=note,
+                 section=row.section.name, order=row.text[:60])
+    return row

@@ -48,6 +48,34 @@ class Api:
         assert response.status_code == expect, (action, username, response.status_code, response.content)
         return response.json() if response.content else None
 
+    def tie_up(self, incident_id) -> dict:
+        """Meet every obligation closing would leave open (API.md v1.1, ``deadlines.policy.
+        LOOSE_ENDS``) the way the plan has it done: the command group reports the 舆情快报 and
+        the written feedback and convenes the consultation, each section verifies and completes
+        its work orders. Returns the incident."""
+        inc = self.get("command", f"/api/v1/incidents/{incident_id}/").json()
+        for d in [d for d in inc["deadlines"] if d["state"] == "open"]:
+            if d["kind"] in ("flash", "feedback"):
+                inc = self.act("command", incident_id, "report", kind=d["kind"], body="已按要求报送。")
+            elif d["kind"] == "verification":
+                inc = self.act(MEMBER[d["owner"]], incident_id, "report", kind="verification", section=d["owner"],
+                               body="已核实。")
+            elif d["kind"] == "consultation":
+                inc = self.act("command", incident_id, "convene", agenda="研究处置", outside=["市网信办"])
+        for c in inc["consultations"]:
+            for order in c["decisions"]:
+                if order["section"] and order["completed_at"] is None and order["state"] in ("open", "missed"):
+                    inc = self.act(MEMBER[order["section"]], incident_id, "complete-order", order=order["id"],
+                                   note="已办结。")
+        return inc
+
+    def close(self, incident_id, username="command", expect=200, **payload):
+        """Close as the plan requires: loose ends tied up, the warning lifted in the same step."""
+        inc = self.tie_up(incident_id)
+        if inc["warning"] is not None:
+            payload.setdefault("lift_warning_reason", "舆情平息，解除预警。")
+        return self.act(username, incident_id, "close", expect=expect, **payload)
+
 
 def ready_to_respond(actor, incident_id, sections=("market",), severity="medium", recommended=None):
     """What the plan asks before a response is proposed (issue 11): the command group has
@@ -57,6 +85,10 @@ def ready_to_respond(actor, incident_id, sections=("market",), severity="medium"
               **({"recommended_response_level": recommended} if recommended else {}))
     if sections:
         actor.act("command", incident_id, "assign", sections=list(sections))
+
+
+# A demo user who acts for each section (fixtures/demo_organization.json).
+MEMBER = {"petition": "petition", "market": "market", "info": "duty", "office": "command2"}
 
 
 class Direct:

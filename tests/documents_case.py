@@ -4,6 +4,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from .api import Api, local
 
+# The warning is still in force when the response is lifted: it is lifted as the case closes.
+CLOSE = {"lift_warning_reason": "舆情平息，解除预警。"}
+
 
 def closed_case(users, time_machine, *, classified=False, close=True) -> int:
     api = Api(users)
@@ -17,6 +20,7 @@ def closed_case(users, time_machine, *, classified=False, close=True) -> int:
     assert response.status_code == 201, response.content
     api.act("command", iid, "judge", veracity="true", severity="major", analysis="业主集中维权，可能扩散",
             trend="一周内可能持续发酵", recommended_warning_level=3, recommended_response_level=4)
+    api.act("command", iid, "convene", agenda="研究交房延期处置", participants=["petition"], outside=["市网信办"])
     inc = api.act("command", iid, "warn", level=4, subject="某小区业主", scope="全市房地产领域",
                   matters="交房延期引发集中投诉", measures="核实情况，统一口径", delivery="fax")
     api.act("petition", iid, "sign", notice=inc["warning"]["notice"], section="petition")
@@ -37,5 +41,5 @@ def closed_case(users, time_machine, *, classified=False, close=True) -> int:
             measures_effect="及时回应，效果良好", experience="快速核实", problems="首报偏慢",
             recommendations="加强监看")
     if close:
-        api.act("command", iid, "close")
+        api.act("command", iid, "close", **CLOSE)
     return iid

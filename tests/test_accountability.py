@@ -294,7 +294,7 @@ def test_admin_page_for_a_superuser(admin_client, story):
     assert figures(petition) == expect(owed=3, met=2, late=0, missed=1, open=0, on_time_rate=0.6667)
     row = html[html.index('id="unit-petition"'):]
     row = row[:row.index("</tr>")]
-    assert [c.split(">")[-1] for c in row.split("</td>")[2:9]] == ["3", "2", "0", "1", "0", "0", "67%"]
+    assert [c.split(">")[-1] for c in row.split("</td>")[2:10]] == ["3", "2", "0", "1", "0", "0", "0", "67%"]
 
     filtered = admin_client.get(page_url, {"from": "2026-11-02", "to": "2026-11-02", "section": "petition"})
     assert [r.code for r in filtered.context["report"].sections] == ["petition"]

@@ -22,7 +22,7 @@ from incidents.models import ClassifiedAccess, Incident, State, TimelineEvent
 from incidents.timeline import verify
 
 from .api import Api
-from .documents_case import closed_case
+from .documents_case import CLOSE, closed_case
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_closing_queues_the_build(demo, time_machine, django_capture_on_commit_c
     monkeypatch.setattr(archive_build, "delay", queued.append)
     iid = closed_case(demo, time_machine, close=False)
     with django_capture_on_commit_callbacks(execute=True):
-        Api(demo).act("command", iid, "close")
+        Api(demo).act("command", iid, "close", **CLOSE)
     assert queued == [iid]
 
 

@@ -177,3 +177,57 @@ def test_dashboard_shows_warning_colours_and_the_heartbeat(demo, open_as, live_s
     tablet.goto(f"{live_server.url}/todo/")
     # Nothing overflows sideways on a tablet.
     assert tablet.evaluate("document.documentElement.scrollWidth") <= 820
+
+
+def test_a_consultation_its_work_order_and_the_close_in_the_browser(demo, open_as, live_server, time_machine):
+    """Issue 11: the command group convenes (会商) and records a work order; the section reports
+    it done; the command group waives what is left and closes, lifting the warning in the step."""
+    time_machine.move_to(local(2026, 11, 23, 9, 0), tick=True)
+    api = Api(demo)
+    iid = api.log(title="某小区业主集中反映交房延期")["id"]
+    api.act("command", iid, "assign", sections=["petition"])
+    api.act("command", iid, "judge", veracity="true", severity="major", analysis="集中维权")
+    api.act("command", iid, "warn", level=4, subject="业主", scope="全市", matters="交房延期", measures="核实",
+            delivery="system")
+    url = f"{live_server.url}/incidents/{iid}/"
+
+    command = open_as("command")
+    command.goto(url)
+    panel = command.locator("#panel-consultations")
+    open_action(command, "召集会商")
+    panel.get_by_label("会商议题").fill("研究交房延期处置")
+    panel.get_by_label(re.compile("信访科 周丽")).check()
+    panel.get_by_label("市网信办").check()
+    panel.get_by_role("button", name="召集会商").click()
+    expect(panel).to_contain_text("研究交房延期处置")
+    assert Deadline.objects.get(incident_id=iid, kind="consultation").state == "met"
+    open_action(command, "记录会商纪要和决定")
+    panel.get_by_label("会商纪要").fill("统一口径，信访科当面答复业主。")
+    panel.locator("[name=decisions-0-text]").fill("当面答复业主诉求")
+    panel.locator("[name=decisions-0-section]").select_option("petition")
+    panel.locator("[name=decisions-0-due_at]").fill("2026-11-23T18:00")
+    panel.get_by_role("button", name="保存纪要").click()
+    expect(panel.locator(".decision")).to_contain_text("当面答复业主诉求")
+
+    petition = open_as("petition")
+    petition.goto(url)
+    open_action(petition, "报告完成")
+    petition.get_by_label("完成情况").fill("已当面答复。")
+    petition.locator("#panel-consultations").get_by_role("button", name="报告完成").click()
+    expect(petition.locator("#panel-consultations")).to_contain_text("已完成")
+
+    api.act("command", iid, "report", kind="summary", characteristics="集中爆发", measures_effect="及时回应",
+            experience="快速核实", problems="首报偏慢", recommendations="加强监看")
+    command.goto(url)
+    for _n in range(command.locator(".loose-end").count()):  # 快报, 反馈, 核实: waived one by one
+        end = command.locator(f"#{command.locator('.loose-end').first.get_attribute('id')}")
+        end.locator("summary", has_text="豁免").click()
+        end.get_by_label("豁免理由").fill("已当面处置，不再另行报送")
+        end.get_by_role("button", name="确认豁免").click()
+        expect(end).to_have_count(0)
+    command.on("dialog", lambda dialog: dialog.accept())
+    command.get_by_label("解除预警理由").fill("舆情平息")
+    command.get_by_role("button", name="办结", exact=True).click()
+    expect(command.locator("#incident-badges")).to_contain_text("已办结")
+    assert set(Deadline.objects.filter(incident_id=iid, kind__in=["flash", "feedback", "verification"])
+               .values_list("state", flat=True)) == {"waived"}

@@ -116,13 +116,14 @@ def test_whole_lifecycle_at_each_level(level, api, time_machine):
     fifth = nov_working_days(days[-1].day + 1, 5)[-1]
     assert parse(summary["due_at"]) == local(fifth.year, fifth.month, fifth.day, 18, 0)
 
-    # R50, R51: the summary report is needed to close.
-    api.act("command", iid, "close", expect=409)
+    # R50, R51: the summary report is needed to close, and no loose end (issue 11).
+    api.act("command", iid, "close", expect=409, lift_warning_reason="舆情平息")
     inc = api.act("command", iid, "report", kind="summary", characteristics="集中爆发，迅速回落",
                   measures_effect="及时回应，效果良好", experience="快速核实", problems="首报偏慢",
                   recommendations="加强监看")
     assert deadlines(inc, "summary")[0]["state"] == "met"
-    inc = api.act("command", iid, "close")
+    api.act("command", iid, "close", expect=409, lift_warning_reason="舆情平息")  # consultation, feedback …
+    inc = api.close(iid)
     assert inc["state"] == "closed"
     assert not [d for d in inc["deadlines"] if d["state"] == "open"]
 
@@ -204,7 +205,8 @@ def test_a_minor_incident_is_watched_closed_without_handling_and_can_be_re_escal
     inc = api.act("command", iid, "judge", veracity="true", severity="medium")
     assert inc["state"] == "judging" and len(deadlines(inc, "feedback")) == 1
     inc = api.act("command", iid, "judge", veracity="true", severity="minor")
-    assert api.act("command", iid, "close")["state"] == "closed"
+    api.act("command", iid, "close", expect=409)  # the written feedback the medium judgment asked for
+    assert api.close(iid)["state"] == "closed"
     inc = api.act("command", iid, "reopen", reason="再次出现")
     assert inc["state"] == "judging"
 

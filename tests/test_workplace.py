@@ -379,7 +379,7 @@ def test_forbidden_and_conflict_become_messages_without_losing_input(api, web):
     inc = warned(api)
     # Conflict: the response cannot be lifted before it is stable long enough.
     response = web("command").post(act_url(inc["id"], "close"), {"_form": "close"}, **HTMX)
-    assert response.status_code == 200 and "不能办结" in html(response) and "alert-danger" in html(response)
+    assert response.status_code == 200 and "预警仍在生效中" in html(response) and "alert-danger" in html(response)
     # Forbidden: a section member may not judge; the message says so, the page keeps the text.
     page = web("petition").post(act_url(inc["id"], "judge"), {"_form": "judge", "veracity": "false",
                                                               "severity": "minor", "analysis": "我的分析"})
@@ -437,7 +437,8 @@ def test_reports_zero_report_summary_and_close_through_the_page(api, web, time_m
     assert response.status_code == 302
     text = html(web("command").get(f"/incidents/{iid}/"))
     assert all(v in text for v in parts.values())
-    web("command").post(act_url(iid, "close"), {})
+    api.tie_up(iid)
+    web("command").post(act_url(iid, "close"), {"lift_warning_reason": "舆情平息"})
     assert Incident.objects.get(pk=iid).state == State.CLOSED
     text = html(web("command").get(f"/incidents/{iid}/"))
     assert act_url(iid, "reopen") in text and act_url(iid, "close") not in text

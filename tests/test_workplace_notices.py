@@ -300,7 +300,7 @@ def test_accountability_shows_the_apis_figures_to_the_command_group(api, web, st
     assert {k: units["petition"][k] for k in ("owed", "met", "late", "missed", "open")} == {
         "owed": 2, "met": 1, "late": 0, "missed": 1, "open": 0}
     # As a percentage in the table; a unit with nothing finished has a dash.
-    assert re.findall(r"<td[^>]*>([^<]*)</td>", row_html(text, "unit-petition")) == ["2", "1", "0", "1", "0", "0", "50%"]
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", row_html(text, "unit-petition")) == ["2", "1", "0", "1", "0", "0", "0", "50%"]
     assert '<td class="num rate">0%</td>' in row_html(text, "unit-market")
     assert '<td class="num rate">100%</td>' in row_html(text, "unit-info")
     assert '<td class="num rate">—</td>' in row_html(text, "unit-office")

@@ -5,15 +5,17 @@ service still decides on the payload, so a stale page gets an error message, nev
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from deadlines.models import DeadlineState
+from deadlines.policy import LOOSE_ENDS
 from early_warnings.models import Delivery, Level, WarningNotice, WarningState
 from incidents import permissions as perms
 from incidents.models import Channel, Judgment, Platform, Severity, State, Veracity
 from lifecycle.actions import ACTIONS, ATTACH
 from lifecycle.selectors import deadlines_of, timeline_of
 from organization.models import LevelPolicy, Section, User
-from organization.selectors import command_body
+from organization.selectors import command_body, people_choices
 from responses.models import (
     PublicityTier,
     ReportKind,
@@ -39,10 +41,14 @@ PANEL_OF = {
     "request-support": "support", "answer-support": "support", "publicity": "support",
     "draft-statement": "statements", "approve-statement": "statements", "reject-statement": "statements",
     "release-statement": "statements",
-    "close": "lifecycle", "reopen": "lifecycle",
+    "close": "lifecycle", "reopen": "lifecycle", "waive": "lifecycle",
+    "convene": "consultations", "record-consultation": "consultations", "complete-order": "consultations",
     "attach": "attachments",
 }
 PANELS = sorted(set(PANEL_OF.values()) | {"overview", "deadlines", "timeline"})
+
+# The outside departments a consultation usually invites (R35; others are typed in).
+OUTSIDE = [_l("市网信办"), _l("公安"), _l("信访")]
 
 COMMAND_REPORTS = [ReportKind.FLASH, ReportKind.FEEDBACK, ReportKind.BRIEFING, ReportKind.JUDGMENT]
 
@@ -150,10 +156,29 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "draft_statement": available("draft-statement"),
         "decide_statement": available("approve-statement"),
         "close": available("close"),
+        "waive": available("waive"),
+        "convene": available("convene"),
+        "complete_order": bool(mine) and open_,
         "reopen": available("reopen"),
         "upload": ATTACH.available(incident, user),
     }
     can["any_command"] = command
+
+    # --- consultations and work orders (R35), prefetched with the incident ------------------
+    consultations = list(incident.consultations.all())
+    record_consultation = ACTIONS["record-consultation"]
+    for c in consultations:
+        c.record_form = forms[f"record_consultation_{c.pk}"]
+        c.may_record = c.recorded_at is None and open_ and record_consultation.available(incident, user, consultation=c)
+        c.decision_rows = [{f: f"decisions-{i}-{f}" for f in ("text", "section", "due_at")} for i in range(3)]
+        for d in c.decisions.all():
+            d.complete_form = forms[f"complete_order_{d.pk}"]
+            d.may_complete = (can["complete_order"] and d.section_id is not None and d.completed_at is None
+                              and d.section.code in mine and d.deadline_id is not None
+                              and d.deadline.state in (DeadlineState.OPEN, DeadlineState.MISSED))
+    loose_ends = [d for d in deadlines if d.kind in LOOSE_ENDS and d.state == DeadlineState.OPEN]
+    for d in loose_ends:
+        d.waive_form = forms[f"waive_{d.pk}"]
 
     # Initial values: the warn form adjusts from the current notice, judgment from the last.
     last_judgment = judgments[0] if judgments else None
@@ -214,6 +239,11 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "deadlines": deadlines,
         "timeline": timeline,
         "timeline_count": incident.timeline_count,
+        "consultations": consultations,
+        "section_choices_assigned": [(s.code, s.name) for s in sections],
+        "loose_ends": loose_ends if state in (State.WATCHING, State.WARNED, State.AFTERMATH) else [],
+        "people_choices": people_choices() if can["convene"] else [],
+        "outside_choices": [(str(name), str(name)) for name in OUTSIDE],  # recorded as named
         "can": can,
         "levels": levels,
         "forms": forms,

@@ -108,6 +108,10 @@ def payload_from_post(serializer_class, post, files=None) -> dict:
                 data[name] = post.get(name)
             elif not field.required:
                 data[name] = False
+        elif isinstance(field, serializers.ListSerializer) and name != "sources":
+            rows = nested_rows(field.child, name, post)
+            if rows:
+                data[name] = rows
         elif isinstance(field, serializers.BaseSerializer):
             continue  # nested rows (sources) are read by their page
         elif isinstance(field, serializers.DateTimeField):
@@ -119,6 +123,34 @@ def payload_from_post(serializer_class, post, files=None) -> dict:
             if value is not None and value.strip() != "":
                 data[name] = value
     return data
+
+
+def nested_rows(child, name, post) -> list[dict]:
+    """Rows of a nested list (``decisions-<i>-<field>`` inputs) as the API's list of objects,
+    up to the last row with anything typed (so row ``i`` of the form is row ``i`` of the
+    payload, and its errors come back beside its inputs)."""
+    indices = sorted({int(key.split("-")[1]) for key in post
+                      if key.startswith(f"{name}-") and key.count("-") == 2 and key.split("-")[1].isdigit()})
+    rows = [payload_from_post(type(child), _Prefixed(post, f"{name}-{i}-")) for i in indices]
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+class _Prefixed:
+    """The inputs of one nested row, read without their ``<list>-<i>-`` prefix."""
+
+    def __init__(self, post, prefix):
+        self.post, self.prefix = post, prefix
+
+    def get(self, name, default=None):
+        return self.post.get(self.prefix + name, default)
+
+    def getlist(self, name):
+        return self.post.getlist(self.prefix + name)
+
+    def __contains__(self, name):
+        return self.prefix + name in self.post
 
 
 def local_datetime(value: str) -> str:

@@ -4,6 +4,7 @@ timeline event's details."""
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from deadlines.models import Kind as DeadlineKind
 from early_warnings.models import Delivery
 from incidents.models import Channel, Platform, Severity, State, Veracity
 from organization.models import ROMAN  # noqa: E402  (re-exported for the pages)
@@ -52,6 +53,11 @@ VERBS = {
     "statement_released": _l("发布口径/声明"),
     "section_judged": _l("股室研判"),
     "obligations_lapsed": _l("期限因起因消失而取消"),
+    "consultation_convened": _l("召集会商"),
+    "consultation_recorded": _l("记录会商纪要"),
+    "order_issued": _l("下达工作指令"),
+    "order_completed": _l("工作指令完成"),
+    "deadline_waived": _l("豁免期限"),
 }
 
 SUCCESS = {
@@ -82,6 +88,10 @@ SUCCESS = {
     "release-statement": _l("稿件已发布。"),
     "attach": _l("附件已上传。"),
     "section-judgment": _l("股室研判意见已记录。"),
+    "convene": _l("会商已召集，参会人员已收到通知。"),
+    "record-consultation": _l("会商纪要已记录，工作指令已下达。"),
+    "complete-order": _l("工作指令已办结。"),
+    "waive": _l("期限已豁免，理由已记入处置记录。"),
 }
 
 
@@ -114,7 +124,7 @@ DETAIL_KEYS = [
     ("from_level", _l("原级别"), _level),
     ("severity", _l("舆情等级"), lambda v: _choice(Severity, v)),
     ("veracity", _l("真实性"), lambda v: _choice(Veracity, v)),
-    ("kind", _l("类别"), lambda v: _choice(ReportKind, v) if v in ReportKind.values else str(v)),
+    ("kind", _l("类别"), lambda v: _choice(ReportKind if v in ReportKind.values else DeadlineKind, v)),
     ("zero", _l("零报告"), lambda v: _("是") if v else ""),
     ("channel", _l("发现渠道"), lambda v: _choice(Channel, v)),
     ("platform", _l("平台"), lambda v: _choice(Platform, v)),
@@ -129,6 +139,9 @@ DETAIL_KEYS = [
     ("addressee", _l("请求对象"), str),
     ("comment", _l("批示意见"), str),
     ("participants", _l("参与研判人员"), lambda v: "、".join(map(str, v))),
+    ("agenda", _l("会商议题"), str),
+    ("outside", _l("外部参会单位"), lambda v: "、".join(v)),
+    ("text", _l("决定事项"), str),
     ("deadline_state", _l("期限"), lambda v: {"met": _("按时完成"), "late": _("逾期完成")}.get(v, "") if v else ""),
 ]
 
