@@ -8,10 +8,11 @@ the incident and calls the action's ``check`` itself (403/409) before it writes.
 pages never keep a second copy of a service's preconditions."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from early_warnings import services as warnings
 from incidents import permissions as perms
@@ -48,6 +49,12 @@ class Action:
     call: Callable[..., Any]
     may_attempt: Callable
     check: Callable | None = None  # (incident, user, **context) → raises Forbidden/Conflict
+    # How the case page presents it (workplace/detail.py): its name for people, the group of
+    # the page it belongs to (SECTIONS) and, for the steps that move a case on, their order
+    # (the header offers the furthest available steps and says what the next one still needs).
+    label: str = ""
+    section: str = "decisions"
+    step: int | None = None
 
     def refusal(self, incident, user, **context) -> str | None:
         """Why ``user`` cannot take this action on ``incident`` now, or None if they can (the
@@ -127,9 +134,47 @@ ACTIONS = {a.name: a for a in [
         incident=i, actor=u, statement_id=d["statement"]), _command, command_only),
 ]}
 
+# The case page's groups, in page order (an action's ``section``).
+SECTIONS = {"record": _l("记录"), "decisions": _l("决策"), "documents": _l("报告与文书")}
+
+# label, section, step of the actions above (an action added with its own ``label``/``section``
+# keeps them).
+PRESENTATION = {
+    "assign": (_l("指派责任股室"), "record", None),
+    "unassign": (_l("撤销责任股室"), "record", None),
+    "add-source": (_l("补充信息来源"), "record", None),
+    "record-spread": (_l("记录传播数据"), "record", None),
+    "sign": (_l("签收预警通知"), "decisions", None),
+    "judge": (_l("研判"), "decisions", 10),
+    "warn": (_l("发布预警"), "decisions", 20),
+    "lift-warning": (_l("解除预警"), "decisions", 25),
+    "propose-response": (_l("提议启动应急响应"), "decisions", 30),
+    "withdraw-proposal": (_l("撤回响应提议"), "decisions", None),
+    "approve-response": (_l("批准应急响应"), "decisions", 35),
+    "reject-response": (_l("驳回应急响应提议"), "decisions", None),
+    "assess": (_l("研判当日是否平稳"), "decisions", 40),
+    "propose-lift": (_l("提议解除应急响应"), "decisions", 50),
+    "approve-lift": (_l("批准解除应急响应"), "decisions", 55),
+    "reject-lift": (_l("驳回解除提议"), "decisions", None),
+    "request-support": (_l("请求扩大应急响应"), "decisions", None),
+    "answer-support": (_l("记录支援答复"), "decisions", None),
+    "publicity": (_l("开展宣传引导"), "decisions", None),
+    "report": (_l("提交报告"), "documents", 60),
+    "draft-statement": (_l("起草口径或声明"), "documents", None),
+    "approve-statement": (_l("审定口径或声明"), "documents", None),
+    "reject-statement": (_l("退回口径或声明"), "documents", None),
+    "release-statement": (_l("发布口径或声明"), "documents", None),
+    "close": (_l("办结"), "decisions", 70),
+    "reopen": (_l("舆情反复，重新启动"), "decisions", 80),
+}
+ACTIONS = {name: action if action.label or name not in PRESENTATION else
+           replace(action, label=PRESENTATION[name][0], section=PRESENTATION[name][1], step=PRESENTATION[name][2])
+           for name, action in ACTIONS.items()}
+
 # Multipart, so not a JSON action route: POST /incidents/{id}/attachments/ and the page's form.
 ATTACH = Action("attach", p.AttachmentIn, lambda i, u, d: records.attachment_add(
-    incident=i, actor=u, upload=d["file"], note=d["note"]), anyone_acting, records.check_add_information)
+    incident=i, actor=u, upload=d["file"], note=d["note"]), anyone_acting, records.check_add_information,
+    label=_l("上传附件"), section="record")
 
 
 def check_may_attempt(action: Action, user):

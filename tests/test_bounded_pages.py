@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from benchmarks.pages_seed import seed
 from incidents.models import Incident
+from lifecycle.selectors import CASE_TIMELINE
 
 MAX_QUERIES = 12
 # The command group's dashboard also carries the 待研判 queue (issue 10) and the calendar
@@ -74,3 +75,64 @@ def test_each_page_within_the_ceiling(demo, size, django_assert_max_num_queries)
         for url in urls:
             with django_assert_max_num_queries(ceiling(name, url)):
                 clients[name].get(url)
+
+
+# --- the case page (issue 15's case file): ≤ 12 queries, the same for a short and a long case
+# and a small and a large history; HTML ≤ 300 KB; the latest events shown, the rest paged.
+CASE_MAX_QUERIES = 12
+MAX_HTML = 300 * 1024
+CASE_USERS = ("command", "petition", "leader")
+
+
+def _case_costs(clients, ids) -> dict:
+    costs = {}
+    for name, client in clients.items():
+        for iid in ids:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(f"/incidents/{iid}/")
+            if response.status_code == 404:
+                continue
+            assert response.status_code == 200, (name, iid)
+            assert len(response.content) <= MAX_HTML, (name, iid, len(response.content))
+            costs[(name, iid)] = len(queries)
+    return costs
+
+
+@pytest.mark.django_db
+def test_the_case_page_costs_the_same_at_two_sizes_and_within_the_ceiling(demo):
+    clients = {name: _client(demo[name]) for name in CASE_USERS}
+    seed(40, big_events=50, seed=1)
+    # the fixed three (responding with 50 events, a proposal waiting, a lift proposed) and a closed one
+    ids = [*Incident.objects.order_by("pk").values_list("pk", flat=True)[:3],
+           Incident.objects.filter(state="closed").order_by("pk").values_list("pk", flat=True).first()]
+    small = _case_costs(clients, ids)
+    seed(400, big_events=500, seed=2)
+    large = _case_costs(clients, ids)
+    assert large == small
+    assert len(small) >= 6
+    over = {k: v for k, v in large.items() if v > CASE_MAX_QUERIES}
+    assert not over, over
+    # the incident with 500 events: the same cost, its latest events, the rest paged
+    big = Incident.objects.order_by("pk")[40]
+    assert big.timeline.count() >= 500
+    for client in clients.values():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/incidents/{big.pk}/")
+        if response.status_code == 404:
+            continue
+        assert len(queries) <= CASE_MAX_QUERIES and len(response.content) <= MAX_HTML
+        html = response.content.decode()
+        assert html.count('data-verb="') == CASE_TIMELINE and f"/incidents/{big.pk}/timeline/" in html
+    more = clients["command"].get(f"/incidents/{big.pk}/timeline/?page=2", HTTP_HX_REQUEST="true")
+    assert more.status_code == 200 and more.content.decode().count('data-verb="') == 50
+
+
+@pytest.mark.django_db
+def test_a_panel_opened_shows_its_list(demo):
+    seed(5, big_events=30, seed=3)
+    big = Incident.objects.order_by("pk").first()
+    client = _client(demo["command"])
+    page = client.get(f"/incidents/{big.pk}/").content.decode()
+    assert f"/incidents/{big.pk}/panels/deadline_history/" in page
+    panel = client.get(f"/incidents/{big.pk}/panels/deadline_history/", HTTP_HX_REQUEST="true").content.decode()
+    assert panel.startswith('<section id="panel-deadline_history"') and "deadline-done" in panel

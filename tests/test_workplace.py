@@ -435,7 +435,7 @@ def test_reports_zero_report_summary_and_close_through_the_page(api, web, time_m
              "problems": "首报偏慢", "recommendations": "加强监看"}
     response = web("command").post(act_url(iid, "report"), {"_form": "summary", "kind": "summary", **parts})
     assert response.status_code == 302
-    text = html(web("command").get(f"/incidents/{iid}/"))
+    text = html(web("command").get(f"/incidents/{iid}/panels/reports/"))  # the reports panel, opened
     assert all(v in text for v in parts.values())
     web("command").post(act_url(iid, "close"), {})
     assert Incident.objects.get(pk=iid).state == State.CLOSED
@@ -484,6 +484,8 @@ def test_sources_spread_and_attachments_through_the_page(api, web, settings, tmp
                                                   "note": "核实材料"})
     attachment = incident.attachments.get()
     text = html(web("petition").get(f"/incidents/{iid}/"))
+    assert f"/incidents/{iid}/panels/attachments/" in text  # one line: 附件（1）, opened on request
+    text = html(web("petition").get(f"/incidents/{iid}/panels/attachments/"))
     assert f"/api/v1/attachments/{attachment.pk}/download/" in text
     download = web("petition").get(f"/api/v1/attachments/{attachment.pk}/download/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == "情况属实".encode()
