@@ -50,11 +50,14 @@ class Action:
     may_attempt: Callable
     check: Callable | None = None  # (incident, user, **context) → raises Forbidden/Conflict
     # How the case page presents it (workplace/detail.py): its name for people, the group of
-    # the page it belongs to (SECTIONS) and, for the steps that move a case on, their order
-    # (the header offers the furthest available steps and says what the next one still needs).
+    # the page it belongs to (SECTIONS) and, for the steps that move a case on, their order and
+    # the incident states in which they are the next step (none: whenever available). The
+    # header offers the available ones and says, in the check's own words, what the first
+    # unavailable one of the state still needs. Whether it is available is the check's alone.
     label: str = ""
     section: str = "decisions"
     step: int | None = None
+    stages: tuple[str, ...] = ()
 
     def refusal(self, incident, user, **context) -> str | None:
         """Why ``user`` cannot take this action on ``incident`` now, or None if they can (the
@@ -139,36 +142,37 @@ SECTIONS = {"record": _l("记录"), "decisions": _l("决策"), "documents": _l("
 
 # label, section, step of the actions above (an action added with its own ``label``/``section``
 # keeps them).
+PRE = ("reported", "watching")
 PRESENTATION = {
-    "assign": (_l("指派责任股室"), "record", None),
-    "unassign": (_l("撤销责任股室"), "record", None),
-    "add-source": (_l("补充信息来源"), "record", None),
-    "record-spread": (_l("记录传播数据"), "record", None),
-    "sign": (_l("签收预警通知"), "decisions", None),
-    "judge": (_l("研判"), "decisions", 10),
-    "warn": (_l("发布预警"), "decisions", 20),
-    "lift-warning": (_l("解除预警"), "decisions", 25),
-    "propose-response": (_l("提议启动应急响应"), "decisions", 30),
-    "withdraw-proposal": (_l("撤回响应提议"), "decisions", None),
-    "approve-response": (_l("批准应急响应"), "decisions", 35),
-    "reject-response": (_l("驳回应急响应提议"), "decisions", None),
-    "assess": (_l("研判当日是否平稳"), "decisions", 40),
-    "propose-lift": (_l("提议解除应急响应"), "decisions", 50),
-    "approve-lift": (_l("批准解除应急响应"), "decisions", 55),
-    "reject-lift": (_l("驳回解除提议"), "decisions", None),
-    "request-support": (_l("请求扩大应急响应"), "decisions", None),
-    "answer-support": (_l("记录支援答复"), "decisions", None),
-    "publicity": (_l("开展宣传引导"), "decisions", None),
-    "report": (_l("提交报告"), "documents", 60),
-    "draft-statement": (_l("起草口径或声明"), "documents", None),
-    "approve-statement": (_l("审定口径或声明"), "documents", None),
-    "reject-statement": (_l("退回口径或声明"), "documents", None),
-    "release-statement": (_l("发布口径或声明"), "documents", None),
-    "close": (_l("办结"), "decisions", 70),
-    "reopen": (_l("舆情反复，重新启动"), "decisions", 80),
+    "assign": (_l("指派责任股室"), "record", None, ()),
+    "unassign": (_l("撤销责任股室"), "record", None, ()),
+    "add-source": (_l("补充信息来源"), "record", None, ()),
+    "record-spread": (_l("记录传播数据"), "record", None, ()),
+    "sign": (_l("签收预警通知"), "decisions", None, ()),
+    "judge": (_l("研判"), "decisions", 10, PRE),
+    "warn": (_l("发布预警"), "decisions", 20, ("judging", "watching")),
+    "lift-warning": (_l("解除预警"), "decisions", None, ()),
+    "propose-response": (_l("提议启动应急响应"), "decisions", 30, ("judging", "warned")),
+    "withdraw-proposal": (_l("撤回响应提议"), "decisions", None, ()),
+    "approve-response": (_l("批准应急响应"), "decisions", 5, ()),
+    "reject-response": (_l("驳回应急响应提议"), "decisions", None, ()),
+    "assess": (_l("研判当日是否平稳"), "decisions", 40, ("responding",)),
+    "propose-lift": (_l("提议解除应急响应"), "decisions", 50, ("responding",)),
+    "approve-lift": (_l("批准解除应急响应"), "decisions", 6, ()),
+    "reject-lift": (_l("驳回解除提议"), "decisions", None, ()),
+    "request-support": (_l("请求扩大应急响应"), "decisions", None, ()),
+    "answer-support": (_l("记录支援答复"), "decisions", None, ()),
+    "publicity": (_l("开展宣传引导"), "decisions", None, ()),
+    "report": (_l("提交报告"), "documents", 60, ("responding", "aftermath")),
+    "draft-statement": (_l("起草口径或声明"), "documents", None, ()),
+    "approve-statement": (_l("审定口径或声明"), "documents", None, ()),
+    "reject-statement": (_l("退回口径或声明"), "documents", None, ()),
+    "release-statement": (_l("发布口径或声明"), "documents", None, ()),
+    "close": (_l("办结"), "decisions", 70, ("watching", "aftermath")),
+    "reopen": (_l("舆情反复，重新启动"), "decisions", 80, ("closed",)),
 }
 ACTIONS = {name: action if action.label or name not in PRESENTATION else
-           replace(action, label=PRESENTATION[name][0], section=PRESENTATION[name][1], step=PRESENTATION[name][2])
+           replace(action, **dict(zip(("label", "section", "step", "stages"), PRESENTATION[name], strict=True)))
            for name, action in ACTIONS.items()}
 
 # Multipart, so not a JSON action route: POST /incidents/{id}/attachments/ and the page's form.

@@ -30,6 +30,7 @@ from organization.models import Body, LevelPolicy, Section
 from responses.models import (
     PublicityAction,
     Report,
+    ReportKind,
     ResponseProposal,
     StabilityAssessment,
     Statement,
@@ -86,6 +87,7 @@ CASE_LISTS = {
     "assessments": (StabilityAssessment, {}, ("assessed_by",), ("-date",)),
     "reports": (Report, {}, ("section", "owner_body", "author"), ("-submitted_at", "-id")),
     "statements": (Statement, {}, ("section", "drafted_by", "decided_by"), ("-drafted_at", "-id")),
+    "summaries": (Report, {"kind": ReportKind.SUMMARY}, (), ()),
     "draft_statements": (Statement, {"state": StatementState.DRAFT}, (), ()),
     "supports": (SupportRequest, {}, ("requested_by", "answer_recorded_by"), ("requested_at", "id")),
     "open_supports": (SupportRequest, {"answered_at": None}, (), ()),

@@ -306,6 +306,12 @@ def check_propose_lift(incident, actor):
         raise Conflict(_("只有响应中的事件可以提议解除。"))
     if response.proposal_id:
         raise Conflict(_("级别调整的提议尚在审批中。"))
+    # The level's stable days: a case page's row carries them (lifecycle.selectors.case_queryset,
+    # ``policy_stable_days``); the service's locked re-read never does, so it reads the policy.
+    needed = getattr(incident, "policy_stable_days", None) or LevelPolicy.for_level(response.level).stable_working_days
+    if response.stable_working_days < needed:
+        raise Conflict(_("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能提议解除。")
+                       % {"have": response.stable_working_days, "need": needed, "level": ROMAN[response.level]})
 
 
 @transaction.atomic
@@ -313,10 +319,6 @@ def lift_propose(*, incident, actor, reason) -> Response:
     incident = lock(incident)
     check_propose_lift(incident, actor)
     response = _response(incident)
-    needed = LevelPolicy.for_level(response.level).stable_working_days
-    if response.stable_working_days < needed:
-        raise Conflict(_("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能提议解除。")
-                       % {"have": response.stable_working_days, "need": needed, "level": ROMAN[response.level]})
     response.propose_lift()
     response.lift_proposed_by, response.lift_reason = actor, reason
     response.save(update_fields=["state", "lift_proposed_by", "lift_reason"])

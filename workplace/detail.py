@@ -76,18 +76,16 @@ def _lazy(load):
 
 
 def next_steps(incident, user, actions) -> dict:
-    """The header's advice from the registry alone: the furthest ``NEXT_STEPS`` steps this
-    user can take now, and the first step beyond them that is not available yet, with why
-    (the check's own message, e.g. 办结前须提交舆情分析专题报告). Steps the user's role can
-    never take are left out."""
-    steps = sorted((a for a in actions.values() if a.step is not None and a.may_attempt(user)),
-                   key=lambda a: a.step)
+    """The header's advice from the registry alone: the steps of the incident's state (or of
+    any state) that this user can take now, at most ``NEXT_STEPS``, and the first step of its
+    state that is not available yet, with why (the check's own message, e.g. 办结前须提交舆情
+    分析专题报告). Steps the user's role can never take are left out."""
+    steps = sorted((a for a in actions.values() if a.step is not None and a.may_attempt(user)
+                    and (not a.stages or incident.state in a.stages)), key=lambda a: a.step)
     refusals = {a.name: a.refusal(incident, user) for a in steps}
     available = [a for a in steps if refusals[a.name] is None]
-    furthest = available[-1].step if available else -1
-    blocked = [{"action": a, "why": refusals[a.name]} for a in steps
-               if refusals[a.name] is not None and a.step > furthest]
-    return {"now": list(reversed(available))[:NEXT_STEPS], "blocked": blocked[:1], "refusals": refusals}
+    blocked = [{"action": a, "why": refusals[a.name]} for a in steps if refusals[a.name] is not None and a.stages]
+    return {"now": available[:NEXT_STEPS], "blocked": blocked[:1]}
 
 
 def generic_actions(incident, user, can_names) -> dict[str, list]:
