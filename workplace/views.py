@@ -342,7 +342,9 @@ def incident_action(request, pk, action):
 
 
 def _after_detail(request, pk, action, state):
-    panel = PANEL_OF.get(action, "overview")
+    # The panel of the action's form: its own, or its group's "other actions" (an action
+    # rendered from its payload, workplace/detail.generic_actions).
+    panel = PANEL_OF.get(action) or f"more-{ACTIONS[action].section}"
     try:
         incident = _incident(request, pk)
     except Http404:  # the action took the incident out of the user's sight
@@ -355,7 +357,11 @@ def _after_detail(request, pk, action, state):
         return redirect(reverse("incident_detail", args=[pk]) + f"#panel-{panel}")
     context = build(request, incident, Forms({state.key: state}), full={panel})
     if request.htmx:
-        response = _partial(request, f"workplace/panels/{panel}.html", context)
+        if action in PANEL_OF:
+            response = _partial(request, f"workplace/panels/{panel}.html", context)
+        else:
+            response = _partial(request, "workplace/_generic_actions.html",
+                                {**context, "group": ACTIONS[action].section})
         return reswap(retarget(response, f"#panel-{panel}"), "outerHTML")
     return render(request, "workplace/incident_detail.html", context)
 
