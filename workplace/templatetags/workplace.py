@@ -211,3 +211,15 @@ def action_form(context, action):
               if (spec := _input_of(field)) is not None]
     return {"action": action, "state": context["forms"][key], "key": key, "inputs": inputs,
             "incident": context["incident"], "csrf_token": context.get("csrf_token")}
+
+
+@register.filter
+def paren(value):
+    """``（value）`` on Chinese pages, `` (value)`` on English ones."""
+    return _("（%(x)s）") % {"x": value}
+
+
+@register.filter
+def colon(label):
+    """``label：`` on Chinese pages, ``label: `` on English ones."""
+    return _("%(label)s：") % {"label": label}
