@@ -8,7 +8,7 @@ the incident and calls the action's ``check`` itself (403/409) before it writes.
 pages never keep a second copy of a service's preconditions."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -58,17 +58,24 @@ class Action:
     section: str = "decisions"
     step: int | None = None
     stages: tuple[str, ...] = ()
+    step_context: dict = field(default_factory=dict)  # state → the check's context as a step there
 
-    def refusal(self, incident, user, **context) -> str | None:
-        """Why ``user`` cannot take this action on ``incident`` now, or None if they can (the
-        service may still refuse a particular payload)."""
+    def refused(self, incident, user, **context) -> ServiceError | None:
+        """What refuses ``user`` this action on ``incident`` now (a ``Forbidden``: not theirs;
+        a ``Conflict``: not yet, or no longer), or None if they can take it (the service may
+        still refuse a particular payload)."""
         try:
             check_may_attempt(self, user)
             if self.check is not None:
                 self.check(incident, user, **context)
         except ServiceError as exc:
-            return str(exc.detail)
+            return exc
         return None
+
+    def refusal(self, incident, user, **context) -> str | None:
+        """Why ``user`` cannot take this action on ``incident`` now, or None if they can."""
+        exc = self.refused(incident, user, **context)
+        return None if exc is None else str(exc.detail)
 
     def available(self, incident, user, **context) -> bool:
         return self.refusal(incident, user, **context) is None
@@ -163,7 +170,7 @@ PRESENTATION = {
     "request-support": (_l("请求扩大应急响应"), "decisions", None, ()),
     "answer-support": (_l("记录支援答复"), "decisions", None, ()),
     "publicity": (_l("开展宣传引导"), "decisions", None, ()),
-    "report": (_l("提交报告"), "documents", 60, ("responding", "aftermath")),
+    "report": (_l("提交报告"), "documents", 60, ("warned", "responding", "aftermath")),
     "draft-statement": (_l("起草口径或声明"), "documents", None, ()),
     "approve-statement": (_l("审定口径或声明"), "documents", None, ()),
     "reject-statement": (_l("退回口径或声明"), "documents", None, ()),
@@ -171,6 +178,12 @@ PRESENTATION = {
     "close": (_l("办结"), "decisions", 70, ("watching", "aftermath")),
     "reopen": (_l("舆情反复，重新启动"), "decisions", 80, ("closed",)),
 }
+# As a step, a report is the sections' verification under a warning, their status report while
+# the response runs, and the command group's summary report in the aftermath.
+STEP_CONTEXT = {"report": {"warned": {"kind": "verification"}, "responding": {"kind": "status"},
+                           "aftermath": {"kind": "summary"}}}
+ACTIONS = {name: replace(action, step_context=STEP_CONTEXT[name]) if name in STEP_CONTEXT else action
+           for name, action in ACTIONS.items()}
 ACTIONS = {name: action if action.label or name not in PRESENTATION else
            replace(action, **dict(zip(("label", "section", "step", "stages"), PRESENTATION[name], strict=True)))
            for name, action in ACTIONS.items()}

@@ -302,6 +302,8 @@ def check_propose_lift(incident, actor):
     response = _current(incident)
     if response is None:
         raise Conflict(_("该事件尚未启动应急响应。"))
+    if response.state == ResponseState.LIFT_PROPOSED:
+        raise Conflict(_("解除应急响应的提议已提交，正在等待审批。"))
     if response.state != ResponseState.ACTIVE:
         raise Conflict(_("只有响应中的事件可以提议解除。"))
     if response.proposal_id:

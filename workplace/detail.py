@@ -27,6 +27,7 @@ from lifecycle.selectors import CASE_LISTS, case_list, case_receipts, timeline_o
 from organization.models import Section
 from organization.policy_defaults import LEVELS as LEVEL_DEFAULTS
 from responses.models import PublicityTier, ReportKind, ResponseState, Statement
+from sentiment_ops.exceptions import Conflict
 
 from .forms import Forms
 from .labels import ROMAN, describe, verb_label
@@ -82,9 +83,11 @@ def next_steps(incident, user, actions) -> dict:
     分析专题报告). Steps the user's role can never take are left out."""
     steps = sorted((a for a in actions.values() if a.step is not None and a.may_attempt(user)
                     and (not a.stages or incident.state in a.stages)), key=lambda a: a.step)
-    refusals = {a.name: a.refusal(incident, user) for a in steps}
-    available = [a for a in steps if refusals[a.name] is None]
-    blocked = [{"action": a, "why": refusals[a.name]} for a in steps if refusals[a.name] is not None and a.stages]
+    refused = {a.name: a.refused(incident, user, **a.step_context.get(incident.state, {})) for a in steps}
+    available = [a for a in steps if refused[a.name] is None]
+    # not yet (a Conflict) — never "not yours" (a Forbidden): that is no step of this user's
+    blocked = [{"action": a, "why": str(refused[a.name].detail)} for a in steps
+               if isinstance(refused[a.name], Conflict) and a.stages]
     return {"now": available[:NEXT_STEPS], "blocked": blocked[:1]}
 
 
