@@ -15,6 +15,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DESKTOP, TABLET = (1440, 900), (820, 1180)
 FITS = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 HEIGHT = "() => document.documentElement.scrollHeight"
+# Elements of the case file whose content is wider than their box (cut off or scrolled sideways).
+CLIPPED = """() => [...document.querySelectorAll('#incident-body *')]
+  .filter(el => el.checkVisibility() && !el.matches('input, textarea, select')
+          && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible')
+  .map(el => el.id || el.className || el.tagName)"""
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +33,7 @@ def _look(page, url, name, viewport):
     expect(page.locator("#case-header")).to_be_visible()
     expect(page.locator("#panel-deadlines")).to_be_visible()
     assert page.evaluate(FITS), f"{url} is wider than {viewport[0]} px"
+    assert page.evaluate(CLIPPED) == [], f"clipped at {viewport[0]} px"
     if name:
         screenshot(page, name)
 
