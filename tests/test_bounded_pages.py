@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from benchmarks.pages_seed import seed
 from incidents.models import Incident
 from lifecycle.selectors import CASE_TIMELINE
+from workplace.detail import PANELS
 
 MAX_QUERIES = 12
 # The command group's dashboard also carries the 待研判 queue (issue 10) and the calendar
@@ -129,8 +130,13 @@ def test_the_case_page_costs_the_same_at_two_sizes_and_within_the_ceiling(demo, 
     assert more.status_code == 200 and more.content.decode().count('data-verb="') == 50
 
 
+# A panel opened (or refreshed) is the case page's reads without the navigation, plus its own
+# list or two (the response: assessments and proposals; support: requests and publicity).
+PANEL_MAX_QUERIES = 13
+
+
 @pytest.mark.django_db
-def test_a_panel_opened_shows_its_list(demo):
+def test_a_panel_opened_shows_its_list_within_its_ceiling(demo, django_assert_max_num_queries):
     seed(5, big_events=30, seed=3)
     big = Incident.objects.order_by("pk").first()
     client = _client(demo["command"])
@@ -138,3 +144,7 @@ def test_a_panel_opened_shows_its_list(demo):
     assert f"/incidents/{big.pk}/panels/deadline_history/" in page
     panel = client.get(f"/incidents/{big.pk}/panels/deadline_history/", HTTP_HX_REQUEST="true").content.decode()
     assert panel.startswith('<section id="panel-deadline_history"') and "deadline-done" in panel
+    for name in PANELS:
+        with django_assert_max_num_queries(PANEL_MAX_QUERIES):
+            response = client.get(f"/incidents/{big.pk}/panels/{name}/", HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, name
