@@ -8,10 +8,11 @@ the incident and calls the action's ``check`` itself (403/409) before it writes.
 pages never keep a second copy of a service's preconditions."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from early_warnings import services as warnings
 from incidents import permissions as perms
@@ -52,17 +53,33 @@ class Action:
     call: Callable[..., Any]
     may_attempt: Callable
     check: Callable | None = None  # (incident, user, **context) → raises Forbidden/Conflict
+    # How the case page presents it (workplace/detail.py): its name for people, the group of
+    # the page it belongs to (SECTIONS) and, for the steps that move a case on, their order and
+    # the incident states in which they are the next step (none: whenever available). The
+    # header offers the available ones and says, in the check's own words, what the first
+    # unavailable one of the state still needs. Whether it is available is the check's alone.
+    label: str = ""
+    section: str = "decisions"
+    step: int | None = None
+    stages: tuple[str, ...] = ()
+    step_context: dict = field(default_factory=dict)  # state → the check's context as a step there
 
-    def refusal(self, incident, user, **context) -> str | None:
-        """Why ``user`` cannot take this action on ``incident`` now, or None if they can (the
-        service may still refuse a particular payload)."""
+    def refused(self, incident, user, **context) -> ServiceError | None:
+        """What refuses ``user`` this action on ``incident`` now (a ``Forbidden``: not theirs;
+        a ``Conflict``: not yet, or no longer), or None if they can take it (the service may
+        still refuse a particular payload)."""
         try:
             check_may_attempt(self, user)
             if self.check is not None:
                 self.check(incident, user, **context)
         except ServiceError as exc:
-            return str(exc.detail)
+            return exc
         return None
+
+    def refusal(self, incident, user, **context) -> str | None:
+        """Why ``user`` cannot take this action on ``incident`` now, or None if they can."""
+        exc = self.refused(incident, user, **context)
+        return None if exc is None else str(exc.detail)
 
     def available(self, incident, user, **context) -> bool:
         return self.refusal(incident, user, **context) is None
@@ -141,9 +158,59 @@ ACTIONS = {a.name: a for a in [
         incident=i, actor=u, statement_id=d["statement"]), _command, command_only),
 ]}
 
+# The case page's groups, in page order (an action's ``section``).
+SECTIONS = {"record": _l("记录"), "decisions": _l("决策"), "documents": _l("报告与文书")}
+
+# label, section, step of the actions above (an action added with its own ``label``/``section``
+# keeps them).
+PRE = ("reported", "watching")
+PRESENTATION = {
+    "assign": (_l("指派责任股室"), "record", None, ()),
+    "unassign": (_l("撤销责任股室"), "record", None, ()),
+    "add-source": (_l("补充信息来源"), "record", None, ()),
+    "record-spread": (_l("记录传播数据"), "record", None, ()),
+    "sign": (_l("签收预警通知"), "decisions", None, ()),
+    "judge": (_l("研判"), "decisions", 10, PRE),
+    "warn": (_l("发布预警"), "decisions", 20, ("judging", "watching")),
+    "lift-warning": (_l("解除预警"), "decisions", None, ()),
+    "propose-response": (_l("提议启动应急响应"), "decisions", 30, ("judging", "warned")),
+    "withdraw-proposal": (_l("撤回响应提议"), "decisions", None, ()),
+    "approve-response": (_l("批准应急响应"), "decisions", 5, ()),
+    "reject-response": (_l("驳回应急响应提议"), "decisions", None, ()),
+    "assess": (_l("研判当日是否平稳"), "decisions", 40, ("responding",)),
+    "propose-lift": (_l("提议解除应急响应"), "decisions", 50, ("responding",)),
+    "approve-lift": (_l("批准解除应急响应"), "decisions", 6, ()),
+    "reject-lift": (_l("驳回解除提议"), "decisions", None, ()),
+    "request-support": (_l("请求扩大应急响应"), "decisions", None, ()),
+    "answer-support": (_l("记录支援答复"), "decisions", None, ()),
+    "publicity": (_l("开展宣传引导"), "decisions", None, ()),
+    "report": (_l("提交报告"), "documents", 60, ("warned", "responding", "aftermath")),
+    "draft-statement": (_l("起草口径或声明"), "documents", None, ()),
+    "approve-statement": (_l("审定口径或声明"), "documents", None, ()),
+    "reject-statement": (_l("退回口径或声明"), "documents", None, ()),
+    "release-statement": (_l("发布口径或声明"), "documents", None, ()),
+    "section-judgment": (_l("股室研判"), "decisions", None, ()),
+    "convene": (_l("召集会商"), "decisions", None, ()),
+    "record-consultation": (_l("记录会商纪要和决定"), "decisions", None, ()),
+    "complete-order": (_l("报告工作指令完成"), "decisions", None, ()),
+    "waive": (_l("豁免期限"), "decisions", None, ()),
+    "close": (_l("办结"), "decisions", 70, ("watching", "warned", "aftermath")),
+    "reopen": (_l("舆情反复，重新启动"), "decisions", 80, ("closed",)),
+}
+# As a step, a report is the sections' verification under a warning, their status report while
+# the response runs, and the command group's summary report in the aftermath.
+STEP_CONTEXT = {"report": {"warned": {"kind": "verification"}, "responding": {"kind": "status"},
+                           "aftermath": {"kind": "summary"}}}
+ACTIONS = {name: replace(action, step_context=STEP_CONTEXT[name]) if name in STEP_CONTEXT else action
+           for name, action in ACTIONS.items()}
+ACTIONS = {name: action if action.label or name not in PRESENTATION else
+           replace(action, **dict(zip(("label", "section", "step", "stages"), PRESENTATION[name], strict=True)))
+           for name, action in ACTIONS.items()}
+
 # Multipart, so not a JSON action route: POST /incidents/{id}/attachments/ and the page's form.
 ATTACH = Action("attach", p.AttachmentIn, lambda i, u, d: records.attachment_add(
-    incident=i, actor=u, upload=d["file"], note=d["note"]), anyone_acting, records.check_add_information)
+    incident=i, actor=u, upload=d["file"], note=d["note"]), anyone_acting, records.check_add_information,
+    label=_l("上传附件"), section="record")
 
 
 def check_may_attempt(action: Action, user):

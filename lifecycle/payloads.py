@@ -127,12 +127,14 @@ class WarnIn(serializers.Serializer):
     issuing_body = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
+# A payload's field labels are what a page shows when it renders the action's form from its
+# payload (workplace/templatetags action_form): Chinese, like every label.
 class ReasonIn(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(label=_l("理由"))
 
 
 class OptionalReasonIn(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", label=_l("理由"))
 
 
 class EmptyIn(serializers.Serializer):

@@ -1,15 +1,45 @@
 """Reads that span the case's apps, shared by the JSON API and the pages."""
 
 import django_filters
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 
 from deadlines.models import Deadline, DeadlineState
-from early_warnings.models import NoticeReceipt, WarningState
-from incidents.models import Assignment, Attachment, Incident, Judgment, State, TimelineEvent
+from early_warnings.models import NoticeReceipt, WarningNotice, WarningState
+from incidents.models import (
+    Assignment,
+    Attachment,
+    Incident,
+    Judgment,
+    Source,
+    SpreadFigure,
+    State,
+    TimelineEvent,
+)
 from incidents.selectors import search, validate_search, visible
-from organization.models import Section, User
-from responses.models import Consultation, ConsultationDecision, Instruction, Report, Statement
+from organization.models import Body, LevelPolicy, Section, User
+from responses.models import (
+    Consultation,
+    ConsultationDecision,
+    Instruction,
+    PublicityAction,
+    Report,
+    ReportKind,
+    ResponseProposal,
+    StabilityAssessment,
+    Statement,
+    StatementState,
+    SupportRequest,
+)
 
 # API.md v1.1 "Paged sub-resources": the representation embeds the latest EMBEDDED timeline
 # events, and the deadlines still owed plus the latest EMBEDDED others; the rest is paged.
@@ -52,12 +82,105 @@ def incident_queryset(user):
                      .order_by("judged_at", "id")),
             Prefetch("instructions", queryset=Instruction.objects.select_related("author")),
             Prefetch("consultations", queryset=Consultation.objects.select_related("convened_by", "recorded_by")
-                     .prefetch_related(Prefetch("participants", queryset=User.objects.only("id", "username", "full_name")),
-                                       Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
-                                       Prefetch("decisions", queryset=ConsultationDecision.objects.select_related(
-                                           "section", "deadline", "completed_by")))),
+                     .prefetch_related(*_consultation_parts())),
         )
     )
+
+
+# The case page (workplace/detail.py) shows the latest CASE_TIMELINE events and pages the rest.
+CASE_TIMELINE = 20
+
+# The case page's lists, counted on the incident's row; each list itself is read only when its
+# section is opened (or re-rendered after an action in it): ``case_list``.
+CASE_LISTS = {
+    # the command group's judgments (R13: they set severity and the levels) and the sections' own
+    "judgments": (Judgment, {"section__isnull": True}, ("judged_by",), ("-judged_at", "-id")),
+    "section_judgments": (Judgment, {"section__isnull": False}, ("section", "judged_by"), ("-judged_at", "-id")),
+    "instructions": (Instruction, {}, ("author",), ("written_at", "id")),
+    "consultations": (Consultation, {}, (), ()),  # the list: case_consultations
+    "notices": (WarningNotice, {}, ("issued_by",), ("-issued_at", "-id")),
+    "proposals": (ResponseProposal, {}, ("proposed_by", "decided_by"), ("-proposed_at", "-id")),
+    "assessments": (StabilityAssessment, {}, ("assessed_by",), ("-date",)),
+    "reports": (Report, {}, ("section", "owner_body", "author"), ("-submitted_at", "-id")),
+    "statements": (Statement, {}, ("section", "drafted_by", "decided_by"), ("-drafted_at", "-id")),
+    "summaries": (Report, {"kind": ReportKind.SUMMARY}, (), ()),
+    "draft_statements": (Statement, {"state": StatementState.DRAFT}, (), ()),
+    "supports": (SupportRequest, {}, ("requested_by", "answer_recorded_by"), ("requested_at", "id")),
+    "open_supports": (SupportRequest, {"answered_at": None}, (), ()),
+    "publicity": (PublicityAction, {}, ("started_by",), ("started_at", "id")),
+    "sources": (Source, {}, (), ("id",)),
+    "spread": (SpreadFigure, {}, ("recorded_by",), ("-recorded_at", "-id")),
+    "attachments": (Attachment, {}, ("uploaded_by",), ("uploaded_at", "id")),
+    "deadlines": (Deadline, {}, ("owner_section", "owner_body", "met_by"), ("-due_at", "-id")),
+}
+
+
+def case_queryset(user):
+    """Visible incidents with what the case page shows at once, in a fixed number of queries
+    whatever the case's history: the warning, the response and its pending proposal, the
+    level policy's stable days and the highest levels ever reached on the row; the deadlines
+    still owed, the latest ``CASE_TIMELINE`` events and the latest judgment in one query each; the count of every list of
+    ``CASE_LISTS`` (the lists themselves: ``case_list``)."""
+    deadlines = Deadline.objects.select_related("owner_section", "owner_body", "met_by")
+    policy = LevelPolicy.objects.filter(level=OuterRef("response__level")).values("stable_working_days")[:1]
+    counts = {f"{name}_count": Coalesce(_count_of(model, **filters), 0)
+              for name, (model, filters, _r, _o) in CASE_LISTS.items()}
+    return (
+        visible(user)
+        .select_related("reported_by", "warning__current__issued_by", "response__proposal__proposed_by",
+                        "response__lift_proposed_by")
+        .annotate(
+            timeline_count=Coalesce(_count_of(TimelineEvent), 0),
+            deadline_count=Coalesce(_count_of(Deadline), 0),
+            policy_stable_days=Subquery(policy, output_field=IntegerField()),
+            highest_warning=Subquery(WarningNotice.objects.filter(incident=OuterRef("pk")).order_by()
+                                     .values("incident").annotate(m=Min("level")).values("m")[:1],
+                                     output_field=IntegerField()),
+            highest_response=Subquery(ResponseProposal.objects.filter(
+                incident=OuterRef("pk"), decision=ResponseProposal.Decision.APPROVED).order_by()
+                .values("incident").annotate(m=Min("level")).values("m")[:1], output_field=IntegerField()),
+            command_body_name=Subquery(Body.objects.filter(code=Body.COMMAND).values("name")[:1],
+                                       output_field=CharField()),
+            **counts,
+        )
+        .prefetch_related(
+            Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
+            Prefetch("deadlines", queryset=deadlines.filter(state__in=OWED).order_by("due_at", "id"),
+                     to_attr="owed_deadlines"),
+            Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor")
+                     .order_by("-at", "-id")[:CASE_TIMELINE], to_attr="recent_timeline"),
+            Prefetch("judgments", queryset=Judgment.objects.filter(section__isnull=True).select_related("judged_by")
+                     .order_by("-judged_at", "-id")[:1], to_attr="latest_judgments"),
+        )
+    )
+
+
+def case_list(incident, name):
+    """One of the case page's lists of ``incident`` (``CASE_LISTS``), in one query, at most
+    ``EMBEDDED`` rows (the page says how many there are: ``<name>_count``)."""
+    model, filters, related, order = CASE_LISTS[name]
+    rows = model.objects.filter(incident=incident, **filters).select_related(*related).order_by(*order)
+    return list(rows[:EMBEDDED])
+
+
+def case_consultations(incident) -> list[Consultation]:
+    """The consultations of ``incident`` (R35) with their participants, sections and decisions
+    (work orders with their deadlines): four queries, at most ``EMBEDDED`` consultations."""
+    return list(Consultation.objects.filter(incident=incident).select_related("convened_by", "recorded_by")
+                .prefetch_related(*_consultation_parts()).order_by("convened_at", "id")[:EMBEDDED])
+
+
+def _consultation_parts():
+    return (Prefetch("participants", queryset=User.objects.only("id", "username", "full_name")),
+            Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
+            Prefetch("decisions", queryset=ConsultationDecision.objects.select_related(
+                "section", "deadline", "completed_by")))
+
+
+def case_receipts(incident):
+    """Every receipt of every notice of ``incident`` with its section (who still has to sign)."""
+    return list(NoticeReceipt.objects.filter(notice__incident=incident)
+                .select_related("section", "signed_by", "notice").order_by("notice__issued_at", "id"))
 
 
 def timeline_of(incident) -> list[TimelineEvent]:

@@ -56,10 +56,11 @@ def _require_body_member(actor, level: int, proposer_id: int, what: str):
                         % {"body": body.name if body else level, "level": ROMAN[level], "what": what})
 
 
-def _require_stable_days(response, message: str):
+def _require_stable_days(response, message: str, needed: int | None = None):
     """R32: a lift or a lowering waits for the current level's N consecutive stable working
-    days (LevelPolicy.stable_working_days: 7/5/3 in the seeds); ``message`` says what waits."""
-    needed = LevelPolicy.for_level(response.level).stable_working_days
+    days (LevelPolicy.stable_working_days: 7/5/3 in the seeds); ``message`` says what waits.
+    ``needed``: the level's days when the caller's row already carries them (the case page)."""
+    needed = needed or LevelPolicy.for_level(response.level).stable_working_days
     if response.stable_working_days < needed:
         raise Conflict(message % {"have": response.stable_working_days, "need": needed,
                                   "level": ROMAN[response.level]})
@@ -351,10 +352,16 @@ def check_propose_lift(incident, actor):
     response = _current(incident)
     if response is None:
         raise Conflict(_("该事件尚未启动应急响应。"))
+    if response.state == ResponseState.LIFT_PROPOSED:
+        raise Conflict(_("解除应急响应的提议已提交，正在等待审批。"))
     if response.state != ResponseState.ACTIVE:
         raise Conflict(_("只有响应中的事件可以提议解除。"))
     if response.proposal_id:
         raise Conflict(_("级别调整的提议尚在审批中。"))
+    # The level's stable days: a case page's row carries them (lifecycle.selectors.case_queryset,
+    # ``policy_stable_days``); the service's locked re-read never does, so it reads the policy.
+    _require_stable_days(response, _("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能提议解除。"),
+                         getattr(incident, "policy_stable_days", None))
 
 
 @transaction.atomic
@@ -362,7 +369,6 @@ def lift_propose(*, incident, actor, reason) -> Response:
     incident = lock(incident)
     check_propose_lift(incident, actor)
     response = _response(incident)
-    _require_stable_days(response, _("连续平稳工作日为 %(have)s 天，%(level)s级响应需满 %(need)s 天才能提议解除。"))
     response.propose_lift()
     response.lift_proposed_by, response.lift_reason = actor, reason
     response.save(update_fields=["state", "lift_proposed_by", "lift_reason"])

@@ -58,4 +58,5 @@ def screenshot(page, name):
     if os.environ.get("SCREENSHOTS") != "1":
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # a sticky bar (the case file's owed deadlines) at its place
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -5,6 +5,7 @@ archive of a closed case downloads, and the page prints without navigation, form
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from .browser import screenshot
 from .documents_case import closed_case
@@ -22,6 +23,8 @@ def test_documents_and_archive_from_the_incident_page_and_its_print_layout(demo,
     time_machine.move_to("2026-11-06 10:00 +0800", tick=True)
     page = open_as("petition")
     page.goto(f"{live_server.url}/incidents/{iid}/")
+    page.locator("#panel-reports details.case-more summary").click()  # the case file's reports, opened
+    expect(page.locator("#report-list")).to_be_visible()
     links = page.locator("#report-list .doc-links a", has_text="PDF")
     assert links.count() >= 2  # the verification and the status report of the section, and the others
     # LibreOffice converts while the browser waits (seconds on a busy machine).

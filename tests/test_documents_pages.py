@@ -22,6 +22,8 @@ def web(demo):
 def test_the_incident_page_offers_each_document_and_the_archive(demo, web, time_machine):
     iid = closed_case(demo, time_machine, classified=True)
     page = web("petition").get(f"/incidents/{iid}/").content.decode()
+    # the reports' own documents are in the reports panel, read when it is opened
+    page += web("petition").get(f"/incidents/{iid}/panels/reports/").content.decode()
     for kind in ("warning", "judgment", "verification", "status", "summary"):
         assert f"/api/v1/incidents/{iid}/documents/{kind}.pdf" in page, kind
         assert f"/api/v1/incidents/{iid}/documents/{kind}.docx" in page, kind
@@ -34,6 +36,7 @@ def test_the_incident_page_offers_each_document_and_the_archive(demo, web, time_
     assert response.status_code == 200 and response["Content-Type"].endswith("wordprocessingml.document")
     # The auditor reads the closed classified case in full (R6, issue 11): documents and archive.
     page = web("auditor").get(f"/incidents/{iid}/").content.decode()
+    page += web("auditor").get(f"/incidents/{iid}/panels/reports/").content.decode()
     assert "/documents/" in page and "archive.zip" in page
     # a section that does not read it gets neither (it does not even see the case)
     assert web("market").get(f"/incidents/{iid}/").status_code == 404

@@ -435,7 +435,7 @@ def test_reports_zero_report_summary_and_close_through_the_page(api, web, time_m
              "problems": "首报偏慢", "recommendations": "加强监看"}
     response = web("command").post(act_url(iid, "report"), {"_form": "summary", "kind": "summary", **parts})
     assert response.status_code == 302
-    text = html(web("command").get(f"/incidents/{iid}/"))
+    text = html(web("command").get(f"/incidents/{iid}/panels/reports/"))  # the reports panel, opened
     assert all(v in text for v in parts.values())
     api.tie_up(iid)
     web("command").post(act_url(iid, "close"), {"lift_warning_reason": "舆情平息"})
@@ -485,6 +485,8 @@ def test_sources_spread_and_attachments_through_the_page(api, web, settings, tmp
                                                   "note": "核实材料"})
     attachment = incident.attachments.get()
     text = html(web("petition").get(f"/incidents/{iid}/"))
+    assert f"/incidents/{iid}/panels/attachments/" in text  # one line: 附件（1）, opened on request
+    text = html(web("petition").get(f"/incidents/{iid}/panels/attachments/"))
     assert f"/api/v1/attachments/{attachment.pk}/download/" in text
     download = web("petition").get(f"/api/v1/attachments/{attachment.pk}/download/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == "情况属实".encode()
@@ -609,3 +611,39 @@ def test_english_interface_on_request(web):
     client.cookies["django_language"] = "en"
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200 and '<html lang="en">' in html(page)
+
+
+# --- the case file (issue 15) ---------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_the_case_file_says_the_next_step_and_what_it_still_needs(api, web, time_machine):
+    time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
+    inc = warned(api)
+    iid = inc["id"]
+    page = web("command").get(f"/incidents/{iid}/")
+    assert [a.name for a in page.context["steps"]["now"]] == ["propose-response"]
+    for group in ("group-record", "group-decisions", "group-documents", "group-timeline"):
+        assert f'id="{group}"' in html(page), group
+    # an action no panel has a form for is rendered from its payload (here: withdrawing a proposal)
+    api.act("command", iid, "propose-response", level=2, reason="传播范围扩大")
+    text = html(web("command").get(f"/incidents/{iid}/"))
+    assert act_url(iid, "withdraw-proposal") in text and "撤回响应提议" in text
+    response = web("command").post(act_url(iid, "withdraw-proposal"), {"_form": "withdraw_proposal", "reason": ""},
+                                   **HTMX)
+    assert "该字段是必填项。" in html(response) or "请填写撤回理由。" in html(response)
+    web("command").post(act_url(iid, "withdraw-proposal"), {"_form": "withdraw_proposal", "reason": "再观察"})
+    assert Incident.objects.get(pk=iid).response_proposals.get().decision == "withdrawn"
+    # the leader's header offers the approval when there is one
+    api.act("command", iid, "propose-response", level=2, reason="传播范围扩大")
+    leader = web("leader").get(f"/incidents/{iid}/")
+    assert "approve-response" in [a.name for a in leader.context["steps"]["now"]]
+    # aftermath: the close waits for the summary report, and says so before anyone tries
+    api.act("leader", iid, "approve-response")
+    for day in (2, 3, 4, 5, 6):
+        time_machine.move_to(local(2026, 11, day, 18, 0), tick=False)
+        api.act("command", iid, "assess", date=f"2026-11-0{day}", stable=True)
+    api.act("command", iid, "propose-lift", reason="连续平稳")
+    api.act("leader", iid, "approve-lift")
+    page = web("command").get(f"/incidents/{iid}/")
+    assert [b["action"].name for b in page.context["steps"]["blocked"]] == ["close"]
+    assert "办结前须提交舆情分析专题报告。" in html(page) and act_url(iid, "close") not in html(page)

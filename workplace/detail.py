@@ -1,7 +1,20 @@
-"""The incident detail page: everything its panels show, and which action forms the user
-sees. A form is shown when its action is ``available`` (lifecycle/actions.py): the role
-and the very check its service runs, so the page keeps no copy of a service's rules. The
-service still decides on the payload, so a stale page gets an error message, never a 500."""
+"""The incident page as a case file: a header with the case's state, its levels and the next
+steps for this user; what is owed now; then the record, the decisions, the reports and
+documents, and the timeline, each panel one line when empty.
+
+Which forms the user sees, and what the header offers, come from the action registry
+(lifecycle/actions.py): a form is shown when its action is ``available`` (the role and the
+very check its service runs), and a step that is not available yet says why in the
+service's own words (``Action.refusal``), so the page keeps no copy of a service's rules.
+An action no panel has a form for is rendered from its payload serializer in its group
+(``generic_actions``). The service still decides on the payload, so a stale page gets an
+error message, never a 500.
+
+The page reads a fixed number of queries (lifecycle.selectors.case_queryset): the panels'
+lists are counted on the incident's row and read only when their panel is opened or
+re-rendered after an action in it (``full``)."""
+
+import functools
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,22 +22,22 @@ from django.utils.translation import gettext_lazy as _l
 
 from deadlines.models import DeadlineState
 from deadlines.policy import LOOSE_ENDS
-from early_warnings.models import Delivery, Level, WarningNotice, WarningState
+from early_warnings.models import Delivery, Level, WarningState
 from incidents import permissions as perms
 from incidents.models import Channel, Judgment, Platform, Severity, State, Veracity
-from lifecycle.actions import ACTIONS, ATTACH
-from lifecycle.selectors import deadlines_of, timeline_of
-from organization.models import LevelPolicy, Section, User
-from organization.selectors import command_body, people_choices
-from responses.models import (
-    PublicityTier,
-    ReportKind,
-    ResponseProposal,
-    ResponseState,
-    Statement,
-    StatementState,
+from lifecycle.actions import ACTIONS, ATTACH, SECTIONS
+from lifecycle.selectors import (
+    CASE_LISTS,
+    case_consultations,
+    case_list,
+    case_receipts,
+    timeline_of,
 )
-from responses.services import lift_eligible
+from organization.models import Section
+from organization.policy_defaults import LEVELS as LEVEL_DEFAULTS
+from organization.selectors import people_choices
+from responses.models import PublicityTier, ReportKind, ResponseState, Statement
+from sentiment_ops.exceptions import Conflict
 
 from .forms import Forms
 from .labels import ROMAN, describe, verb_label
@@ -45,7 +58,14 @@ PANEL_OF = {
     "convene": "consultations", "record-consultation": "consultations", "complete-order": "consultations",
     "attach": "attachments",
 }
-PANELS = sorted(set(PANEL_OF.values()) | {"overview", "deadlines", "timeline"})
+PANELS = sorted(set(PANEL_OF.values()) | {"overview", "deadlines", "deadline_history", "timeline"})
+# The group of the page each panel sits in (the actions' ``section``; the timeline is its own).
+GROUPS = {
+    "record": ["overview", "sections", "sources", "spread", "attachments"],
+    "decisions": ["judgment", "warning", "response", "consultations", "support"],
+    "documents": ["reports", "statements"],
+}
+NEXT_STEPS = 2
 
 # The outside departments a consultation usually invites (R35; others are typed in).
 OUTSIDE = [_l("市网信办"), _l("公安"), _l("信访")]
@@ -64,69 +84,121 @@ def choices():
     }
 
 
-def participant_choices():
-    """Who can take part in a joint judgment: the active users, by username."""
-    return [(u.username, f"{u.full_name or u.username}（{u.username}）")
-            for u in User.objects.filter(is_active=True).order_by("username")[:200]]
+
+def _lazy(load):
+    """A list read once, and only if a template asks for it."""
+    return functools.cache(load)
 
 
-def build(request, incident, forms: Forms | None = None) -> dict:
+def next_steps(incident, user, actions) -> dict:
+    """The header's advice from the registry alone: the steps of the incident's state (or of
+    any state) that this user can take now, at most ``NEXT_STEPS``, and the first step of its
+    state that is not available yet, with why (the check's own message, e.g. 办结前须提交舆情
+    分析专题报告). Steps the user's role can never take are left out."""
+    steps = sorted((a for a in actions.values() if a.step is not None and a.may_attempt(user)
+                    and (not a.stages or incident.state in a.stages)), key=lambda a: a.step)
+    refused = {a.name: a.refused(incident, user, **a.step_context.get(incident.state, {})) for a in steps}
+    available = [a for a in steps if refused[a.name] is None]
+    # not yet (a Conflict) — never "not yours" (a Forbidden): that is no step of this user's
+    blocked = [{"action": a, "why": str(refused[a.name].detail)} for a in steps
+               if isinstance(refused[a.name], Conflict) and a.stages]
+    return {"now": available[:NEXT_STEPS], "blocked": blocked[:1]}
+
+
+def generic_actions(incident, user, can_names) -> dict[str, list]:
+    """Available actions that no panel has a form for (added to the registry later), by
+    group: the page renders their forms from their payload serializers."""
+    out: dict[str, list] = {name: [] for name in SECTIONS}
+    for action in ACTIONS.values():
+        if action.name in PANEL_OF or action.name in can_names:
+            continue
+        if action.available(incident, user):
+            out.setdefault(action.section, []).append(action)
+    return out
+
+
+def build(request, incident, forms: Forms | None = None, full=()) -> dict:
+    """The case page's context. ``full``: the panels whose lists are read and shown (a panel
+    opened, or re-rendered after an action in it); the others show their counts."""
     user = request.user
     forms = forms if forms is not None else Forms()
+    full = set(full)
     now = timezone.now()
     state = incident.state
-    sections = list(incident.sections.all())
-    codes = {s.code for s in sections}
+    all_sections = list(Section.objects.order_by("order", "code"))
+    codes = {s.code for s in incident.sections.all()}
+    sections = [s for s in all_sections if s.code in codes]
     visible = perms.can_see_content(user, incident, codes)
     command = perms.is_command(user)
     levels = perms.body_levels(user)
     mine = perms.user_section_codes(user)
     my_sections = [s for s in sections if s.code in mine]
     open_ = state != State.CLOSED
-    all_sections = list(Section.objects.order_by("order", "code"))
     section_names = {s.code: s.name for s in all_sections}
 
     # --- warning ---------------------------------------------------------------------
     warning = getattr(incident, "warning", None)
-    notices = list(WarningNotice.objects.filter(incident=incident).select_related("issued_by")
-                   .prefetch_related("receipts__section", "receipts__signed_by").order_by("-issued_at", "-id"))
     current = warning.current if warning is not None and warning.current_id else None
     warning_active = warning is not None and warning.state == WarningState.ACTIVE
-    to_sign = [r for n in notices for r in n.receipts.all()
-               if r.signed_at is None and r.section.code in mine and open_]
+    receipts = case_receipts(incident) if warning is not None else []
+    current_receipts = [r for r in receipts if current is not None and r.notice_id == current.pk]
+    to_sign = [r for r in receipts if r.signed_at is None and r.section.code in mine and open_]
+
+    def notices():
+        rows = case_list(incident, "notices")
+        for notice in rows:
+            notice.receipt_rows = [r for r in receipts if r.notice_id == notice.pk]
+        return rows
 
     # --- response --------------------------------------------------------------------
     response = getattr(incident, "response", None)
     proposal = response.proposal if response is not None and response.proposal_id else None
+    pending = proposal if proposal is not None and proposal.decision == "pending" else None
     running = response is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)
-    policy = LevelPolicy.for_level(response.level) if response and response.level else None
-    needed_days = policy.stable_working_days if policy else None
-    proposals = list(ResponseProposal.objects.filter(incident=incident)
-                     .select_related("proposed_by", "decided_by").order_by("-proposed_at", "-id"))
-    assessments = list(incident.assessments.select_related("assessed_by").order_by("-date"))
+    needed_days = None
+    if response is not None and response.level:
+        needed_days = incident.policy_stable_days
+        if needed_days is None:  # no row for the level: the seeded default
+            needed_days = LEVEL_DEFAULTS[response.level]["stable_working_days"]
+    lift_ok = running and needed_days is not None and response.stable_working_days >= needed_days
 
-    # --- the rest of the record --------------------------------------------------------
-    every_judgment = sorted(incident.judgments.all(), key=lambda j: (j.judged_at, j.pk), reverse=True)
-    judgments = [j for j in every_judgment if j.section_id is None]  # the command group's (R13)
-    section_judgments = [j for j in every_judgment if j.section_id is not None]
-    instructions = list(incident.instructions.all())
-    reports = list(incident.reports.select_related("section", "owner_body", "author").order_by("-submitted_at", "-id"))
-    statements = list(incident.statements.select_related("section", "drafted_by", "decided_by")
-                      .order_by("-drafted_at", "-id"))
-    for statement in statements:
-        statement.reject_form = forms[f"reject_statement_{statement.pk}"]
-    supports = list(incident.support_requests.select_related("requested_by", "answer_recorded_by"))
-    for req in supports:
-        req.answer_form = forms[f"answer_support_{req.pk}"]
-    publicity = list(incident.publicity.select_related("started_by"))
-    attachments = list(incident.attachments.all())
-    spread = list(incident.spread.select_related("recorded_by").order_by("-recorded_at", "-id"))
-    deadlines = sorted(deadlines_of(incident), key=lambda d: (d.state not in (DeadlineState.OPEN,
-                                                                               DeadlineState.MISSED), d.due_at))
+    # --- the rest of the record: read only where shown --------------------------------
+    def statements():
+        rows = case_list(incident, "statements")
+        for statement in rows:
+            statement.reject_form = forms[f"reject_statement_{statement.pk}"]
+        return rows
+
+    def supports():
+        rows = case_list(incident, "supports")
+        for req in rows:
+            req.answer_form = forms[f"answer_support_{req.pk}"]
+        return rows
+
+    lists = {name: _lazy(functools.partial(case_list, incident, name)) for name in CASE_LISTS}
+    def consultations():
+        rows = case_consultations(incident)
+        record_consultation = ACTIONS["record-consultation"]
+        for c in rows:
+            c.record_form = forms[f"record_consultation_{c.pk}"]
+            c.may_record = (c.recorded_at is None and open_
+                            and record_consultation.available(incident, user, consultation=c))
+            c.decision_rows = [{f: f"decisions-{i}-{f}" for f in ("text", "section", "due_at")} for i in range(3)]
+            for d in c.decisions.all():
+                d.complete_form = forms[f"complete_order_{d.pk}"]
+                d.may_complete = (bool(mine) and open_ and d.section_id is not None and d.completed_at is None
+                                  and d.section.code in mine and d.deadline_id is not None
+                                  and d.deadline.state in (DeadlineState.OPEN, DeadlineState.MISSED))
+        return rows
+
+    lists.update(notices=_lazy(notices), statements=_lazy(statements), supports=_lazy(supports),
+                 consultations=_lazy(consultations))
+    counts = {name: getattr(incident, f"{name}_count") for name in CASE_LISTS}
+    judgments = incident.latest_judgments
+    owed = incident.owed_deadlines
     timeline = [{"event": e, "label": verb_label(e.verb), "pairs": describe(e, section_names) if visible else []}
                 for e in timeline_of(incident)]
-    pending_kinds = {(d.kind, d.owner_section.code if d.owner_section_id else None) for d in deadlines
-                     if d.state in (DeadlineState.OPEN, DeadlineState.MISSED)}
+    pending_kinds = {d.kind for d in owed}
 
     # --- who may do what, now: the actions' own checks ------------------------------
     def available(name, **context):
@@ -144,17 +216,16 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "assess": available("assess"),
         "propose_lift": available("propose-lift"),
         "decide_lift": available("approve-lift"),
-        "section_report": available("report", kind=ReportKind.VERIFICATION),
         "status_report": available("report", kind=ReportKind.STATUS),
         # a verification report is offered where there is something to verify
         "verification_report": available("report", kind=ReportKind.VERIFICATION) and (
-            warning is not None or any(k == "verification" for k, _s in pending_kinds)),
+            warning is not None or "verification" in pending_kinds),
         "command_report": available("report", kind=ReportKind.FLASH),
         "support": available("request-support"),
-        "answer_support": available("answer-support"),
+        "answer_support": command,
         "publicity": available("publicity"),
         "draft_statement": available("draft-statement"),
-        "decide_statement": available("approve-statement"),
+        "decide_statement": command,
         "close": available("close"),
         "waive": available("waive"),
         "convene": available("convene"),
@@ -163,20 +234,14 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "upload": ATTACH.available(incident, user),
     }
     can["any_command"] = command
+    steps = next_steps(incident, user, ACTIONS)
+    for action in steps["now"]:
+        steps.setdefault("panels", {})[action.name] = PANEL_OF.get(action.name, f"more-{action.section}")
 
-    # --- consultations and work orders (R35), prefetched with the incident ------------------
-    consultations = list(incident.consultations.all())
-    record_consultation = ACTIONS["record-consultation"]
-    for c in consultations:
-        c.record_form = forms[f"record_consultation_{c.pk}"]
-        c.may_record = c.recorded_at is None and open_ and record_consultation.available(incident, user, consultation=c)
-        c.decision_rows = [{f: f"decisions-{i}-{f}" for f in ("text", "section", "due_at")} for i in range(3)]
-        for d in c.decisions.all():
-            d.complete_form = forms[f"complete_order_{d.pk}"]
-            d.may_complete = (can["complete_order"] and d.section_id is not None and d.completed_at is None
-                              and d.section.code in mine and d.deadline_id is not None
-                              and d.deadline.state in (DeadlineState.OPEN, DeadlineState.MISSED))
-    loose_ends = [d for d in deadlines if d.kind in LOOSE_ENDS and d.state == DeadlineState.OPEN]
+    people = _lazy(people_choices)  # who may take part (a joint judgment, a consultation)
+
+    # --- closing: the loose ends the command group may waive (R50) ----------------------
+    loose_ends = [d for d in owed if d.kind in LOOSE_ENDS and d.state == DeadlineState.OPEN]
     for d in loose_ends:
         d.waive_form = forms[f"waive_{d.pk}"]
 
@@ -186,11 +251,10 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         forms["adjust"].initial = {"subject": current.subject, "scope": current.scope, "matters": current.matters,
                                    "measures": current.measures, "delivery": current.delivery,
                                    "issuing_body": current.issuing_body}
-    issuer = command_body() if can["warn"] else None
     forms["warn"].initial = {
         "subject": incident.title if visible else "", "delivery": "system",
         "level": last_judgment.recommended_warning_level if last_judgment else "",
-        "issuing_body": issuer.name if issuer else "",
+        "issuing_body": incident.command_body_name or "",
     }
     forms["judge"].initial = {"veracity": incident.veracity, "severity": incident.severity, "mode": "joint",
                               "recommended_warning_level": last_judgment.recommended_warning_level if last_judgment else "",
@@ -200,11 +264,14 @@ def build(request, incident, forms: Forms | None = None) -> dict:
     forms["assess"].initial = {"date": timezone.localdate().isoformat(), "stable": "true"}
     forms["record_spread"].initial = {"recorded_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M")}
 
+    handled = set(PANEL_OF) | {"attach"}
     return {
         "incident": incident,
         "title": incident.title if visible else _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk},
         "visible": visible,
         "now": now,
+        "full": full,
+        "counts": counts,
         "sections": sections,
         "my_sections": my_sections,
         "unassigned_sections": [s for s in all_sections if s.code not in codes],
@@ -212,39 +279,45 @@ def build(request, incident, forms: Forms | None = None) -> dict:
         "warning": warning,
         "warning_active": warning_active,
         "current_notice": current,
-        "notices": notices,
+        "current_receipts": current_receipts,
+        "notices": lists["notices"],
         "to_sign": to_sign,
         "response": response,
-        "proposal": proposal,
+        "proposal": pending,
         "running": running,
         "needed_days": needed_days,
-        "lift_eligible": lift_eligible(response, policy) if policy is not None else False,
+        "lift_eligible": lift_ok,
         "days_left": max(0, (needed_days or 0) - (response.stable_working_days if response else 0)),
-        "proposals": proposals,
-        "assessments": assessments,
-        "judgments": judgments,
-        "section_judgments": section_judgments,
-        "instructions": instructions,
-        "approve_response_refusal": ACTIONS["approve-response"].refusal(incident, user) if proposal else None,
+        "proposals": lists["proposals"],
+        "assessments": lists["assessments"],
+        "judgments": lists["judgments"],
+        "section_judgments": lists["section_judgments"],
+        "instructions": lists["instructions"],
+        "approve_response_refusal": ACTIONS["approve-response"].refusal(incident, user) if pending else None,
         "my_section_codes": mine,
-        "participant_choices": participant_choices() if can["section_judgment"] else [],
+        "participant_choices": people,
         "last_judgment": last_judgment,
-        "reports": reports,
-        "statements": statements,
-        "draft_statements": [s for s in statements if s.state == StatementState.DRAFT],
-        "supports": supports,
-        "publicity": publicity,
-        "attachments": attachments,
-        "spread": spread,
-        "deadlines": deadlines,
+        "reports": lists["reports"],
+        "statements": lists["statements"],
+        "supports": lists["supports"],
+        "publicity": lists["publicity"],
+        "sources": lists["sources"],
+        "attachments": lists["attachments"],
+        "spread": lists["spread"],
+        "deadline_history": lists["deadlines"],
+        "deadlines": owed,
         "timeline": timeline,
+        "timeline_latest": timeline[::-1],
         "timeline_count": incident.timeline_count,
-        "consultations": consultations,
+        "consultations": lists["consultations"],
         "section_choices_assigned": [(s.code, s.name) for s in sections],
         "loose_ends": loose_ends if state in (State.WATCHING, State.WARNED, State.AFTERMATH) else [],
-        "people_choices": people_choices() if can["convene"] else [],
+        "people_choices": people,
         "outside_choices": [(str(name), str(name)) for name in OUTSIDE],  # recorded as named
         "can": can,
+        "steps": steps,
+        "generic": generic_actions(incident, user, handled),
+        "groups": SECTIONS,
         "levels": levels,
         "forms": forms,
         "choices": choices(),

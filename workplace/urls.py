@@ -8,6 +8,7 @@ urlpatterns = [
     path("incidents/new/", views.incident_new, name="incident_new"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
     path("incidents/<int:pk>/panels/<slug:panel>/", views.incident_panel, name="incident_panel"),
+    path("incidents/<int:pk>/timeline/", views.incident_timeline, name="incident_timeline"),
     path("incidents/<int:pk>/act/<slug:action>/", views.incident_action, name="incident_action"),
     path("approvals/", views.approvals, name="approvals"),
     path("todo/", views.todo, name="todo"),

@@ -42,7 +42,7 @@ from incidents.selectors import (
 from lifecycle import services as lifecycle
 from lifecycle.actions import ACTIONS, ATTACH
 from lifecycle.payloads import IncidentCreateSerializer
-from lifecycle.selectors import IncidentFilter, incident_queryset
+from lifecycle.selectors import CASE_TIMELINE, IncidentFilter, case_queryset, timeline_page_queryset
 from organization.calendar import provisional_banner
 from organization.models import LevelPolicy, Role, Section, UnitPolicy
 from organization.selectors import all_units, units_of
@@ -61,7 +61,7 @@ from .forms import (
     serializer_errors,
     service_call,
 )
-from .labels import ROMAN
+from .labels import ROMAN, describe, verb_label
 
 PAGE_SIZE = 20
 CHART_DAYS = 30
@@ -289,7 +289,7 @@ def incident_list(request):
 
 def _incident(request, pk):
     """The incident with everything its case page shows, if the user may see it (else 404)."""
-    return get_incident_for(request.user, pk, queryset=incident_queryset(request.user))
+    return get_incident_for(request.user, pk, queryset=case_queryset(request.user))
 
 
 @login_required
@@ -303,11 +303,33 @@ def incident_detail(request, pk):
 @login_required
 @require_GET
 def incident_panel(request, pk, panel):
-    """One panel, fresh (the deadlines panel refreshes itself)."""
+    """One panel, fresh and with its lists (a panel opened; the deadlines panel refreshes
+    itself)."""
     if panel not in PANELS:
         raise Http404
     incident = _incident(request, pk)
-    return _partial(request, f"workplace/panels/{panel}.html", build(request, incident), oob_messages=False)
+    return _partial(request, f"workplace/panels/{panel}.html", build(request, incident, full={panel}),
+                    oob_messages=False)
+
+
+TIMELINE_PAGE = 50
+
+
+@login_required
+@require_GET
+def incident_timeline(request, pk):
+    """The case page's older timeline events, latest first, a page at a time (the page shows
+    the latest ``CASE_TIMELINE``; the whole timeline is also ``GET …/incidents/{id}/timeline/``)."""
+    incident = _incident(request, pk)
+    paginator = Paginator(timeline_page_queryset(incident).reverse()[CASE_TIMELINE:], TIMELINE_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    names = dict(Section.objects.values_list("code", "name"))
+    visible_content = perms.can_see_content(request.user, incident)
+    items = [{"event": e, "label": verb_label(e.verb), "pairs": describe(e, names) if visible_content else []}
+             for e in page.object_list]
+    return _partial(request, "workplace/_timeline_items.html", {
+        "incident": incident, "timeline_items": items, "page": page, "visible": visible_content},
+        oob_messages=False)
 
 
 @login_required
@@ -331,7 +353,9 @@ def incident_action(request, pk, action):
 
 
 def _after_detail(request, pk, action, state):
-    panel = PANEL_OF.get(action, "overview")
+    # The panel of the action's form: its own, or its group's "other actions" (an action
+    # rendered from its payload, workplace/detail.generic_actions).
+    panel = PANEL_OF.get(action) or f"more-{ACTIONS[action].section}"
     try:
         incident = _incident(request, pk)
     except Http404:  # the action took the incident out of the user's sight
@@ -339,12 +363,16 @@ def _after_detail(request, pk, action, state):
             return HttpResponseClientRedirect(reverse("incident_list"))
         return redirect("incident_list")
     if state.ok:
-        if request.htmx:
-            return _partial(request, "workplace/_incident_body.html", build(request, incident))
+        if request.htmx:  # the case again, the panel acted in with its lists
+            return _partial(request, "workplace/_incident_body.html", build(request, incident, full={panel}))
         return redirect(reverse("incident_detail", args=[pk]) + f"#panel-{panel}")
-    context = build(request, incident, Forms({state.key: state}))
+    context = build(request, incident, Forms({state.key: state}), full={panel})
     if request.htmx:
-        response = _partial(request, f"workplace/panels/{panel}.html", context)
+        if action in PANEL_OF:
+            response = _partial(request, f"workplace/panels/{panel}.html", context)
+        else:
+            response = _partial(request, "workplace/_generic_actions.html",
+                                {**context, "group": ACTIONS[action].section})
         return reswap(retarget(response, f"#panel-{panel}"), "outerHTML")
     return render(request, "workplace/incident_detail.html", context)
 

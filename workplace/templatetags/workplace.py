@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from rest_framework import serializers
 
 from deadlines import accountability
 from deadlines.policy import DUE_SOON
@@ -174,3 +175,51 @@ def workplace_nav(context, oob=False):
             "notifications": (reverse("notifications"), nav.unread(request), path.startswith("/notifications")),
             "accountability": ((reverse("accountability"), path.startswith("/accountability"))
                                if duties or accountability.scope_for(user) is not None else None)}
+
+
+def _input_of(field) -> dict | None:
+    """How one payload serializer field is asked for on a page (None: not from a form)."""
+    if field.read_only or isinstance(field, serializers.BaseSerializer | serializers.FileField):
+        return None
+    spec = {"label": str(field.label or field.field_name), "required": field.required, "choices": None,
+            "help": str(field.help_text or "")}
+    if isinstance(field, serializers.MultipleChoiceField) or (
+            isinstance(field, serializers.ListField) and isinstance(field.child, serializers.ChoiceField)):
+        choices = field.choices if isinstance(field, serializers.ChoiceField) else field.child.choices
+        return {**spec, "type": "checkboxes", "choices": list(choices.items())}
+    if isinstance(field, serializers.ChoiceField):
+        return {**spec, "type": "select", "choices": list(field.choices.items())}
+    if isinstance(field, serializers.BooleanField):
+        return {**spec, "type": "checkbox"}
+    if isinstance(field, serializers.IntegerField):
+        return {**spec, "type": "number"}
+    if isinstance(field, serializers.DateTimeField):
+        return {**spec, "type": "datetime-local"}
+    if isinstance(field, serializers.DateField):
+        return {**spec, "type": "date"}
+    if isinstance(field, serializers.CharField) and not field.max_length:
+        return {**spec, "type": "textarea"}
+    return {**spec, "type": "text"}
+
+
+@register.inclusion_tag("workplace/_action_form.html", takes_context=True)
+def action_form(context, action):
+    """A form for any action of the registry, from its payload serializer: how an action that
+    no panel has a form for (one added to lifecycle/actions.py later) reaches the page."""
+    key = action.name.replace("-", "_")
+    inputs = [(name, spec) for name, field in action.payload().fields.items()
+              if (spec := _input_of(field)) is not None]
+    return {"action": action, "state": context["forms"][key], "key": key, "inputs": inputs,
+            "incident": context["incident"], "csrf_token": context.get("csrf_token")}
+
+
+@register.filter
+def paren(value):
+    """``（value）`` on Chinese pages, `` (value)`` on English ones."""
+    return _("（%(x)s）") % {"x": value}
+
+
+@register.filter
+def colon(label):
+    """``label：`` on Chinese pages, ``label: `` on English ones."""
+    return _("%(label)s：") % {"label": label}

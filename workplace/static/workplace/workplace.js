@@ -250,4 +250,16 @@
 // The incident page's 打印 button (the print stylesheet in css/app.css lays the page out).
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
+  // The case file's next steps: open the step's form in its panel and bring it into view.
+  const step = event.target.closest("[data-open-action]");
+  if (step) {
+    const panel = document.querySelector(step.getAttribute("href"));
+    const form = document.getElementById("action-" + step.dataset.openAction) ||
+      (panel && panel.querySelector("details.action"));
+    if (form) {
+      event.preventDefault();
+      if (form.tagName === "DETAILS") form.open = true;
+      form.scrollIntoView({ block: "center" });
+    }
+  }
 });
