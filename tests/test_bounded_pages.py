@@ -74,3 +74,28 @@ def test_each_page_within_the_ceiling(demo, size, django_assert_max_num_queries)
         for url in urls:
             with django_assert_max_num_queries(ceiling(name, url)):
                 clients[name].get(url)
+
+
+@pytest.mark.django_db
+def test_totals_and_badges_stop_counting_past_their_caps(demo, monkeypatch):
+    """A list's total reads at most LOOKAHEAD rows past the page asked for ("n+" beyond it, the
+    next page still offered); a badge counts to BADGE_CAP + 1 ("99+"). Cost bounded by what the
+    page shows, not by what a unit owes."""
+    from workplace import nav, paging
+
+    seed(SMALL, big_events=10, seed=3)
+    monkeypatch.setattr(paging, "LOOKAHEAD", 10)
+    incidents = Incident.objects.order_by("pk")
+    first = paging.page_of(incidents, None)  # 20 rows a page: counts to 20 + 10
+    assert (first.paginator.count, first.paginator.total, first.paginator.pages_label) == (30, "30+", "2+")
+    assert len(first.object_list) == 20 and first.has_next()
+    # Deeper pages look further: page 2 counts up to 40 + 10, and finds all 40.
+    second = paging.page_of(incidents, "2")
+    assert (second.number, second.paginator.total, second.paginator.pages_label) == (2, str(SMALL), "2")
+    assert not second.has_next() and list(second.object_list) == list(incidents[20:40])
+    assert paging.page_of(incidents, "x").number == 1 and paging.page_of(incidents, "9").number == 2
+
+    monkeypatch.setattr(nav, "BADGE_CAP", 2)
+    text = _client(demo["command"]).get("/incidents/").content.decode()
+    assert "/todo/" in text and '<span class="badge rounded-pill text-bg-warning">2+</span>' in text
+    assert (nav.shown(0), nav.shown(2), nav.shown(3)) == (None, "2", "2+")
