@@ -186,3 +186,28 @@ def test_a_status_report_runs_one_action_path_from_the_api_and_from_the_page(
     assert response.status_code == 200
     assert list(Report.objects.filter(incident_id=pk, kind="status").values_list("body", flat=True)
                 .order_by("id")) == ["舆情平稳", "仍在发酵"]
+
+
+@pytest.mark.django_db
+def test_the_written_out_representations_equal_drf_field_by_field(demo):
+    """DeadlineSerializer and TimelineEventSerializer write their dicts directly (an incident list
+    embeds hundreds of rows); the result is what DRF's walk over the declared fields gives."""
+    import datetime as dt
+
+    from rest_framework import serializers
+
+    from api import serializers as s
+    from benchmarks.pages_seed import seed
+    from deadlines.models import Deadline
+
+    seed(30, big_events=20, seed=5)
+    deadlines = list(Deadline.objects.select_related("owner_section", "owner_body", "met_by")[:200])
+    assert any(d.met_by_id for d in deadlines) and any(d.met_at is None for d in deadlines)
+    fast, drf = s.DeadlineSerializer(), serializers.ModelSerializer.to_representation
+    assert [fast.to_representation(d) for d in deadlines] == [dict(drf(fast, d)) for d in deadlines]
+    events = list(TimelineEvent.objects.select_related("actor")[:300])
+    fast, drf = s.TimelineEventSerializer(), serializers.Serializer.to_representation
+    assert [fast.to_representation(e) for e in events] == [dict(drf(fast, e)) for e in events]
+    field = serializers.DateTimeField()
+    for value in (dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 1, 12, 0, 7, 120, SHANGHAI)):
+        assert s.when(value) == field.to_representation(value)
