@@ -256,6 +256,12 @@ def incident_list(request):
     search_errors = filterset.errors.get("q") if not filterset.is_valid() else None
     results = qs.none() if search_errors else filterset.qs.order_by("-reported_at", "-id")
     page = page_of(results, request.GET.get("page"))
+    for incident in page.object_list:
+        # A missing one-to-one raises on every template lookup (and Django then lists the
+        # model's attributes to tell a failing property from a missing one): read each once.
+        warning = getattr(incident, "warning", None)
+        incident.row_warning = warning if warning is not None and warning.state == "active" else None
+        incident.row_response = getattr(incident, "response", None)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
