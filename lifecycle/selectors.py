@@ -1,8 +1,21 @@
 """Reads that span the case's apps, shared by the JSON API and the pages."""
 
 import django_filters
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from deadlines.models import Deadline, DeadlineState
 from early_warnings.models import NoticeReceipt, WarningState
@@ -22,6 +35,19 @@ def _count_of(model, **filters):
     return Subquery(rows.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField())
 
 
+def _embedded_deadlines(deadlines):
+    """The deadlines still owed and the latest EMBEDDED others, in ONE query: each row ranked
+    among its incident's owed or other rows, newest first, and kept while its rank is within
+    its kind's cap (no cap for the owed)."""
+    owed = Q(state__in=OWED)
+    return (deadlines
+            .annotate(is_owed=Case(When(owed, then=Value(True)), default=Value(False)),
+                      cap=Case(When(owed, then=Value(2**31 - 1)), default=Value(EMBEDDED)))
+            .annotate(rank=Window(RowNumber(), partition_by=[F("incident_id"), F("is_owed")],
+                                  order_by=[F("due_at").desc(), F("id").desc()]))
+            .filter(rank__lte=F("cap")))
+
+
 def incident_queryset(user):
     """Visible incidents with everything the incident's representation (API.md) and the case
     page need, in a fixed number of queries and a bounded number of rows (the timeline and
@@ -37,9 +63,7 @@ def incident_queryset(user):
             "sources",
             Prefetch("warning__current__receipts",
                      queryset=NoticeReceipt.objects.select_related("section", "signed_by")),
-            Prefetch("deadlines", queryset=deadlines.filter(state__in=OWED), to_attr="owed_deadlines"),
-            Prefetch("deadlines", queryset=deadlines.exclude(state__in=OWED).order_by("-due_at", "-id")[:EMBEDDED],
-                     to_attr="recent_deadlines"),
+            Prefetch("deadlines", queryset=_embedded_deadlines(deadlines), to_attr="embedded_deadlines"),
             Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor").order_by("-at", "-id")[:EMBEDDED],
                      to_attr="recent_timeline"),
             Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
@@ -55,7 +79,7 @@ def timeline_of(incident) -> list[TimelineEvent]:
 def deadlines_of(incident) -> list[Deadline]:
     """The embedded deadlines of an ``incident_queryset`` row: those still owed and the latest
     others, by due time."""
-    return sorted([*incident.owed_deadlines, *incident.recent_deadlines], key=lambda d: (d.due_at, d.pk))
+    return sorted(incident.embedded_deadlines, key=lambda d: (d.due_at, d.pk))
 
 
 def timeline_page_queryset(incident):

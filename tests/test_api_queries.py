@@ -211,3 +211,27 @@ def test_the_written_out_representations_equal_drf_field_by_field(demo):
     field = serializers.DateTimeField()
     for value in (dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 1, 12, 0, 7, 120, SHANGHAI)):
         assert s.when(value) == field.to_representation(value)
+
+
+@pytest.mark.django_db
+def test_the_embedded_deadlines_are_the_owed_ones_and_the_latest_others(demo, monkeypatch):
+    """API.md v1.1 "Paged sub-resources": every deadline still owed, plus the latest EMBEDDED
+    others (here 2), in one query; the embedded timeline is the latest EMBEDDED events."""
+    from benchmarks.pages_seed import seed
+    from deadlines.models import Deadline
+    from lifecycle import selectors
+
+    seed(30, big_events=20, seed=6)
+    monkeypatch.setattr(selectors, "EMBEDDED", 2)
+    checked = 0
+    for incident in selectors.incident_queryset(demo["command"]):
+        rows = list(Deadline.objects.filter(incident=incident).order_by("-due_at", "-id"))
+        owed = [d for d in rows if d.state in selectors.OWED]
+        others = [d for d in rows if d.state not in selectors.OWED][:2]
+        expected = sorted(owed + others, key=lambda d: (d.due_at, d.pk))
+        assert [d.pk for d in selectors.deadlines_of(incident)] == [d.pk for d in expected]
+        assert incident.deadline_count == len(rows)
+        events = list(TimelineEvent.objects.filter(incident=incident).order_by("-at", "-id")[:2])[::-1]
+        assert [e.pk for e in selectors.timeline_of(incident)] == [e.pk for e in events]
+        checked += len(rows) > len(expected)
+    assert checked  # some incidents had more than the cap

@@ -21,14 +21,16 @@ class CappedPaginator(Paginator):
     """A Paginator whose ``count`` stops at ``LOOKAHEAD`` rows beyond the end of the requested page;
     ``more`` says there are more, ``total`` is the count as shown ("1020+" or "37")."""
 
-    def __init__(self, object_list, per_page=PAGE_SIZE, *, wanted=None, **kwargs):
+    def __init__(self, object_list, per_page=PAGE_SIZE, *, wanted=None, ordered=False, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.limit = _number(wanted) * per_page + LOOKAHEAD
+        self.ordered = ordered
         self.more = False
 
     @cached_property
     def count(self) -> int:
-        n = self.object_list.order_by().values("pk")[: self.limit + 1].count()
+        rows = self.object_list if self.ordered else self.object_list.order_by()
+        n = rows.values("pk")[: self.limit + 1].count()
         self.more = n > self.limit
         return min(n, self.limit)
 
@@ -43,9 +45,12 @@ class CappedPaginator(Paginator):
         return f"{pages}+" if self.more else str(pages)
 
 
-def page_of(queryset, number, per_page=PAGE_SIZE):
-    """The ``number``-th page (1 when missing or invalid; the last when beyond it)."""
-    paginator = CappedPaginator(queryset, per_page, wanted=number)
+def page_of(queryset, number, per_page=PAGE_SIZE, *, ordered=False):
+    """The ``number``-th page (1 when missing or invalid; the last when beyond it). ``ordered``:
+    count in the list's order, when that order's index is what serves a filter no index
+    matches (a section's incidents: the newest-first index, probing each row's visibility,
+    instead of a sequential scan)."""
+    paginator = CappedPaginator(queryset, per_page, wanted=number, ordered=ordered)
     try:
         return paginator.page(_number(number))
     except InvalidPage:

@@ -255,7 +255,7 @@ def incident_list(request):
     # Other unknown filter values are ignored; a search over its bounds is refused (400).
     search_errors = filterset.errors.get("q") if not filterset.is_valid() else None
     results = qs.none() if search_errors else filterset.qs.order_by("-reported_at", "-id")
-    page = page_of(results, request.GET.get("page"))
+    page = page_of(results, request.GET.get("page"), ordered=True)
     for incident in page.object_list:
         # A missing one-to-one raises on every template lookup (and Django then lists the
         # model's attributes to tell a failing property from a missing one): read each once.
