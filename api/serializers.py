@@ -28,7 +28,7 @@ def when(value):
         return None
     if api_settings.DATETIME_FORMAT != ISO_8601 or not timezone.is_aware(value):
         return _when(value)
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    text = value.astimezone(timezone.get_default_timezone()).isoformat()  # the project never activates another
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
