@@ -46,9 +46,11 @@ class DeadlineSerializer(serializers.ModelSerializer):
                   "escalated_at", "provisional"]
 
     def to_representation(self, d):
-        return {"id": d.pk, "incident": d.incident_id, "kind": d.kind, "owner": d.owner_code,
+        named = hasattr(d, "owner_key")  # read with names only (lifecycle.selectors.incident_queryset)
+        return {"id": d.pk, "incident": d.incident_id, "kind": d.kind, "owner": d.owner_key if named else d.owner_code,
                 "due_at": when(d.due_at), "hard_due_at": when(d.hard_due_at), "state": d.state,
-                "met_at": when(d.met_at), "met_by": d.met_by.username if d.met_by_id else None,
+                "met_at": when(d.met_at),
+                "met_by": (d.met_by_name if named else d.met_by.username) if d.met_by_id else None,
                 "escalated_at": when(d.escalated_at), "provisional": d.provisional}
 
 
@@ -62,7 +64,9 @@ class TimelineEventSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
     def get_actor(self, event) -> str | None:
-        return event.actor.username if event.actor_id else None
+        if not event.actor_id:
+            return None
+        return event.actor_name if hasattr(event, "actor_name") else event.actor.username
 
     def to_representation(self, e):
         """The declared fields' output, written directly (as ``DeadlineSerializer``'s)."""

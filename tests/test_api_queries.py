@@ -235,3 +235,22 @@ def test_the_embedded_deadlines_are_the_owed_ones_and_the_latest_others(demo, mo
         assert [e.pk for e in selectors.timeline_of(incident)] == [e.pk for e in events]
         checked += len(rows) > len(expected)
     assert checked  # some incidents had more than the cap
+
+
+@pytest.mark.django_db
+def test_names_only_gives_the_same_json_as_the_objects(demo):
+    """The API reads the embedded rows with their users' and units' names only; the JSON is the
+    one the objects give (the case page reads the objects)."""
+    from api import serializers as s
+    from benchmarks.pages_seed import seed
+    from lifecycle import selectors
+
+    seed(30, big_events=20, seed=7)
+    lean = {i.pk: i for i in selectors.incident_queryset(demo["command"], names_only=True)}
+    full = {i.pk: i for i in selectors.incident_queryset(demo["command"])}
+    assert lean.keys() == full.keys()
+    for pk, incident in full.items():
+        assert (s.rows(s.DeadlineSerializer, selectors.deadlines_of(lean[pk]))
+                == s.rows(s.DeadlineSerializer, selectors.deadlines_of(incident)))
+        assert (s.rows(s.TimelineEventSerializer, selectors.timeline_of(lean[pk]))
+                == s.rows(s.TimelineEventSerializer, selectors.timeline_of(incident)))
