@@ -151,3 +151,16 @@ def test_totals_and_badges_stop_counting_past_their_caps(demo, monkeypatch):
     text = _client(demo["command"]).get("/incidents/").content.decode()
     assert "/todo/" in text and '<span class="badge rounded-pill text-bg-warning">2+</span>' in text
     assert (nav.shown(0), nav.shown(2), nav.shown(3)) == (None, "2", "2+")
+
+
+@pytest.mark.django_db
+def test_what_is_owed_counts_the_same_in_parts(demo):
+    """The badge counts 我的待办 as disjoint parts (one per owner column, each a range scan that
+    stops at its LIMIT); together they are exactly what owed_by lists."""
+    from deadlines.selectors import owed_by, owed_parts
+
+    seed(SMALL, big_events=10, seed=8)
+    for name in ("command", "petition", "leader", "onsite"):
+        parts = owed_parts(demo[name])
+        assert sorted(pk for part in parts for pk in part.values_list("pk", flat=True)) == sorted(
+            owed_by(demo[name]).values_list("pk", flat=True)), name

@@ -50,11 +50,12 @@ def badges(request) -> dict[str, int]:
         if perms.body_levels(user):
             querysets["approvals"] = approvals(user)
         if has_duties(user):
-            querysets["owed"] = deadline_reads.owed_by(user)
+            for i, part in enumerate(deadline_reads.owed_parts(user)):
+                querysets[f"owed{i}"] = part
             querysets["to_sign"] = unsigned_receipts(user)
         counts = _counted(querysets)
         request._nav_badges = {"unread": counts["unread"], "approvals": counts.get("approvals", 0),
-                               "todo": counts.get("owed", 0) + counts.get("to_sign", 0)}
+                               "todo": sum(n for name, n in counts.items() if name.startswith(("owed", "to_sign")))}
     return request._nav_badges
 
 
