@@ -255,9 +255,10 @@ def incident_list(request):
     # Other unknown filter values are ignored; a search over its bounds is refused (400).
     search_errors = filterset.errors.get("q") if not filterset.is_valid() else None
     results = qs.none() if search_errors else filterset.qs.order_by("-reported_at", "-id")
-    # Counted in the list's order unless searching: a search's candidates come from the token
-    # index, which the count follows best on its own.
-    page = page_of(results, request.GET.get("page"), ordered=not request.GET.get("q"))
+    # The whole list is counted in its order (the newest-first index, each row's visibility
+    # probed); a filtered or searched one is counted from its filters' own indexes.
+    filtered = any(value for key, value in request.GET.items() if key != "page")
+    page = page_of(results, request.GET.get("page"), ordered=not filtered)
     for incident in page.object_list:
         # A missing one-to-one raises on every template lookup (and Django then lists the
         # model's attributes to tell a failing property from a missing one): read each once.
