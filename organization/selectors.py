@@ -3,11 +3,10 @@
 import dataclasses
 
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, CharField, IntegerField, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import IntegerField, Q, Value
 from django.utils.translation import gettext as _
 
-from .models import Body, BodyMembership, Section, SectionMembership, User
+from .models import Body, Section, User
 
 
 def sections_by_code(codes, field="sections") -> list[Section]:
@@ -71,17 +70,12 @@ class Unit:
 
 
 def units_of(user) -> list[Unit]:
-    """The user's sections (in their order) then bodies (by code): ONE query per request (a
-    UNION of both memberships), cached on the request's user object as the roles are. Every
-    helper about the user's units (ids, codes, levels, the dashboard's 我的身份) reads this."""
+    """The user's sections (in their order) then bodies (by code): from ``User.identity`` (ONE
+    query per request with the roles: a UNION of groups and memberships), cached on the
+    request's user object. Every helper about the user's units (ids, codes, levels, the
+    dashboard's 我的身份) reads this."""
     if not hasattr(user, "_units"):
-        sections = SectionMembership.objects.filter(user=user).order_by().values_list(
-            Value("section", output_field=CharField()), "section_id", "section__code", "section__name",
-            "section__order", "is_head")
-        bodies = BodyMembership.objects.filter(user=user).order_by().values_list(
-            Value("body", output_field=CharField()), "body_id", "body__code", "body__name",
-            Coalesce("body__level", 0), Value(False, output_field=BooleanField()))
-        rows = [Unit(*row) for row in sections.union(bodies, all=True)] if user.pk else []
+        rows = [Unit(*row) for row in user.identity() if row[0] != "group"]
         user._units = sorted(rows, key=lambda u: (u.kind != "section", u.rank if u.kind == "section" else 0, u.code))
     return user._units
 

@@ -189,3 +189,71 @@ def test_a_status_report_runs_one_action_path_from_the_api_and_from_the_page(
     assert response.status_code == 200
     assert list(Report.objects.filter(incident_id=pk, kind="status").values_list("body", flat=True)
                 .order_by("id")) == ["舆情平稳", "仍在发酵"]
+
+
+@pytest.mark.django_db
+def test_the_written_out_representations_equal_drf_field_by_field(demo):
+    """DeadlineSerializer and TimelineEventSerializer write their dicts directly (an incident list
+    embeds hundreds of rows); the result is what DRF's walk over the declared fields gives."""
+    import datetime as dt
+
+    from rest_framework import serializers
+
+    from api import serializers as s
+    from benchmarks.pages_seed import seed
+    from deadlines.models import Deadline
+
+    seed(30, big_events=20, seed=5)
+    deadlines = list(Deadline.objects.select_related("owner_section", "owner_body", "met_by")[:200])
+    assert any(d.met_by_id for d in deadlines) and any(d.met_at is None for d in deadlines)
+    fast, drf = s.DeadlineSerializer(), serializers.ModelSerializer.to_representation
+    assert [fast.to_representation(d) for d in deadlines] == [dict(drf(fast, d)) for d in deadlines]
+    events = list(TimelineEvent.objects.select_related("actor")[:300])
+    fast, drf = s.TimelineEventSerializer(), serializers.Serializer.to_representation
+    assert [fast.to_representation(e) for e in events] == [dict(drf(fast, e)) for e in events]
+    field = serializers.DateTimeField()
+    for value in (dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 1, 12, 0, 7, 120, SHANGHAI)):
+        assert s.when(value) == field.to_representation(value)
+
+
+@pytest.mark.django_db
+def test_the_embedded_deadlines_are_the_owed_ones_and_the_latest_others(demo, monkeypatch):
+    """API.md v1.1 "Paged sub-resources": every deadline still owed, plus the latest EMBEDDED
+    others (here 2), in one query; the embedded timeline is the latest EMBEDDED events."""
+    from benchmarks.pages_seed import seed
+    from deadlines.models import Deadline
+    from lifecycle import selectors
+
+    seed(30, big_events=20, seed=6)
+    monkeypatch.setattr(selectors, "EMBEDDED", 2)
+    checked = 0
+    for incident in selectors.incident_queryset(demo["command"]):
+        rows = list(Deadline.objects.filter(incident=incident).order_by("-due_at", "-id"))
+        owed = [d for d in rows if d.state in selectors.OWED]
+        others = [d for d in rows if d.state not in selectors.OWED][:2]
+        expected = sorted(owed + others, key=lambda d: (d.due_at, d.pk))
+        assert [d.pk for d in selectors.deadlines_of(incident)] == [d.pk for d in expected]
+        assert incident.deadline_count == len(rows)
+        events = list(TimelineEvent.objects.filter(incident=incident).order_by("-at", "-id")[:2])[::-1]
+        assert [e.pk for e in selectors.timeline_of(incident)] == [e.pk for e in events]
+        checked += len(rows) > len(expected)
+    assert checked  # some incidents had more than the cap
+
+
+@pytest.mark.django_db
+def test_names_only_gives_the_same_json_as_the_objects(demo):
+    """The API reads the embedded rows with their users' and units' names only; the JSON is the
+    one the objects give (the case page reads the objects)."""
+    from api import serializers as s
+    from benchmarks.pages_seed import seed
+    from lifecycle import selectors
+
+    seed(30, big_events=20, seed=7)
+    lean = {i.pk: i for i in selectors.incident_queryset(demo["command"], names_only=True)}
+    full = {i.pk: i for i in selectors.incident_queryset(demo["command"])}
+    assert lean.keys() == full.keys()
+    for pk, incident in full.items():
+        assert (s.rows(s.DeadlineSerializer, selectors.deadlines_of(lean[pk]))
+                == s.rows(s.DeadlineSerializer, selectors.deadlines_of(incident)))
+        assert (s.rows(s.TimelineEventSerializer, selectors.timeline_of(lean[pk]))
+                == s.rows(s.TimelineEventSerializer, selectors.timeline_of(incident)))

@@ -2,7 +2,9 @@
 
 Every badge of a request comes from ONE query: each count is a scalar subquery over the
 queryset of its page (approvals, 我的待办, unread notices), served by the indexes of its
-page, so a badge never costs more than the page it points to would cost to count."""
+page, so a badge never costs more than the page it points to would cost to count. Each count
+stops at ``BADGE_CAP`` + 1 rows (a ``LIMIT`` inside the count): a badge reads "99+" beyond it,
+and its cost no longer grows with what a unit owes (50,000 deadlines or 50)."""
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -13,6 +15,8 @@ from incidents import permissions as perms
 from organization.selectors import unit_ids
 from responses.selectors import approvals
 
+BADGE_CAP = 99
+
 
 def has_duties(user) -> bool:
     """Members of a section or body have a 我的待办."""
@@ -21,11 +25,11 @@ def has_duties(user) -> bool:
 
 
 def _counted(querysets: dict) -> dict[str, int]:
-    """COUNT(*) of each queryset, as one SELECT of scalar subqueries."""
+    """COUNT(*) of each queryset up to ``BADGE_CAP`` + 1, as one SELECT of scalar subqueries."""
     parts, params = [], []
     for name, qs in querysets.items():
         try:
-            sql, sql_params = qs.order_by().values("pk").query.sql_with_params()
+            sql, sql_params = qs.order_by().values("pk")[: BADGE_CAP + 1].query.sql_with_params()
         except EmptyResultSet:  # .none(): nothing to count
             parts.append("0")
             continue
@@ -46,12 +50,20 @@ def badges(request) -> dict[str, int]:
         if perms.body_levels(user):
             querysets["approvals"] = approvals(user)
         if has_duties(user):
-            querysets["owed"] = deadline_reads.owed_by(user)
+            for i, part in enumerate(deadline_reads.owed_parts(user)):
+                querysets[f"owed{i}"] = part
             querysets["to_sign"] = unsigned_receipts(user)
         counts = _counted(querysets)
         request._nav_badges = {"unread": counts["unread"], "approvals": counts.get("approvals", 0),
-                               "todo": counts.get("owed", 0) + counts.get("to_sign", 0)}
+                               "todo": sum(n for name, n in counts.items() if name.startswith(("owed", "to_sign")))}
     return request._nav_badges
+
+
+def shown(count: int | None) -> str | None:
+    """A badge's text: the count, "99+" past the cap, nothing for none."""
+    if not count:
+        return None
+    return f"{BADGE_CAP}+" if count > BADGE_CAP else str(count)
 
 
 def unread(request) -> int:

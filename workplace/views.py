@@ -62,8 +62,8 @@ from .forms import (
     service_call,
 )
 from .labels import ROMAN, describe, verb_label
+from .paging import page_of
 
-PAGE_SIZE = 20
 CHART_DAYS = 30
 JUDGE_QUEUE = 10  # 待研判: the oldest shown on the dashboard
 
@@ -267,7 +267,16 @@ def incident_list(request):
     # Other unknown filter values are ignored; a search over its bounds is refused (400).
     search_errors = filterset.errors.get("q") if not filterset.is_valid() else None
     results = qs.none() if search_errors else filterset.qs.order_by("-reported_at", "-id")
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The whole list is counted in its order (the newest-first index, each row's visibility
+    # probed); a filtered or searched one is counted from its filters' own indexes.
+    filtered = any(value for key, value in request.GET.items() if key != "page")
+    page = page_of(results, request.GET.get("page"), ordered=not filtered)
+    for incident in page.object_list:
+        # A missing one-to-one raises on every template lookup (and Django then lists the
+        # model's attributes to tell a failing property from a missing one): read each once.
+        warning = getattr(incident, "warning", None)
+        incident.row_warning = warning if warning is not None and warning.state == "active" else None
+        incident.row_response = getattr(incident, "response", None)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -388,7 +397,7 @@ def _approval_items(request, forms=None, params=None):
     user = request.user
     forms = forms if forms is not None else Forms()
     params = request.GET if params is None else params
-    page = Paginator(approvals_of(user), PAGE_SIZE).get_page(params.get("page"))
+    page = page_of(approvals_of(user), params.get("page"))
     ids = [response.incident_id for response in page.object_list]
     judgments = latest_judgments(ids)
     events = latest_events(ids, APPROVAL_EVENTS)
@@ -451,10 +460,10 @@ def _todo_context(request, params=None):
     params = request.GET if params is None else params
     now = timezone.now()
     mine = perms.user_section_ids(user)
-    page = Paginator(deadline_reads.owed_by(user), PAGE_SIZE).get_page(params.get("page"))
+    page = page_of(deadline_reads.owed_by(user), params.get("page"))
     for d in page.object_list:
         d.zero_ok = d.kind == "status" and d.owner_section_id in mine
-    receipts = Paginator(unsigned_receipts(user), PAGE_SIZE).get_page(params.get("signpage"))
+    receipts = page_of(unsigned_receipts(user), params.get("signpage"))
     return {"page": page, "deadlines": list(page.object_list), "receipts": list(receipts.object_list),
             "receipts_page": receipts, "now": now}
 
@@ -486,9 +495,9 @@ def _notifications_context(request, params):
     (``params``: the query string, or the list's hidden fields on a POST)."""
     unread_only = params.get("unread") in ("1", "true")
     qs = deadline_reads.notifications_of(request.user, unread_only=unread_only)
-    page = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
+    page = page_of(qs, params.get("page"))
     return {"page": page, "unread_only": unread_only, "query": "unread=1" if unread_only else "",
-            "unread": nav.unread(request)}
+            "unread": nav.unread(request), "unread_shown": nav.shown(nav.unread(request)) or "0"}
 
 
 @login_required

@@ -162,17 +162,18 @@ def workplace_nav(context, oob=False):
     items.append((reverse("incident_list"), _("舆情事件"), None,
                   path.startswith("/incidents/") and not path.startswith("/incidents/new")))
     if perms.body_levels(user):
-        items.append((reverse("approvals"), _("审批"), nav.badges(request)["approvals"] or None,
+        items.append((reverse("approvals"), _("审批"), nav.shown(nav.badges(request)["approvals"]),
                       path.startswith("/approvals")))
     duties = nav.has_duties(user)
     if duties:
         todo = nav.badges(request)["todo"]
-        items.append((reverse("todo"), _("我的待办"), todo or None, path.startswith("/todo")))
+        items.append((reverse("todo"), _("我的待办"), nav.shown(todo), path.startswith("/todo")))
     # The notification centre, with its unread badge (one COUNT), is everyone's; the
     # accountability page is for those the service's scope lets see some rows (a member
     # of a section or body always may, so the scope is asked only of the others).
     return {"items": items, "user": user, "oob": oob,
-            "notifications": (reverse("notifications"), nav.unread(request), path.startswith("/notifications")),
+            "notifications": (reverse("notifications"), nav.shown(nav.unread(request)),
+                              path.startswith("/notifications")),
             "accountability": ((reverse("accountability"), path.startswith("/accountability"))
                                if duties or accountability.scope_for(user) is not None else None)}
 

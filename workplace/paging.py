@@ -1,0 +1,57 @@
+"""Pages whose totals cost what they show: a list's count reads at most ``LOOKAHEAD`` rows past
+the page asked for (``COUNT(*)`` over a ``LIMIT``), so paging 50,000 rows owed costs what paging
+50 does. Past that, the total reads "n+" and the next page is still offered; the deeper a user
+pages, the further the count looks (the OFFSET of that page reads those rows anyway)."""
+
+from django.core.paginator import InvalidPage, Paginator
+from django.utils.functional import cached_property
+
+PAGE_SIZE = 20
+LOOKAHEAD = 1000
+
+
+def _number(value) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
+class CappedPaginator(Paginator):
+    """A Paginator whose ``count`` stops at ``LOOKAHEAD`` rows beyond the end of the requested page;
+    ``more`` says there are more, ``total`` is the count as shown ("1020+" or "37")."""
+
+    def __init__(self, object_list, per_page=PAGE_SIZE, *, wanted=None, ordered=False, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.limit = _number(wanted) * per_page + LOOKAHEAD
+        self.ordered = ordered
+        self.more = False
+
+    @cached_property
+    def count(self) -> int:
+        rows = self.object_list if self.ordered else self.object_list.order_by()
+        n = rows.values("pk")[: self.limit + 1].count()
+        self.more = n > self.limit
+        return min(n, self.limit)
+
+    @property
+    def total(self) -> str:
+        count = self.count  # first: counting sets ``more``
+        return f"{count}+" if self.more else str(count)
+
+    @property
+    def pages_label(self) -> str:
+        pages = self.num_pages  # first: counting sets ``more``
+        return f"{pages}+" if self.more else str(pages)
+
+
+def page_of(queryset, number, per_page=PAGE_SIZE, *, ordered=False):
+    """The ``number``-th page (1 when missing or invalid; the last when beyond it). ``ordered``:
+    count in the list's order, when that order's index is what serves a filter no index
+    matches (a section's incidents: the newest-first index, probing each row's visibility,
+    instead of a sequential scan)."""
+    paginator = CappedPaginator(queryset, per_page, wanted=number, ordered=ordered)
+    try:
+        return paginator.page(_number(number))
+    except InvalidPage:
+        return paginator.page(paginator.num_pages)
