@@ -51,7 +51,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
                 "due_at": when(d.due_at), "hard_due_at": when(d.hard_due_at), "state": d.state,
                 "met_at": when(d.met_at),
                 "met_by": (d.met_by_name if named else d.met_by.username) if d.met_by_id else None,
-                "escalated_at": when(d.escalated_at), "provisional": d.provisional}
+                "waived_at": when(d.waived_at), "escalated_at": when(d.escalated_at), "provisional": d.provisional}
 
 
 class TimelineEventSerializer(serializers.Serializer):

@@ -194,7 +194,7 @@ PRESENTATION = {
     "record-consultation": (_l("记录会商纪要和决定"), "decisions", None, ()),
     "complete-order": (_l("报告工作指令完成"), "decisions", None, ()),
     "waive": (_l("豁免期限"), "decisions", None, ()),
-    "close": (_l("办结"), "decisions", 70, ("watching", "warned", "aftermath")),
+    "close": (_l("办结"), "decisions", 70, ("watching", "aftermath")),
     "reopen": (_l("舆情反复，重新启动"), "decisions", 80, ("closed",)),
 }
 # As a step, a report is the sections' verification under a warning, their status report while

@@ -183,11 +183,13 @@ def close_refusal(api, iid, lang="zh-hans", **payload):
 @pytest.mark.django_db
 def test_each_close_precondition_is_refused_by_name_in_chinese_and_english(api, time_machine):
     iid = handled_to_aftermath(api, time_machine)
-    assert "预警仍在生效中" in close_refusal(api, iid)
-    assert "warning is still in force" in close_refusal(api, iid, "en")
     reason = {"lift_warning_reason": "舆情平息"}
+    # the summary first: the case page says it before anyone tries (check_close)
+    assert close_refusal(api, iid) == "办结前须提交舆情分析专题报告。"
     assert close_refusal(api, iid, **reason) == "办结前须提交舆情分析专题报告。"
     summary(api, iid, problems="", recommendations="")
+    assert "预警仍在生效中" in close_refusal(api, iid)
+    assert "warning is still in force" in close_refusal(api, iid, "en")
     detail = close_refusal(api, iid, **reason)
     assert "存在的问题" in detail and "对策建议" in detail and "舆情发展特点" not in detail
     assert "Recommendations" in close_refusal(api, iid, "en", **reason)
@@ -284,9 +286,11 @@ def web(demo):
 
 
 def page(web, username, iid) -> str:
+    """The case page with its consultations panel opened (the list is read when opened)."""
     response = web(username).get(f"/incidents/{iid}/")
     assert response.status_code == 200
-    return response.content.decode()
+    panel = web(username).get(f"/incidents/{iid}/panels/consultations/", HTTP_HX_REQUEST="true")
+    return response.content.decode() + panel.content.decode()
 
 
 @pytest.mark.django_db
@@ -410,6 +414,7 @@ def test_an_open_work_order_holds_the_close_until_done_or_waived(api, time_machi
 @pytest.mark.django_db
 def test_the_consultations_panel_and_the_close_speak_english(api, demo, time_machine):
     iid = handled_to_aftermath(api, time_machine)
+    summary(api, iid)  # the close card (with the warning's lift reason) once the summary is in
     cid = api.act("command", iid, "convene", agenda="研究善后", participants=["petition"],
                   outside=["公安"])["consultations"][0]["id"]
     api.act("command", iid, "record-consultation", consultation=cid, minutes="纪要", decisions=[
@@ -420,6 +425,7 @@ def test_the_consultations_panel_and_the_close_speak_english(api, demo, time_mac
     client.cookies["django_language"] = "en"
     client.force_login(demo["command"])
     html = client.get(f"/incidents/{iid}/").content.decode()
+    html += client.get(f"/incidents/{iid}/panels/consultations/", HTTP_HX_REQUEST="true").content.decode()
     for label in ["Consultations and work orders", "Attending: ", "Outside departments: ", "Minutes: ",
                   "Work order", "Completed (", "Reason for lifting the warning", "Convene a consultation"]:
         assert label in html, label

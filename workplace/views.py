@@ -330,7 +330,8 @@ def incident_timeline(request, pk):
     """The case page's older timeline events, latest first, a page at a time (the page shows
     the latest ``CASE_TIMELINE``; the whole timeline is also ``GET …/incidents/{id}/timeline/``)."""
     incident = _incident(request, pk)
-    paginator = Paginator(timeline_page_queryset(incident).reverse()[CASE_TIMELINE:], TIMELINE_PAGE)
+    events = timeline_page_queryset(incident).select_related("actor").reverse()
+    paginator = Paginator(events[CASE_TIMELINE:], TIMELINE_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     names = dict(Section.objects.values_list("code", "name"))
     visible_content = perms.can_see_content(request.user, incident)
