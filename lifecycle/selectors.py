@@ -1,14 +1,18 @@
 """Reads that span the case's apps, shared by the JSON API and the pages."""
 
+import datetime as dt
+
 import django_filters
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from deadlines.models import Deadline, DeadlineState
 from early_warnings.models import NoticeReceipt, WarningState
 from incidents.models import Assignment, Attachment, Incident, State, TimelineEvent
 from incidents.selectors import search, validate_search, visible
 from organization.models import Section
+from responses.models import ResponseProposal, ResponseState
 
 # API.md v1.1 "Paged sub-resources": the representation embeds the latest EMBEDDED timeline
 # events, and the deadlines still owed plus the latest EMBEDDED others; the rest is paged.
@@ -72,6 +76,14 @@ class IncidentFilter(django_filters.FilterSet):
     response_level = django_filters.NumberFilter(field_name="response__level")
     section = django_filters.CharFilter(method="filter_section")
     q = django_filters.CharFilter(method="filter_q", validators=[validate_search])
+    # The queues of the home pages: not yet judged (待研判), a proposal waiting for a body.
+    awaiting = django_filters.ChoiceFilter(choices=[("judgment", "judgment"), ("approval", "approval")],
+                                           method="filter_awaiting")
+    mine = django_filters.BooleanFilter(method="filter_mine")  # logged by the caller
+    # A date range (local dates, both inclusive) on the logging date, or on the discovery date
+    # with date=discovered; ``from`` and ``to`` are added below (Python keywords).
+    date = django_filters.ChoiceFilter(choices=[("reported", "reported"), ("discovered", "discovered")],
+                                       method="filter_nothing")
 
     class Meta:
         model = Incident
@@ -85,3 +97,29 @@ class IncidentFilter(django_filters.FilterSet):
 
     def filter_q(self, qs, name, value):
         return search(qs, self.request.user, value)
+
+    def filter_awaiting(self, qs, name, value):
+        if value == "judgment":
+            return qs.filter(judged_at__isnull=True).exclude(state=State.CLOSED)
+        return qs.exclude(state=State.CLOSED).filter(
+            Q(response__proposal__decision=ResponseProposal.Decision.PENDING)
+            | Q(response__state=ResponseState.LIFT_PROPOSED))
+
+    def filter_mine(self, qs, name, value):
+        return qs.filter(reported_by=self.request.user) if value else qs
+
+    def filter_nothing(self, qs, name, value):
+        return qs  # read by filter_range
+
+    def filter_range(self, qs, name, value):
+        """Start of the local day ``from`` (inclusive) to the start of the day after ``to``:
+        a range on the indexed timestamp, not a date cast per row."""
+        field = "discovered_at" if self.data.get("date") == "discovered" else "reported_at"
+        tz = timezone.get_current_timezone()
+        if name == "from":
+            return qs.filter(**{f"{field}__gte": dt.datetime.combine(value, dt.time.min, tzinfo=tz)})
+        return qs.filter(**{f"{field}__lt": dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=tz)})
+
+
+for _name in ("from", "to"):
+    IncidentFilter.base_filters[_name] = django_filters.DateFilter(field_name=_name, method="filter_range")

@@ -113,8 +113,8 @@ def test_dashboard_and_incident_page_speak_english(demo, english_command):
 
     html = dashboard.content.decode()
     assert '<html lang="en">' in html
-    for label in ["Dashboard", "Log out", "Language", "Deadline alerts", "Open incidents",
-                  "Incidents in emergency response", "My profile", "Roles", "Level Ⅲ warning"]:
+    for label in ["Dashboard", "Log out", "Language", "Deadline alerts", "Awaiting judgment",
+                  "Incidents in emergency response", "Waiting for a decision body", "Command group"]:
         assert label in html, label
     assert _chinese_left(html, user_data) == []
 
