@@ -124,6 +124,8 @@ class IncidentSerializer(serializers.Serializer):
     sources = SourceSerializer(many=True)
     warning = WarningOut(allow_null=True)
     response = ResponseOut(allow_null=True)
+    highest_warning_level = serializers.IntegerField(allow_null=True)  # the highest ever reached
+    highest_response_level = serializers.IntegerField(allow_null=True)
     deadlines = DeadlineSerializer(many=True)
     deadline_count = serializers.IntegerField()
     attachments = serializers.ListField(child=serializers.DictField())
@@ -155,6 +157,8 @@ class IncidentSerializer(serializers.Serializer):
                 {"level": w["level"]} if w else None),
             "response": ResponseOut(r).data if (r := _response(incident, self.context.setdefault("_level_policies", {})))
             else None,
+            "highest_warning_level": incident.highest_warning_level,
+            "highest_response_level": incident.highest_response_level,
             "deadlines": DeadlineSerializer(deadlines_of(incident), many=True).data,
             "deadline_count": incident.deadline_count,
             "attachments": [

@@ -13,7 +13,7 @@ from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
 from incidents.search import index_incident
-from incidents.services import lock
+from incidents.services import levels_reached, lock
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, day_info, working_days_between
 from organization.models import ROMAN, Body, LevelPolicy
@@ -177,6 +177,7 @@ def response_approve(*, incident, actor) -> Response:
     if incident.state != State.RESPONDING:
         incident.respond()
         incident.save(update_fields=["state"])
+    levels_reached(incident, response=proposal.level)
     record(incident, actor, "response_approved", before=before, after=incident.state, level=proposal.level,
            from_level=proposal.from_level, proposal=proposal.pk)
     if first:

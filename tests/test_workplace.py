@@ -630,3 +630,23 @@ def test_english_interface_on_request(web):
     client.cookies["django_language"] = "en"
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200 and '<html lang="en">' in html(page)
+
+
+@pytest.mark.django_db
+def test_the_list_keeps_the_highest_levels_and_filters_by_date(api, web, time_machine):
+    time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
+    inc = responding(api, level=2)
+    api.act("command", inc["id"], "warn", level=3, subject="某小区业主", scope="全市", matters="交房延期",
+            measures="核实情况", delivery="fax")  # lowered: the list still says it reached II
+    time_machine.move_to(local(2026, 11, 5, 9, 0), tick=False)
+    later = api.log()["id"]
+    detail = api.get("command", f"/api/v1/incidents/{inc['id']}/").json()
+    assert detail["highest_warning_level"] == 2 and detail["highest_response_level"] == 2
+    page = web("command").get("/incidents/")
+    assert "曾达Ⅱ级" in html(page)
+    ids = lambda url: [i.pk for i in web("command").get(url).context["page"].object_list]  # noqa: E731
+    assert ids("/incidents/?from=2026-11-02&to=2026-11-02") == [inc["id"]]
+    assert ids("/incidents/?from=2026-11-03") == [later]
+    assert ids("/incidents/?date=discovered&to=2026-11-04") == [inc["id"]]
+    api_ids = [i["id"] for i in api.get("command", "/api/v1/incidents/", **{"from": "2026-11-05"}).json()["results"]]
+    assert api_ids == [later]
