@@ -63,3 +63,26 @@ def test_seed_demo_refuses_with_debug_false_unless_forced(unseeded, settings):
     assert not User.objects.filter(username="duty").exists()
     call_command("seed_demo", "--force", verbosity=0)
     assert User.objects.filter(username="duty").exists()
+
+
+@pytest.mark.django_db
+def test_with_cases_adds_a_dozen_cases_in_every_stage_once(demo, settings):
+    """seed_demo --with-cases (make run): every stage through the services, a lift the level III
+    body can approve at once, a missed status slot; run again, it adds nothing."""
+    from incidents.models import Incident
+    from lifecycle.actions import ACTIONS, run
+
+    settings.DEBUG = True
+    call_command("seed_demo", with_cases=True, verbosity=0)
+    incidents = Incident.objects.select_related("response")
+    states = {i.state for i in incidents}
+    assert len(incidents) == 12
+    assert states == {"reported", "judging", "warned", "responding", "aftermath", "closed"}
+    assert {i.response.level for i in incidents if i.state == "responding"} == {2, 3}
+    assert incidents.filter(deadlines__kind="status", deadlines__state="missed").exists()
+    assert incidents.filter(state="closed", reports__kind="summary").count() == 2
+    lift = incidents.get(response__state="lift_proposed")
+    run(ACTIONS["approve-lift"], lift, demo["infohead"], {})  # the first minute's lift
+    assert Incident.objects.get(pk=lift.pk).state == "aftermath"
+    call_command("seed_demo", with_cases=True, verbosity=0)
+    assert Incident.objects.count() == 12

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -12,8 +13,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="run even with DEBUG=False")
+        parser.add_argument("--with-cases", action="store_true",
+                            help="also add a dozen incidents in every stage (seed_demo_cases), once")
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, with_cases=False, **options):
         if not settings.DEMO:
             raise CommandError(
                 "seed_demo creates users with a published password; it runs only in demo mode "
@@ -46,3 +49,5 @@ class Command(BaseCommand):
             f"demo unit ready: {len(demo['sections'])} sections, {len(demo['users'])} users "
             f"(password {demo['password']})"
         ))
+        if with_cases:  # by name: the cases are written by a higher layer (lifecycle)
+            call_command("seed_demo_cases", stdout=self.stdout)
