@@ -1,3 +1,5 @@
+import argparse
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -12,21 +14,18 @@ class Command(BaseCommand):
     help = "Create the demo unit of API.md (sections, bodies, users); safe to run again."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="run even with DEBUG=False")
+        # Demo mode alone decides (make run serves the demo with DEBUG off); --force is still
+        # accepted from older scripts and changes nothing.
+        parser.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument("--with-cases", action="store_true",
                             help="also add a dozen incidents in every stage (seed_demo_cases), once")
 
-    def handle(self, *args, force=False, with_cases=False, **options):
+    def handle(self, *args, with_cases=False, **options):
         if not settings.DEMO:
             raise CommandError(
                 "seed_demo creates users with a published password; it runs only in demo mode "
                 "(DEMO=1, which `make run` sets). Outside it, `check --deploy` fails while any "
                 "user has the demo password."
-            )
-        if not settings.DEBUG and not force:
-            raise CommandError(
-                "seed_demo creates users with a published password; it refuses to run with "
-                "DEBUG=False. Pass --force if this really is a demo installation."
             )
         demo = fixture()
         with transaction.atomic():
