@@ -466,17 +466,20 @@ def accountability_page(request):
     scope = account.scope_for(request.user)
     if scope is None:
         raise Http404
-    form = account.AccountabilityFilter(request.GET or None)
+    # Without a period chosen: this month so far (a bounded period, and the one asked first).
+    today = timezone.localdate()
+    form = account.AccountabilityFilter(request.GET or {"from": today.replace(day=1).isoformat(),
+                                                        "to": today.isoformat()})
     report = None
-    if not form.is_bound or form.is_valid():
-        data = form.cleaned_data if form.is_bound else {}
+    if form.is_valid():
+        data = form.cleaned_data
         try:
             report = account.report_for(request.user, scope=scope, start=data.get("from"), end=data.get("to"),
                                         owner=data.get("section"))
         except Forbidden as exc:  # a unit that is not the user's own
             form.add_error("section", str(exc.detail))
-    errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()} if form.is_bound else {}
-    state = FormState("accountability", request.GET if form.is_bound else None, errors)
+    errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
+    state = FormState("accountability", form.data, errors)
     units = [{"row": r, "rate": _percent(r.on_time_rate)} for r in report.sections] if report else []
     people = [{"row": r, "rate": _percent(r.on_time_rate)} for r in report.people] if report else []
     context = {

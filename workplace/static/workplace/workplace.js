@@ -169,10 +169,11 @@
       var pct = function (v) { return v === null || v === undefined ? "—" : v + "%"; };
       chart.setOption({
         animation: false,
-        grid: {left: 8, right: 48, top: 8, bottom: 24, containLabel: true},
+        grid: {left: 8, right: 56, top: 8, bottom: 24, containLabel: true},
         tooltip: {trigger: "axis", axisPointer: {type: "shadow"}, valueFormatter: pct},
         xAxis: {type: "value", min: 0, max: 100, axisLabel: {formatter: "{value}%"}},
-        yAxis: {type: "category", inverse: true, data: data.names, axisLabel: {width: 112, overflow: "truncate"}},
+        // Whole names, wrapped onto a second line when long (never cut).
+        yAxis: {type: "category", inverse: true, data: data.names, axisLabel: {width: 150, overflow: "break", lineHeight: 14}},
         series: [{name: data.name, type: "bar", data: data.rates, barMaxWidth: 18, itemStyle: {color: "#0d3b66"},
                   label: {show: true, position: "right", formatter: function (p) { return pct(p.value); }}}]
       });
