@@ -66,12 +66,10 @@ def urgent(user, now=None, *, top: int):
 
 
 def with_quick_report(incidents):
-    """Incidents annotated with their 1-hour quick report (R10): ``quick_state`` (open, met,
-    missed…), ``quick_due`` and ``quick_met_at`` — subqueries of the same indexed row."""
+    """Incidents annotated with the state of their 1-hour quick report (R10): ``quick_state``
+    (open, met, late, missed), a subquery of an indexed row."""
     quick = Deadline.objects.filter(incident=OuterRef("pk"), kind="quick").order_by("-id")
-    return incidents.annotate(quick_state=Subquery(quick.values("state")[:1]),
-                              quick_due=Subquery(quick.values("due_at")[:1]),
-                              quick_met_at=Subquery(quick.values("met_at")[:1]))
+    return incidents.annotate(quick_state=Subquery(quick.values("state")[:1]))
 
 
 def owed_by(user):

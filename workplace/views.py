@@ -246,6 +246,8 @@ def incident_action(request, pk, action):
         return _after_approvals(request, incident, state)
     if origin == "todo":
         return _after_todo(request, state)
+    if origin == "home":  # 签收 and 零报告 on the home page: back to it, with the message
+        return redirect("home")
     return _after_detail(request, pk, act.name, state)
 
 
