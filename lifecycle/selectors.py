@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from deadlines.models import Deadline, DeadlineState
+from deadlines.policy import DUE_SOON
 from early_warnings.models import NoticeReceipt, WarningState
 from incidents.models import Assignment, Attachment, Incident, State, TimelineEvent
 from incidents.selectors import search, validate_search, visible
@@ -80,6 +81,9 @@ class IncidentFilter(django_filters.FilterSet):
     awaiting = django_filters.ChoiceFilter(choices=[("judgment", "judgment"), ("approval", "approval")],
                                            method="filter_awaiting")
     mine = django_filters.BooleanFilter(method="filter_mine")  # logged by the caller
+    # The deadline watch's counts: incidents owing a deadline already past due, or due soon.
+    owing = django_filters.ChoiceFilter(choices=[("overdue", "overdue"), ("due_soon", "due_soon")],
+                                        method="filter_owing")
     # A date range (local dates, both inclusive) on the logging date, or on the discovery date
     # with date=discovered; ``from`` and ``to`` are added below (Python keywords).
     date = django_filters.ChoiceFilter(choices=[("reported", "reported"), ("discovered", "discovered")],
@@ -104,6 +108,11 @@ class IncidentFilter(django_filters.FilterSet):
         return qs.exclude(state=State.CLOSED).filter(
             Q(response__proposal__decision=ResponseProposal.Decision.PENDING)
             | Q(response__state=ResponseState.LIFT_PROPOSED))
+
+    def filter_owing(self, qs, name, value):
+        now = timezone.now()
+        due = {"due_at__lt": now} if value == "overdue" else {"due_at__gte": now, "due_at__lt": now + DUE_SOON}
+        return qs.filter(Exists(Deadline.objects.pending().filter(incident=OuterRef("pk"), **due)))
 
     def filter_mine(self, qs, name, value):
         return qs.filter(reported_by=self.request.user) if value else qs

@@ -30,7 +30,7 @@ PAGES = {
     "auditor": ["/", "/incidents/?state=closed&from=2026-01-01&to=2026-12-31"],
     "admin": ["/"],
 }
-PAGES["command"] += ["/incidents/?awaiting=judgment", "/incidents/?awaiting=approval"]
+PAGES["command"] += ["/incidents/?awaiting=judgment", "/incidents/?awaiting=approval", "/incidents/?owing=overdue"]
 
 
 @pytest.fixture(autouse=True)

@@ -119,6 +119,8 @@ def test_command_home_queues_deadlines_waiting_proposals_and_responses(api, web)
     assert "从未运行" not in html(page) and not part["sweep_stale"]
     # Counts link to the lists they count.
     assert web("command").get("/incidents/?awaiting=approval").context["page"].paginator.count == 1
+    soon = web("command").get("/incidents/?owing=due_soon").context["page"].paginator.count
+    assert soon and soon <= part["due_soon_count"]  # incidents owing what the watch counts
     judged_list = web("command").get("/incidents/?awaiting=judgment").context["page"].object_list
     assert unjudged in [i.pk for i in judged_list]
     # The leader of level III sees the proposal first; the market section what it owes.
