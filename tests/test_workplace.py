@@ -652,3 +652,17 @@ def test_the_list_keeps_the_highest_levels_and_filters_by_date(api, web, time_ma
     assert ids("/incidents/?date=discovered&to=2026-11-04") == [inc["id"]]
     api_ids = [i["id"] for i in api.get("command", "/api/v1/incidents/", **{"from": "2026-11-05"}).json()["results"]]
     assert api_ids == [later]
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_the_highest_levels_from_the_record(api):
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    inc = responding(api, level=2)
+    api.act("command", inc["id"], "warn", level=3, subject="s", scope="全市", matters="m", measures="m",
+            delivery="fax")
+    Incident.objects.update(highest_warning_level=None, highest_response_level=None)
+    importlib.import_module("incidents.migrations.0009_incident_highest_levels").fill(django_apps, None)
+    assert Incident.objects.values_list("highest_warning_level", "highest_response_level").get(pk=inc["id"]) == (2, 2)
