@@ -83,3 +83,11 @@ def test_every_home_fits_and_leads_to_the_next_task(demo, open_as, live_server):
     auditor = open_as("auditor")
     auditor.locator("#home-closed a").first.click()
     expect(auditor.locator("body")).to_contain_text("已办结")
+
+    # 问责统计: this month by default, the rate chart's names whole, nothing clipped.
+    for width, height in [(1440, 900), (820, 1180)]:
+        command.set_viewport_size({"width": width, "height": height})
+        command.goto(f"{live_server.url}/accountability/")
+        expect(command.locator("#ontime-chart canvas")).to_be_visible()
+        assert command.evaluate(CLIPPED) == [], ("accountability", width)
+        screenshot(command, "accountability" + ("-tablet" if width == 820 else ""))
