@@ -24,10 +24,15 @@ assets:
 messages:
 	cd $(CURDIR) && $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 
+# The product as users see it: DEBUG off (its own 404/500 pages), static files collected and
+# served by the app (WhiteNoise), a dozen demo cases, a quiet console; the URL and the demo
+# logins are printed last. E-mail goes to files in var/mail (no SMTP server needed).
+DEMO_ENV := DEBUG=0 DEMO=1 EMAIL_URL=filemail://$(CURDIR)/var/mail
 run: install
-	DEBUG=1 DEMO=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 DEMO=1 $(PY) manage.py seed_demo
-	DEBUG=1 DEMO=1 PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
+	$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v 0
+	$(DEMO_ENV) $(PY) manage.py seed_demo --with-cases
+	$(DEMO_ENV) WEB_PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 test: install
 	bash scripts/test.sh

@@ -272,6 +272,8 @@ class IncidentSerializer(serializers.Serializer):
     sources = SourceSerializer(many=True)
     warning = WarningOut(allow_null=True)
     response = ResponseOut(allow_null=True)
+    highest_warning_level = serializers.IntegerField(allow_null=True)  # the highest ever reached
+    highest_response_level = serializers.IntegerField(allow_null=True)
     deadlines = DeadlineSerializer(many=True)
     deadline_count = serializers.IntegerField()
     attachments = serializers.ListField(child=serializers.DictField())
@@ -309,6 +311,8 @@ class IncidentSerializer(serializers.Serializer):
                 {"level": w["level"]} if w else None),
             "response": rows(ResponseOut, [r], context)[0] if (
                 r := _response(incident, context.setdefault("_level_policies", {}))) else None,
+            "highest_warning_level": incident.highest_warning_level,
+            "highest_response_level": incident.highest_response_level,
             "deadlines": rows(DeadlineSerializer, deadlines_of(incident), context),
             "deadline_count": incident.deadline_count,
             "attachments": [

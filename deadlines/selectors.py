@@ -1,6 +1,6 @@
 """Reads of deadlines and notifications, shared by the API, the pages and the sweep."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery, Window
 from django.utils import timezone
 
 from incidents.models import Incident, State
@@ -58,15 +58,23 @@ def pending_deadlines(user):
 
 
 def urgent(user, now=None, *, top: int):
-    """The dashboard's deadline watch: the ``top`` most urgent pending deadlines (overdue or
-    due within ``policy.DUE_SOON``, soonest first) and how many are overdue and due soon —
-    two queries whatever their number."""
+    """The deadline watch of the command group's home: the ``top`` most urgent pending
+    deadlines (overdue or due within ``policy.DUE_SOON``, soonest first) and how many are
+    overdue and due soon — one query (window counts) whatever their number."""
     now = now or timezone.now()
     soon = now + policy.DUE_SOON
-    pending = pending_deadlines(user).filter(due_at__lt=soon)
-    counts = pending.order_by().aggregate(overdue=Count("id", filter=Q(due_at__lt=now)),
-                                          due_soon=Count("id", filter=Q(due_at__gte=now)))
-    return list(pending[:top]), counts
+    pending = pending_deadlines(user).filter(due_at__lt=soon).annotate(
+        n_overdue=Window(Count("id", filter=Q(due_at__lt=now))), n_all=Window(Count("id")))
+    rows = list(pending[:top])
+    overdue = rows[0].n_overdue if rows else 0
+    return rows, {"overdue": overdue, "due_soon": (rows[0].n_all - overdue) if rows else 0}
+
+
+def with_quick_report(incidents):
+    """Incidents annotated with the state of their 1-hour quick report (R10): ``quick_state``
+    (open, met, late, missed), a subquery of an indexed row."""
+    quick = Deadline.objects.filter(incident=OuterRef("pk"), kind="quick").order_by("-id")
+    return incidents.annotate(quick_state=Subquery(quick.values("state")[:1]))
 
 
 def owed_by(user):

@@ -9,7 +9,7 @@ from deadlines import notices
 from deadlines import services as deadlines
 from incidents import permissions as perms
 from incidents.models import State
-from incidents.services import lock
+from incidents.services import levels_reached, lock
 from incidents.timeline import record
 from organization.models import ROMAN
 from organization.selectors import command_body, sections_by_code
@@ -77,6 +77,7 @@ def warning_issue(*, incident, actor, level, subject, scope, matters, measures, 
     if incident.state in (State.REPORTED, State.JUDGING, State.WATCHING):
         incident.warn()
         incident.save(update_fields=["state"])
+    levels_reached(incident, warning=level)
     record(incident, actor, "warning_issued" if kind == WarningNotice.Kind.ISSUE else "warning_adjusted",
            before=before, after=incident.state, level=level,
            from_level=from_level if kind == WarningNotice.Kind.ADJUST else None,

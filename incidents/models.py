@@ -79,6 +79,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     severity = models.CharField(_("舆情等级"), max_length=8, choices=Severity.choices, blank=True)
     judged_at = models.DateTimeField(_("研判时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # The history the list keeps (issue 15): the highest levels ever reached (I = 1 is the
+    # highest), kept by the services that issue a warning or approve a response.
+    highest_warning_level = models.PositiveSmallIntegerField(_("最高预警级别"), null=True, blank=True)
+    highest_response_level = models.PositiveSmallIntegerField(_("最高响应级别"), null=True, blank=True)
 
     sections = models.ManyToManyField("organization.Section", through="Assignment",
                                       related_name="incidents", verbose_name=_("责任股室"))

@@ -34,6 +34,20 @@ def transit(incident: Incident, method: str, message: str):
     getattr(incident, method)()
 
 
+def levels_reached(incident: Incident, *, warning: int | None = None, response: int | None = None) -> None:
+    """Keep the highest warning and response levels the incident has reached (I = 1 is the
+    highest): called by the services that issue or adjust a warning and approve a response."""
+    changes = {}
+    for field, level in (("highest_warning_level", warning), ("highest_response_level", response)):
+        current = getattr(incident, field)
+        if level is not None and (current is None or level < current):
+            changes[field] = level
+    if changes:
+        Incident.objects.filter(pk=incident.pk).update(**changes)
+        for field, level in changes.items():
+            setattr(incident, field, level)
+
+
 # --- additions to the record -----------------------------------------------------------
 
 @transaction.atomic

@@ -1,5 +1,7 @@
 """Reads that span the case's apps, shared by the JSON API and the pages."""
 
+import datetime as dt
+
 import django_filters
 from django.db.models import (
     Case,
@@ -8,7 +10,6 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -18,8 +19,10 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from deadlines.models import Deadline, DeadlineState
+from deadlines.policy import DUE_SOON
 from early_warnings.models import NoticeReceipt, WarningNotice, WarningState
 from incidents.models import (
     Assignment,
@@ -41,6 +44,7 @@ from responses.models import (
     Report,
     ReportKind,
     ResponseProposal,
+    ResponseState,
     StabilityAssessment,
     Statement,
     StatementState,
@@ -164,12 +168,6 @@ def case_queryset(user):
             timeline_count=Coalesce(_count_of(TimelineEvent), 0),
             deadline_count=Coalesce(_count_of(Deadline), 0),
             policy_stable_days=Subquery(policy, output_field=IntegerField()),
-            highest_warning=Subquery(WarningNotice.objects.filter(incident=OuterRef("pk")).order_by()
-                                     .values("incident").annotate(m=Min("level")).values("m")[:1],
-                                     output_field=IntegerField()),
-            highest_response=Subquery(ResponseProposal.objects.filter(
-                incident=OuterRef("pk"), decision=ResponseProposal.Decision.APPROVED).order_by()
-                .values("incident").annotate(m=Min("level")).values("m")[:1], output_field=IntegerField()),
             command_body_name=Subquery(Body.objects.filter(code=Body.COMMAND).values("name")[:1],
                                        output_field=CharField()),
             **counts,
@@ -239,6 +237,17 @@ class IncidentFilter(django_filters.FilterSet):
     response_level = django_filters.NumberFilter(field_name="response__level")
     section = django_filters.CharFilter(method="filter_section")
     q = django_filters.CharFilter(method="filter_q", validators=[validate_search])
+    # The queues of the home pages: not yet judged (待研判), a proposal waiting for a body.
+    awaiting = django_filters.ChoiceFilter(choices=[("judgment", "judgment"), ("approval", "approval")],
+                                           method="filter_awaiting")
+    mine = django_filters.BooleanFilter(method="filter_mine")  # logged by the caller
+    # The deadline watch's counts: incidents owing a deadline already past due, or due soon.
+    owing = django_filters.ChoiceFilter(choices=[("overdue", "overdue"), ("due_soon", "due_soon")],
+                                        method="filter_owing")
+    # A date range (local dates, both inclusive) on the logging date, or on the discovery date
+    # with date=discovered; ``from`` and ``to`` are added below (Python keywords).
+    date = django_filters.ChoiceFilter(choices=[("reported", "reported"), ("discovered", "discovered")],
+                                       method="filter_nothing")
 
     class Meta:
         model = Incident
@@ -252,3 +261,34 @@ class IncidentFilter(django_filters.FilterSet):
 
     def filter_q(self, qs, name, value):
         return search(qs, self.request.user, value)
+
+    def filter_awaiting(self, qs, name, value):
+        if value == "judgment":
+            return qs.filter(judged_at__isnull=True).exclude(state=State.CLOSED)
+        return qs.exclude(state=State.CLOSED).filter(
+            Q(response__proposal__decision=ResponseProposal.Decision.PENDING)
+            | Q(response__state=ResponseState.LIFT_PROPOSED))
+
+    def filter_owing(self, qs, name, value):
+        now = timezone.now()
+        due = {"due_at__lt": now} if value == "overdue" else {"due_at__gte": now, "due_at__lt": now + DUE_SOON}
+        return qs.filter(Exists(Deadline.objects.pending().filter(incident=OuterRef("pk"), **due)))
+
+    def filter_mine(self, qs, name, value):
+        return qs.filter(reported_by=self.request.user) if value else qs
+
+    def filter_nothing(self, qs, name, value):
+        return qs  # read by filter_range
+
+    def filter_range(self, qs, name, value):
+        """Start of the local day ``from`` (inclusive) to the start of the day after ``to``:
+        a range on the indexed timestamp, not a date cast per row."""
+        field = "discovered_at" if self.data.get("date") == "discovered" else "reported_at"
+        tz = timezone.get_current_timezone()
+        if name == "from":
+            return qs.filter(**{f"{field}__gte": dt.datetime.combine(value, dt.time.min, tzinfo=tz)})
+        return qs.filter(**{f"{field}__lt": dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=tz)})
+
+
+for _name in ("from", "to"):
+    IncidentFilter.base_filters[_name] = django_filters.DateFilter(field_name=_name, method="filter_range")

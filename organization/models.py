@@ -198,16 +198,16 @@ class UnitPolicy(models.Model):
     unit_name = models.CharField(_("单位名称"), max_length=100, default="包头市住房保障和房屋管理局")
     quick_report_minutes = models.PositiveIntegerField(
         _("快报时限（分钟）"), default=seeds.UNIT["quick_report_minutes"], validators=[MinValueValidator(1)],
-        help_text=_("R12：发现后向办公室报告的时限。"))
+        help_text=_("发现舆情后向办公室报告（1小时快报）的时限。"))
     flash_report_minutes = models.PositiveIntegerField(
         _("舆情快报时限（分钟）"), default=seeds.UNIT["flash_report_minutes"], validators=[MinValueValidator(1)],
-        help_text=_("R14：研判为重大舆情后形成舆情快报的时限。"))
+        help_text=_("研判为重大舆情后形成舆情快报的时限。"))
     consultation_minutes = models.PositiveIntegerField(
         _("会商时限（分钟）"), default=seeds.UNIT["consultation_minutes"], validators=[MinValueValidator(1)],
-        help_text=_("R14、R35：研判为重大舆情后召开会商的时限。"))
+        help_text=_("研判为重大舆情后召开会商的时限。"))
     feedback_hours = models.PositiveIntegerField(
         _("书面反馈时限（小时）"), default=seeds.UNIT["feedback_hours"], validators=[MinValueValidator(1)],
-        help_text=_("R15：中级及重大舆情收到提示后书面反馈的时限。"))
+        help_text=_("中级及重大舆情收到提示后书面反馈的时限。"))
     feedback_hard_hours = models.PositiveIntegerField(
         _("书面反馈最迟时限（小时）"), default=seeds.UNIT["feedback_hard_hours"], validators=[MinValueValidator(1)])
     summary_working_days = models.PositiveIntegerField(
@@ -261,16 +261,16 @@ class LevelPolicy(models.Model):
         _("响应级别"), unique=True, validators=[MinValueValidator(1), MaxValueValidator(4)])
     status_cadence_hours = models.PositiveIntegerField(
         _("专报间隔（小时）"), validators=[MinValueValidator(1)],
-        help_text=_("R31：响应期间各责任股室专报（含零报告）的间隔。"))
+        help_text=_("应急响应期间各责任股室报送专报（含零报告）的间隔。"))
     judgment_times = models.CharField(
         _("每日研判时刻"), max_length=100, validators=[validate_times], help_text=_("例如 08:00,14:00,20:00。"))
     briefing_times = models.CharField(
         _("每日报告领导时刻"), max_length=100, validators=[validate_times])
     briefing_recipients = models.CharField(_("报告对象"), max_length=100, blank=True)
     verification_hours = models.PositiveIntegerField(
-        _("预警后核实时限（小时）"), validators=[MinValueValidator(1)], help_text=_("R23。"))
+        _("预警后核实时限（小时）"), validators=[MinValueValidator(1)], help_text=_("预警发布后，责任股室核实情况并报告的时限。"))
     stable_working_days = models.PositiveIntegerField(
-        _("解除所需连续平稳工作日"), validators=[MinValueValidator(1)], help_text=_("R32。"))
+        _("解除所需连续平稳工作日"), validators=[MinValueValidator(1)], help_text=_("连续平稳达到该工作日数后，指挥小组可提议解除本级响应。"))
 
     class Meta:
         ordering = ["level"]

@@ -3,10 +3,20 @@
 import dataclasses
 
 from django.core.exceptions import ValidationError
-from django.db.models import IntegerField, Q, Value
+from django.db.models import (
+    Case,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from .models import Body, Section, User
+from . import policy_defaults
+from .models import Body, LevelPolicy, Section, User
 
 
 def sections_by_code(codes, field="sections") -> list[Section]:
@@ -94,3 +104,13 @@ def robot_secret(url: str) -> str:
         if secret:
             return secret
     return ""
+
+
+def stable_days_target(level_ref: str):
+    """The stable working days a response at the outer row's level (``level_ref``) needs before
+    its lift (R32), as an annotation: the level's policy, else its seeded default — so that a
+    list shows the targets without a query of its own."""
+    policy = LevelPolicy.objects.filter(level=OuterRef(level_ref)).values("stable_working_days")[:1]
+    default = Case(*[When(**{level_ref: level}, then=Value(row["stable_working_days"]))
+                     for level, row in policy_defaults.LEVELS.items()], output_field=IntegerField())
+    return Coalesce(Subquery(policy, output_field=IntegerField()), default)

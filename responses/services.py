@@ -14,7 +14,7 @@ from incidents import permissions as perms
 from incidents.models import State
 from incidents.search import index_incident
 from incidents.selectors import visible
-from incidents.services import lock
+from incidents.services import levels_reached, lock
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, day_info, working_days_between
 from organization.models import ROMAN, Body, LevelPolicy
@@ -225,6 +225,7 @@ def response_approve(*, incident, actor, comment="") -> Response:
         incident.save(update_fields=["state"])
     _instruct(incident, actor, Instruction.Subject.PROPOSAL, Instruction.Decision.APPROVED, proposal.level,
               comment, proposal)
+    levels_reached(incident, response=proposal.level)
     record(incident, actor, "response_approved", before=before, after=incident.state, level=proposal.level,
            from_level=proposal.from_level, proposal=proposal.pk, **({"comment": comment} if comment else {}))
     if first:

@@ -38,7 +38,7 @@ def pytest_configure(config):
 
 
 def seed_demo_organisation():
-    # seed_demo runs only in demo mode and refuses DEBUG=False (the suite's setting) without --force.
+    # seed_demo runs only in demo mode.
     debug, demo = django_settings.DEBUG, django_settings.DEMO
     django_settings.DEBUG = django_settings.DEMO = True
     try:

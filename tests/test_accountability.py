@@ -309,3 +309,13 @@ def test_admin_page_refuses_staff_without_access(client, demo, story):
     outsider = User.objects.create_user("clerk", password="x", is_staff=True)
     client.force_login(outsider)
     assert client.get(reverse("admin:deadlines_deadline_accountability")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_page_defaults_to_this_month_with_clear_column_names(demo, client, time_machine):
+    time_machine.move_to(local(2026, 11, 18, 10, 0), tick=False)
+    client.force_login(demo["command"])
+    page = client.get("/accountability/")
+    text = page.content.decode()
+    assert 'value="2026-11-01"' in text and 'value="2026-11-18"' in text
+    assert "逾期未完成" in text and "待办中已超时" in text and "其中已过期" not in text

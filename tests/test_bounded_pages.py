@@ -14,9 +14,6 @@ from lifecycle.selectors import CASE_TIMELINE
 from workplace.detail import PANELS
 
 MAX_QUERIES = 12
-# The command group's dashboard also carries the 待研判 queue (issue 10) and the calendar
-# banner (issue 9), one constant query each: 14. Still the same at both sizes.
-CEILINGS = {("command", "/"): 14}
 
 
 # The API's incident representation (list and detail) embeds API.md v1.1's reports, statements,
@@ -28,7 +25,7 @@ API_MAX_QUERIES = 17
 def ceiling(name, url) -> int:
     if url.startswith("/api/v1/incidents/") and "/timeline/" not in url:
         return API_MAX_QUERIES
-    return CEILINGS.get((name, url), MAX_QUERIES)
+    return MAX_QUERIES
 
 
 SMALL, LARGE = 40, 400
@@ -39,7 +36,13 @@ PAGES = {
                 "/no-such-page/"],
     "petition": ["/", "/todo/", "/incidents/", "/incidents/?q=问", "/accountability/", "/notifications/"],
     "leader": ["/", "/approvals/", "/incidents/", "/incidents/?q=题 问题", "/accountability/"],
+    # The other homes (issue 15): each role's parts, and the lists their counts link to.
+    "duty": ["/", "/incidents/?mine=true"],
+    "infohead": ["/"],
+    "auditor": ["/", "/incidents/?state=closed&from=2026-01-01&to=2026-12-31"],
+    "admin": ["/"],
 }
+PAGES["command"] += ["/incidents/?awaiting=judgment", "/incidents/?awaiting=approval", "/incidents/?owing=overdue"]
 # The API's incident list, detail and timeline page ({big}: the seeded incident with most events).
 API_PAGES = {"command": ["/api/v1/incidents/", "/api/v1/incidents/{big}/", "/api/v1/incidents/{big}/timeline/",
                          "/api/v1/incidents/?q=小区"],

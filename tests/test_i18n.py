@@ -113,8 +113,8 @@ def test_dashboard_and_incident_page_speak_english(demo, english_command):
 
     html = dashboard.content.decode()
     assert '<html lang="en">' in html
-    for label in ["Dashboard", "Log out", "Language", "Deadline alerts", "Open incidents",
-                  "Incidents in emergency response", "My profile", "Roles", "Level Ⅲ warning"]:
+    for label in ["Dashboard", "Log out", "Language", "Deadline alerts", "Awaiting judgment",
+                  "Incidents in emergency response", "Waiting for a decision body", "Command group"]:
         assert label in html, label
     assert _chinese_left(html, user_data) == []
 
@@ -124,3 +124,30 @@ def test_dashboard_and_incident_page_speak_english(demo, english_command):
                   "Warned", "Major", "Level Ⅲ warning", "Change warning level", "Lift warning"]:
         assert label in html, label
     assert _chinese_left(html, user_data) == []
+
+
+FULL_WIDTH = re.compile("[：，。；！？（）、【】]")
+
+
+@pytest.mark.django_db
+def test_english_homes_and_lists_have_no_chinese_and_no_full_width_punctuation(demo):
+    from lifecycle.demo_cases import seed_cases
+
+    seed_cases()
+    user_data = _user_data()
+    for username in ["duty", "command", "leader", "infohead", "petition", "auditor"]:
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.cookies["django_language"] = "en"
+        client.force_login(demo[username])
+        for url in ["/", "/incidents/", "/approvals/", "/todo/", "/accountability/"]:
+            page = client.get(url)
+            if page.status_code == 404:
+                continue
+            html = page.content.decode()
+            assert _chinese_left(html, user_data) == [], (username, url)
+            parser = _Text()
+            parser.feed(html)
+            text = " ".join(p for p in parser.parts if not any(v in p for v in user_data))
+            assert not FULL_WIDTH.findall(text), (username, url, FULL_WIDTH.findall(text))
+    menu = client.get("/").content.decode()
+    assert '<option value="en" selected>English</option>' in menu and '>中文</option>' in menu

@@ -1,8 +1,11 @@
 """seed_demo: the demo organisation of API.md, idempotent, refused in production."""
 
+import io
+import logging
+
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 
 from organization.models import Body, BodyMembership, Section, SectionMembership, User, WorkCalendar
 
@@ -56,10 +59,59 @@ def test_demo_organisation_matches_api_md(demo):
 
 
 @pytest.mark.django_db
-def test_seed_demo_refuses_with_debug_false_unless_forced(unseeded, settings):
-    settings.DEBUG = False
-    with pytest.raises(CommandError, match="DEBUG=False"):
-        call_command("seed_demo", verbosity=0)
-    assert not User.objects.filter(username="duty").exists()
-    call_command("seed_demo", "--force", verbosity=0)
+def test_seed_demo_runs_with_debug_false_in_demo_mode(unseeded, settings):
+    # make run serves the demo as users see it (DEBUG off); demo mode alone decides.
+    settings.DEBUG, settings.DEMO = False, True
+    call_command("seed_demo", verbosity=0)
     assert User.objects.filter(username="duty").exists()
+
+
+@pytest.mark.django_db
+def test_with_cases_adds_a_dozen_cases_in_every_stage_once(demo, settings):
+    """seed_demo --with-cases (make run): every stage through the services, a lift the level III
+    body can approve at once, a missed status slot; run again, it adds nothing."""
+    from incidents.models import Incident
+    from lifecycle.actions import ACTIONS, run
+
+    settings.DEBUG = True
+    call_command("seed_demo", with_cases=True, verbosity=0)
+    incidents = Incident.objects.select_related("response")
+    states = {i.state for i in incidents}
+    assert len(incidents) == 12
+    assert states == {"reported", "judging", "warned", "responding", "aftermath", "closed"}
+    assert {i.response.level for i in incidents if i.state == "responding"} == {2, 3}
+    assert incidents.filter(deadlines__kind="status", deadlines__state="missed").exists()
+    assert incidents.filter(state="closed", reports__kind="summary").count() == 2
+    lift = incidents.get(response__state="lift_proposed")
+    run(ACTIONS["approve-lift"], lift, demo["infohead"], {})  # the first minute's lift
+    assert Incident.objects.get(pk=lift.pk).state == "aftermath"
+    call_command("seed_demo", with_cases=True, verbosity=0)
+    assert Incident.objects.count() == 12
+
+
+@pytest.mark.django_db
+def test_make_run_prints_the_url_and_the_logins_last(demo):
+    out = io.StringIO()
+    call_command("demo_ready", url="http://127.0.0.1:8999/", timeout=0, no_wait=True, stdout=out)
+    text = out.getvalue()
+    assert "http://127.0.0.1:8999/" in text and "demo-pass-2026" in text
+    assert all(name in text for name in ("duty", "command", "leader", "petition", "auditor"))
+
+
+@pytest.mark.django_db
+def test_the_sweep_task_logs_only_when_it_did_something(demo, caplog, time_machine):
+    from deadlines.tasks import sweep
+    from tests.api import Api, local
+
+    time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
+    with caplog.at_level(logging.INFO, logger="deadlines.tasks"):
+        sweep.run()  # nothing due: silence
+        assert not caplog.records
+        api = Api(demo)
+        iid = api.log(discovered_at=local(2026, 11, 2, 8, 30).isoformat())["id"]
+        api.act("command", iid, "assign", sections=["petition"])
+        api.act("command", iid, "warn", level=4, subject="s", scope="全市", matters="m", measures="m",
+                delivery="system")
+        time_machine.move_to(local(2026, 11, 3, 9, 0), tick=False)  # the verification is overdue
+        sweep.run()
+    assert [r.getMessage().startswith("sweep: ") for r in caplog.records] == [True]

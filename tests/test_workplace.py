@@ -83,38 +83,62 @@ def comparable(incident_json):
 
 # --- dashboard and navigation ------------------------------------------------------------
 
+HOME_PARTS = {"duty": ["duty", "section"], "command": ["command", "section"], "leader": ["leader"],
+              "infohead": ["leader", "section"], "onsite": ["leader"], "petition": ["section"],
+              "auditor": ["auditor"], "admin": ["auditor"]}
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("username", ["duty", "command", "leader", "infohead", "onsite", "petition", "auditor"])
-def test_dashboard_renders_for_everyone(username, web):
+@pytest.mark.parametrize("username", sorted(HOME_PARTS))
+def test_each_role_has_its_own_home(username, web):
     page = web(username).get("/")
     assert page.status_code == 200
+    assert page.context["parts"] == HOME_PARTS[username]
     text = html(page)
-    assert "近30天登记舆情" in text and 'id="incident-chart"' in text
-    assert "vendor/echarts/echarts.min.js" in text  # served locally, never a CDN
     assert "http://" not in re.sub(r'href="http[^"]*"', "", text.split("<body")[0])
-    assert "从未运行" in text  # no sweep has run yet
-    assert 'id="my-roles"' in text and 'id="my-sections"' in text and 'id="my-bodies"' in text
+    assert 'id="my-roles"' in text
+    assert ('id="heartbeat"' in text) == (username == "command")
+    assert ('id="home-log"' in text) == (username in ("duty", "command"))
 
 
 @pytest.mark.django_db
-def test_dashboard_counts_by_warning_colour_responses_deadlines_and_heartbeat(api, web):
+def test_command_home_queues_deadlines_waiting_proposals_and_responses(api, web):
     warned(api, level=1)
     warned(api, level=3)
-    warned(api, level=3, sections=("market",))
+    waiting = warned(api, level=3, sections=("market",))["id"]
+    api.act("command", waiting, "propose-response", level=3)
     responding(api, level=2)
-    api.log()  # not warned
+    unjudged = api.log()["id"]
     Heartbeat.objects.create(name="sweep", beat_at=timezone.now())
     page = web("command").get("/")
-    cards = {c["level"]: c["count"] for c in page.context["warning_cards"]}
-    assert cards == {1: 1, 2: 1, 3: 2, 4: 0}
-    assert page.context["open_count"] == 5 and page.context["unwarned_count"] == 1
-    assert [i.response.level for i in page.context["responses"]] == [2]
-    assert page.context["due_soon_count"] >= 1  # verification clocks (3 h) are running
-    assert "从未运行" not in html(page) and not page.context["sweep_stale"]
-    assert sum(page.context["chart"]["counts"]) == 5 and len(page.context["chart"]["days"]) == 30
-    # A section sees only its own incidents in every count.
-    cards = {c["level"]: c["count"] for c in web("market").get("/").context["warning_cards"]}
-    assert cards == {1: 0, 2: 0, 3: 1, 4: 0}
+    part = page.context["command"]
+    assert [i.pk for i in part["to_judge"]] and unjudged in [i.pk for i in part["to_judge"]]
+    assert [i.pk for i in part["waiting"]] == [waiting] and part["waiting_count"] == 1
+    assert [(i.response.level, i.needed_days) for i in part["responses"]] == [(2, 5)]
+    assert part["due_soon_count"] >= 1  # verification clocks (3 h) are running
+    assert "从未运行" not in html(page) and not part["sweep_stale"]
+    # Counts link to the lists they count.
+    assert web("command").get("/incidents/?awaiting=approval").context["page"].paginator.count == 1
+    soon = web("command").get("/incidents/?owing=due_soon").context["page"].paginator.count
+    assert soon and soon <= part["due_soon_count"]  # incidents owing what the watch counts
+    judged_list = web("command").get("/incidents/?awaiting=judgment").context["page"].object_list
+    assert unjudged in [i.pk for i in judged_list]
+    # The leader of level III sees the proposal first; the market section what it owes.
+    infohead = web("infohead").get("/").context
+    assert [r.incident_id for r in infohead["leader"]["approvals"]] == [waiting]
+    assert infohead["leader"]["approvals_count"] == 1
+    market = web("market").get("/").context["section"]
+    assert market["receipts"] and all(d.owner_section.code == "market" for d in market["owed"])
+
+
+@pytest.mark.django_db
+def test_duty_home_shows_the_quick_report_of_each_incident(api, web):
+    iid = api.log()["id"]
+    page = web("duty").get("/")
+    [row] = [i for i in page.context["duty"]["recent"] if i.pk == iid]
+    assert row.quick_state == "met" and "快报按时报送" in html(page)
+    assert iid in [i.pk for i in web("duty").get("/incidents/?mine=true").context["page"].object_list]
+    assert iid not in [i.pk for i in web("command").get("/incidents/?mine=true").context["page"].object_list]
 
 
 @pytest.mark.django_db
@@ -134,7 +158,7 @@ def test_navigation_shows_the_pages_of_each_role(web):
 @pytest.mark.django_db
 def test_login_lands_on_the_dashboard(client, demo):
     response = client.post("/accounts/login/", {"username": "petition", "password": PASSWORD}, follow=True)
-    assert response.status_code == 200 and "近30天登记舆情" in html(response)
+    assert response.status_code == 200 and 'id="home-section"' in html(response)
 
 
 # --- 登记舆情 --------------------------------------------------------------------------------
@@ -611,6 +635,40 @@ def test_english_interface_on_request(web):
     client.cookies["django_language"] = "en"
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200 and '<html lang="en">' in html(page)
+
+
+@pytest.mark.django_db
+def test_the_list_keeps_the_highest_levels_and_filters_by_date(api, web, time_machine):
+    time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
+    inc = responding(api, level=2)
+    api.act("command", inc["id"], "warn", level=3, subject="某小区业主", scope="全市", matters="交房延期",
+            measures="核实情况", delivery="fax")  # lowered: the list still says it reached II
+    time_machine.move_to(local(2026, 11, 5, 9, 0), tick=False)
+    later = api.log()["id"]
+    detail = api.get("command", f"/api/v1/incidents/{inc['id']}/").json()
+    assert detail["highest_warning_level"] == 2 and detail["highest_response_level"] == 2
+    page = web("command").get("/incidents/")
+    assert "曾达Ⅱ级" in html(page)
+    ids = lambda url: [i.pk for i in web("command").get(url).context["page"].object_list]  # noqa: E731
+    assert ids("/incidents/?from=2026-11-02&to=2026-11-02") == [inc["id"]]
+    assert ids("/incidents/?from=2026-11-03") == [later]
+    assert ids("/incidents/?date=discovered&to=2026-11-04") == [inc["id"]]
+    api_ids = [i["id"] for i in api.get("command", "/api/v1/incidents/", **{"from": "2026-11-05"}).json()["results"]]
+    assert api_ids == [later]
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_the_highest_levels_from_the_record(api):
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    inc = responding(api, level=2)
+    api.act("command", inc["id"], "warn", level=3, subject="s", scope="全市", matters="m", measures="m",
+            delivery="fax")
+    Incident.objects.update(highest_warning_level=None, highest_response_level=None)
+    importlib.import_module("incidents.migrations.0010_incident_highest_levels").fill(django_apps, None)
+    assert Incident.objects.values_list("highest_warning_level", "highest_response_level").get(pk=inc["id"]) == (2, 2)
 
 
 # --- the case file (issue 15) ---------------------------------------------------------------

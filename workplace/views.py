@@ -2,16 +2,11 @@
 selectors the API uses, run actions through ``lifecycle.actions.run`` (the API's path),
 render a page or the htmx partial of its target. No module of api/ is imported here."""
 
-import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -24,16 +19,13 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from deadlines import accountability as account
 from deadlines import selectors as deadline_reads
-from deadlines.models import DeadlineState, Heartbeat
+from deadlines.models import DeadlineState
 from deadlines.notifications import notification_mark_read
-from deadlines.policy import sweep_stale
 from early_warnings.selectors import unsigned_receipts
 from incidents import permissions as perms
 from incidents import services as records
 from incidents.models import Platform, State
 from incidents.selectors import (
-    awaiting_judgment,
-    content_flag,
     get_incident_for,
     latest_events,
     latest_judgments,
@@ -42,15 +34,19 @@ from incidents.selectors import (
 from lifecycle import services as lifecycle
 from lifecycle.actions import ACTIONS, ATTACH
 from lifecycle.payloads import IncidentCreateSerializer
-from lifecycle.selectors import CASE_TIMELINE, IncidentFilter, case_queryset, timeline_page_queryset
-from organization.calendar import provisional_banner
-from organization.models import LevelPolicy, Role, Section, UnitPolicy
-from organization.selectors import all_units, units_of
+from lifecycle.selectors import (
+    CASE_TIMELINE,
+    IncidentFilter,
+    case_queryset,
+    timeline_page_queryset,
+)
+from organization.models import LevelPolicy, Section, UnitPolicy
+from organization.selectors import all_units
 from responses.models import ResponseState
 from responses.selectors import approvals as approvals_of
 from sentiment_ops.exceptions import Forbidden
 
-from . import nav
+from . import home, nav
 from .detail import PANEL_OF, PANELS, build, choices
 from .forms import (
     Forms,
@@ -61,11 +57,8 @@ from .forms import (
     serializer_errors,
     service_call,
 )
-from .labels import ROMAN, describe, verb_label
+from .labels import describe, verb_label
 from .paging import page_of
-
-CHART_DAYS = 30
-JUDGE_QUEUE = 10  # 待研判: the oldest shown on the dashboard
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -83,71 +76,14 @@ def _partial_swap(request):
     return request.htmx and not request.htmx.history_restore_request
 
 
-# --- dashboard -------------------------------------------------------------------------
-
-DASHBOARD_TOP = 8
-
+# --- home -------------------------------------------------------------------------------
 
 @login_required
 @require_GET
 def dashboard(request):
-    """Counts and the top few of each list, each with a link to the whole of it: the page
-    runs the same queries whatever the number of incidents."""
-    user = request.user
-    now = timezone.now()
-    visible_incidents = visible(user)
-    open_incidents = visible_incidents.exclude(state=State.CLOSED)
-    running_states = [ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED]
-    active = Q(warning__state="active")
-    counts = open_incidents.order_by().aggregate(
-        open=Count("id"), warned=Count("id", filter=active),
-        running=Count("id", filter=Q(response__state__in=running_states)),
-        unjudged=Count("id", filter=Q(judged_at__isnull=True)),  # the 待研判 queue's length
-        **{f"level{lvl}": Count("id", filter=active & Q(warning__level=lvl)) for lvl in (1, 2, 3, 4)})
-    warning_cards = [{"level": lvl, "count": counts[f"level{lvl}"], "roman": ROMAN[lvl]} for lvl in (1, 2, 3, 4)]
-    responses = list(open_incidents.filter(response__state__in=running_states).select_related("response")
-                     .annotate(content_ok=content_flag(user))
-                     .order_by("response__level", "-reported_at", "-id")[:DASHBOARD_TOP])
-    policies = LevelPolicy.by_level()
-    for incident in responses:
-        incident.needed_days = policies[incident.response.level].stable_working_days
-    urgent, due = deadline_reads.urgent(user, now, top=DASHBOARD_TOP)
-
-    # Incidents per day over the last 30 days (logged), in Asia/Shanghai.
-    tz = ZoneInfo(settings.TIME_ZONE)
-    today = timezone.localdate()
-    first = today - dt.timedelta(days=CHART_DAYS - 1)
-    since = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
-    per_day = dict(visible_incidents.filter(reported_at__gte=since).order_by()
-                   .annotate(day=TruncDate("reported_at", tzinfo=tz)).values("day")
-                   .annotate(n=Count("id")).values_list("day", "n"))
-    days = [first + dt.timedelta(days=i) for i in range(CHART_DAYS)]
-    chart = {"days": [d.strftime("%m-%d") for d in days], "counts": [per_day.get(d, 0) for d in days],
-             "name": _("登记舆情数")}
-
-    last_sweep = Heartbeat.last("sweep")
-    to_judge = awaiting_judgment(user) if perms.is_command(user) else None
-    return render(request, "workplace/dashboard.html", {
-        "to_judge": list(to_judge[:JUDGE_QUEUE]) if to_judge is not None else None,
-        "to_judge_count": counts["unjudged"] if to_judge is not None else 0,
-        "warning_cards": warning_cards,
-        "open_count": counts["open"],
-        "unwarned_count": counts["open"] - counts["warned"],
-        "responses": responses,
-        "responses_count": counts["running"],
-        "overdue": [d for d in urgent if d.due_at < now], "overdue_count": due["overdue"],
-        "due_soon": [d for d in urgent if d.due_at >= now], "due_soon_count": due["due_soon"],
-        "urgent_shown": len(urgent),
-        "chart": chart,
-        "last_sweep": last_sweep,
-        "sweep_stale": sweep_stale(last_sweep, now),
-        "now": now,
-        "user_has_todo": nav.has_duties(user),
-        "roles": [Role(r).label for r in Role.values if r in user.roles],
-        "my_sections": [u for u in units_of(user) if u.kind == "section"],
-        "my_bodies": [u for u in units_of(user) if u.kind == "body"],
-        "calendar_banner": provisional_banner(user, today),
-    })
+    """The home page of the user's roles (workplace/home.py): counts and the top few of
+    each list, each with a link to the whole of it."""
+    return render(request, "workplace/home.html", home.home_context(request))
 
 
 # --- 登记舆情 ----------------------------------------------------------------------------
@@ -359,6 +295,8 @@ def incident_action(request, pk, action):
         return _after_approvals(request, incident, state)
     if origin == "todo":
         return _after_todo(request, state)
+    if origin == "home":  # 签收 and 零报告 on the home page: back to it, with the message
+        return redirect("home")
     return _after_detail(request, pk, act.name, state)
 
 
@@ -585,17 +523,20 @@ def accountability_page(request):
     scope = account.scope_for(request.user)
     if scope is None:
         raise Http404
-    form = account.AccountabilityFilter(request.GET or None)
+    # Without a period chosen: this month so far (a bounded period, and the one asked first).
+    today = timezone.localdate()
+    form = account.AccountabilityFilter(request.GET or {"from": today.replace(day=1).isoformat(),
+                                                        "to": today.isoformat()})
     report = None
-    if not form.is_bound or form.is_valid():
-        data = form.cleaned_data if form.is_bound else {}
+    if form.is_valid():
+        data = form.cleaned_data
         try:
             report = account.report_for(request.user, scope=scope, start=data.get("from"), end=data.get("to"),
                                         owner=data.get("section"))
         except Forbidden as exc:  # a unit that is not the user's own
             form.add_error("section", str(exc.detail))
-    errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()} if form.is_bound else {}
-    state = FormState("accountability", request.GET if form.is_bound else None, errors)
+    errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
+    state = FormState("accountability", form.data, errors)
     units = [{"row": r, "rate": _percent(r.on_time_rate)} for r in report.sections] if report else []
     people = [{"row": r, "rate": _percent(r.on_time_rate)} for r in report.people] if report else []
     context = {

@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='unitpolicy',
             name='consultation_minutes',
-            field=models.PositiveIntegerField(default=60, help_text='R14、R35：研判为重大舆情后召开会商的时限。', validators=[django.core.validators.MinValueValidator(1)], verbose_name='会商时限（分钟）'),
+            field=models.PositiveIntegerField(default=60, help_text='研判为重大舆情后召开会商的时限。', validators=[django.core.validators.MinValueValidator(1)], verbose_name='会商时限（分钟）'),
         ),
     ]

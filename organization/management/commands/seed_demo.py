@@ -1,4 +1,7 @@
+import argparse
+
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -11,19 +14,18 @@ class Command(BaseCommand):
     help = "Create the demo unit of API.md (sections, bodies, users); safe to run again."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="run even with DEBUG=False")
+        # Demo mode alone decides (make run serves the demo with DEBUG off); --force is still
+        # accepted from older scripts and changes nothing.
+        parser.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument("--with-cases", action="store_true",
+                            help="also add a dozen incidents in every stage (seed_demo_cases), once")
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, with_cases=False, **options):
         if not settings.DEMO:
             raise CommandError(
                 "seed_demo creates users with a published password; it runs only in demo mode "
                 "(DEMO=1, which `make run` sets). Outside it, `check --deploy` fails while any "
                 "user has the demo password."
-            )
-        if not settings.DEBUG and not force:
-            raise CommandError(
-                "seed_demo creates users with a published password; it refuses to run with "
-                "DEBUG=False. Pass --force if this really is a demo installation."
             )
         demo = fixture()
         with transaction.atomic():
@@ -46,3 +48,5 @@ class Command(BaseCommand):
             f"demo unit ready: {len(demo['sections'])} sections, {len(demo['users'])} users "
             f"(password {demo['password']})"
         ))
+        if with_cases:  # by name: the cases are written by a higher layer (lifecycle)
+            call_command("seed_demo_cases", stdout=self.stdout)

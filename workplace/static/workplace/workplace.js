@@ -169,10 +169,11 @@
       var pct = function (v) { return v === null || v === undefined ? "—" : v + "%"; };
       chart.setOption({
         animation: false,
-        grid: {left: 8, right: 48, top: 8, bottom: 24, containLabel: true},
+        grid: {left: 8, right: 56, top: 8, bottom: 24, containLabel: true},
         tooltip: {trigger: "axis", axisPointer: {type: "shadow"}, valueFormatter: pct},
         xAxis: {type: "value", min: 0, max: 100, axisLabel: {formatter: "{value}%"}},
-        yAxis: {type: "category", inverse: true, data: data.names, axisLabel: {width: 112, overflow: "truncate"}},
+        // Whole names, wrapped onto a second line when long (never cut).
+        yAxis: {type: "category", inverse: true, data: data.names, axisLabel: {width: 150, overflow: "break", lineHeight: 14}},
         series: [{name: data.name, type: "bar", data: data.rates, barMaxWidth: 18, itemStyle: {color: "#0d3b66"},
                   label: {show: true, position: "right", formatter: function (p) { return pct(p.value); }}}]
       });
@@ -211,24 +212,6 @@
     tickCountdowns();
   });
 
-  // The dashboard's chart of incidents logged per day (its data in a json_script element).
-  function drawIncidentChart() {
-    var el = document.getElementById("incident-chart");
-    var source = document.getElementById("incident-chart-data");
-    if (!el || !source || !window.echarts) { return; }
-    var data = JSON.parse(source.textContent);
-    var chart = echarts.init(el);
-    chart.setOption({
-      animation: false,
-      grid: {left: 36, right: 12, top: 16, bottom: 28},
-      tooltip: {trigger: "axis"},
-      xAxis: {type: "category", data: data.days, axisLabel: {interval: 4}},
-      yAxis: {type: "value", minInterval: 1},
-      series: [{name: data.name, type: "bar", data: data.counts, itemStyle: {color: "#0d3b66"}}]
-    });
-    window.addEventListener("resize", function () { chart.resize(); });
-  }
-
   // A <select data-autosubmit> submits its form when changed (no inline handlers: CSP).
   document.addEventListener("change", function (e) {
     if (e.target.matches && e.target.matches("select[data-autosubmit]") && e.target.form) {
@@ -237,7 +220,6 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    drawIncidentChart();
     refreshAllPreviews();
     drawRateCharts();
     autohide();

@@ -1,0 +1,134 @@
+"""The home page ``/``: one part per role of the user, in the order in which the work waits
+for them — a decision body's 待审批, the command group's queue, the duty officer's intake,
+what the user's sections owe, the auditor's closed cases. Each part shows counts and the top few
+of its lists, each count linking to the whole list; a list and its count come from one query
+(a window count), so each home runs the same queries whatever the number of incidents."""
+
+from django.db.models import Count, Q, Window
+from django.utils import timezone
+
+from deadlines import selectors as deadline_reads
+from deadlines.models import Heartbeat
+from deadlines.policy import sweep_stale
+from early_warnings.selectors import unsigned_receipts
+from incidents import permissions as perms
+from incidents.models import State
+from incidents.selectors import awaiting_judgment, content_flag, visible
+from organization.calendar import provisional_banner
+from organization.models import Role
+from organization.selectors import stable_days_target, units_of
+from responses.models import ResponseProposal, ResponseState
+from responses.selectors import approvals
+
+from . import nav
+
+TOP = 8  # the most urgent (or newest) few of each list; its count links to the rest
+RUNNING = [ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED]
+
+
+def _counted(qs, top=TOP) -> tuple[list, int]:
+    """The first ``top`` rows and the number of all of them, in one query."""
+    rows = list(qs.annotate(total_rows=Window(Count("pk")))[:top])
+    return rows, (rows[0].total_rows if rows else 0)
+
+
+def _running(user, levels=None):
+    """Open incidents whose response runs (at ``levels`` if given), lowest level number first."""
+    qs = (visible(user).exclude(state=State.CLOSED).filter(response__state__in=RUNNING)
+          .select_related("response").annotate(content_ok=content_flag(user),
+                                               needed_days=stable_days_target("response__level")))
+    if levels is not None:
+        qs = qs.filter(response__level__in=levels)
+    return qs.order_by("response__level", "-reported_at", "-id")
+
+
+def leader_part(request, levels):
+    """待审批 first, then the running responses at the user's levels (every level for
+    leadership without a body)."""
+    user = request.user
+    waiting = (list(approvals(user).prefetch_related(None).annotate(content_ok=content_flag(user, "incident_id"))[:TOP])
+               if levels else [])
+    running, running_count = _counted(_running(user, levels or None))
+    return {"approvals": waiting, "approvals_count": nav.badges(request)["approvals"],
+            "levels": levels, "responses": running, "responses_count": running_count}
+
+
+def command_part(user, now):
+    """待研判, what is overdue and due soon, proposals waiting for a body, running responses."""
+    to_judge, to_judge_count = _counted(awaiting_judgment(user))
+    urgent, due = deadline_reads.urgent(user, now, top=TOP)
+    waiting, waiting_count = _counted(
+        visible(user).exclude(state=State.CLOSED)
+        .filter(Q(response__proposal__decision=ResponseProposal.Decision.PENDING)
+                | Q(response__state=ResponseState.LIFT_PROPOSED))
+        .select_related("response", "response__proposal").annotate(content_ok=content_flag(user))
+        .order_by("reported_at", "pk"))
+    running, running_count = _counted(_running(user))
+    last_sweep = Heartbeat.last("sweep")
+    return {
+        "to_judge": to_judge, "to_judge_count": to_judge_count,
+        "overdue": [d for d in urgent if d.due_at < now], "overdue_count": due["overdue"],
+        "due_soon": [d for d in urgent if d.due_at >= now], "due_soon_count": due["due_soon"],
+        "waiting": waiting, "waiting_count": waiting_count,
+        "responses": running, "responses_count": running_count,
+        "last_sweep": last_sweep, "sweep_stale": sweep_stale(last_sweep, now),
+    }
+
+
+def section_part(request, *, owed=True):
+    """What the user's sections (and bodies) owe now, soonest first, and the notices to sign;
+    the counts are the navigation's. Without ``owed`` (the command group, whose deadline
+    watch above lists every deadline) only the notices to sign."""
+    user = request.user
+    badges = nav.badges(request)
+    mine = perms.user_section_ids(user)
+    owed = list(deadline_reads.owed_by(user)[:TOP]) if owed else None
+    for d in owed or []:
+        d.zero_ok = d.kind == "status" and d.owner_section_id in mine
+    receipts = list(unsigned_receipts(user)[:TOP]) if mine else []
+    return {"owed": owed, "receipts": receipts, "todo_count": badges["todo"]}
+
+
+def duty_part(user):
+    """登记舆情 and the user's recent incidents, each with its 1-hour quick-report state."""
+    recent, total = _counted(deadline_reads.with_quick_report(
+        visible(user).filter(reported_by=user).annotate(content_ok=content_flag(user))
+        .order_by("-reported_at", "-id")))
+    return {"recent": recent, "recent_count": total}
+
+
+def auditor_part(user):
+    """Closed cases, the most recently closed first."""
+    closed, total = _counted(visible(user).filter(state=State.CLOSED).select_related("warning", "response")
+                             .annotate(content_ok=content_flag(user)).order_by("-closed_at", "-id"))
+    return {"closed": closed, "closed_count": total}
+
+
+def home_context(request) -> dict:
+    """The parts of the user's roles, in order (a part only for a role the user has)."""
+    user = request.user
+    now = timezone.now()
+    levels = perms.body_levels(user)
+    context = {"now": now, "parts": []}
+    if levels or perms.is_leadership(user):
+        context["parts"].append("leader")
+        context["leader"] = leader_part(request, levels)
+    if perms.is_command(user):
+        context["parts"].append("command")
+        context["command"] = command_part(user, now)
+    if perms.is_duty(user):
+        context["parts"].append("duty")
+        context["duty"] = duty_part(user)
+    if nav.has_duties(user) and perms.user_section_ids(user):
+        context["parts"].append("section")
+        context["section"] = section_part(request, owed="command" not in context["parts"])
+    if perms.is_auditor(user) or (user.is_superuser and not context["parts"]):
+        context["parts"].append("auditor")
+        context["auditor"] = auditor_part(user)
+    units = units_of(user)
+    context["roles"] = [Role(r).label for r in Role.values if r in user.roles]
+    context["my_sections"] = [u for u in units if u.kind == "section"]
+    context["my_bodies"] = [u for u in units if u.kind == "body"]
+    context["can_log"] = perms.is_duty(user) or perms.is_command(user)
+    context["calendar_banner"] = provisional_banner(user, timezone.localdate())
+    return context
