@@ -19,6 +19,7 @@ from deadlines.sweep import process_deadlines
 from incidents.models import Incident
 from organization.calendar import is_workday
 from organization.models import User
+from responses.models import Consultation
 
 from .actions import ACTIONS, run
 from .payloads import IncidentCreateSerializer
@@ -94,9 +95,26 @@ class Story:
     # The steps most cases share -----------------------------------------------------------
     def judge(self, *, severity="major", sections=("petition",), warning=None, response=None, analysis=""):
         self.act("command", "assign", sections=list(sections))
-        return self.act("command", "judge", veracity="true", severity=severity,
-                        analysis=analysis or "诉求集中，存在扩散风险，需责任股室核实。",
-                        recommended_warning_level=warning, recommended_response_level=response)
+        self.act("command", "judge", veracity="true", severity=severity,
+                 analysis=analysis or "诉求集中，存在扩散风险，需责任股室核实。",
+                 recommended_warning_level=warning, recommended_response_level=response)
+        if severity == "major":  # a major incident calls for a consultation (R14, R35)
+            self.consult(sections[0])
+        return self
+
+    def consult(self, section):
+        """The consultation a major judgment calls for, within the hour: convened, its minutes
+        recorded with one work order to ``section``, which that section carries out."""
+        self.act("command", "convene", agenda="研判处置措施，统一对外口径", participants=[section],
+                 outside=["市网信办"])
+        consultation = Consultation.objects.filter(incident_id=self.pk).latest("convened_at", "id")
+        due = timezone.now() + dt.timedelta(hours=4)
+        self.act("command", "record-consultation", consultation=consultation.pk,
+                 minutes="会同市网信办研判：统一口径，责任股室当日核实并回应网民关切。",
+                 decisions=[{"text": "当日核实情况并回应网民关切", "section": section, "due_at": due.isoformat()},
+                            {"text": "指挥小组统一对外口径"}])
+        order = consultation.decisions.filter(section__isnull=False).get()
+        return self.act(section, "complete-order", order=order.pk, note="已核实并在平台回应。")
 
     def warn(self, level, *, subject, matters, measures="核实情况，统一口径，及时回应网民关切"):
         return self.act("command", "warn", level=level, subject=subject, scope="全市", matters=matters,
