@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents.timeline import record
-from organization.models import Body, LevelPolicy, Role, Section, UnitPolicy, User
+from organization.models import Body, LevelPolicy, Role, UnitPolicy, User
+from organization.selectors import office_section
 
 from . import policy
 from .models import RESPONSE_KINDS, Deadline, DeadlineState, Delivery, Kind
@@ -48,7 +49,7 @@ def _response_level(incident) -> LevelPolicy | None:
 def on_logged(incident, actor):
     """quick: discovered + 1 h, met by logging the incident (late at once if logged late)."""
     unit = UnitPolicy.current()
-    section = Section.objects.filter(code=policy.QUICK_REPORT_OWNER).first()
+    section = office_section()
     due = policy.quick_due(incident.discovered_at, unit)
     met = incident.reported_at
     _create(incident, Kind.QUICK, section=section, body=None if section else _body(policy.COMMAND),

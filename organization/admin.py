@@ -14,6 +14,7 @@ from sentiment_ops.readonly import ReadOnlyAdmin
 from . import holidays, notice, services
 from .calendar import year_coverage
 from .models import (
+    ROMAN,
     Body,
     BodyMembership,
     CalendarConfirmation,
@@ -93,8 +94,16 @@ class SectionAdmin(admin.ModelAdmin):
 
 @admin.register(Body)
 class BodyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "level"]
+    list_display = ["code", "name", "decides"]
     inlines = [BodyMembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("deciding_levels")
+
+    @admin.display(description=_("决定的响应级别"))
+    def decides(self, obj):
+        # Set in 分级响应策略 (LevelPolicy.deciding_body): one body may decide several levels.
+        return "、".join(f"{ROMAN[p.level]}级" for p in sorted(obj.deciding_levels.all(), key=lambda p: p.level)) or "—"
 
     def save_formset(self, request, form, formset, change):
         _save_members(formset, lambda obj: services.body_add_member(body=form.instance, user=obj.user),
@@ -104,7 +113,7 @@ class BodyAdmin(admin.ModelAdmin):
 @admin.register(UnitPolicy)
 class UnitPolicyAdmin(admin.ModelAdmin):
     fieldsets = [
-        (None, {"fields": ["unit_name"]}),
+        (None, {"fields": ["unit_name", "office_section"]}),
         (_("报送时限"), {"fields": ["quick_report_minutes", "flash_report_minutes", "feedback_hours",
                                   "feedback_hard_hours", "summary_working_days"]}),
         (_("提醒与逐级督办"), {"fields": ["reminder_leads_minutes", "urge_after_minutes",
@@ -121,8 +130,9 @@ class UnitPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(LevelPolicy)
 class LevelPolicyAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "status_cadence_hours", "judgment_times", "briefing_times",
+    list_display = ["__str__", "deciding_body", "status_cadence_hours", "judgment_times", "briefing_times",
                     "verification_hours", "stable_working_days"]
+    list_select_related = ["deciding_body"]
 
     def has_add_permission(self, request):
         return False

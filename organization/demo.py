@@ -7,12 +7,17 @@ from functools import cache
 
 from django.conf import settings
 
+from . import presets
+
 FIXTURE = settings.BASE_DIR / "fixtures" / "demo_organization.json"
+# The demo users of each preset's shape (``seed_demo --preset``); one demo password for all.
+FIXTURES = {presets.HOUSING_002.key: FIXTURE,
+            presets.JUSTICE_000.key: settings.BASE_DIR / "fixtures" / "demo_organization_justice.json"}
 
 
 @cache
-def fixture() -> dict:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+def fixture(preset: str = presets.DEFAULT) -> dict:
+    return json.loads(FIXTURES[preset].read_text(encoding="utf-8"))
 
 
 def demo_password() -> str:

@@ -7,7 +7,7 @@ from django.db.models import BooleanField, CharField, IntegerField, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from .models import Body, BodyMembership, Section, SectionMembership
+from .models import Body, BodyMembership, LevelPolicy, Section, SectionMembership, UnitPolicy
 
 
 def sections_by_code(codes, field="sections") -> list[Section]:
@@ -33,10 +33,35 @@ def command_body() -> Body | None:
     return Body.objects.filter(code=Body.COMMAND).first()
 
 
+# --- R4: which body decides a response level ------------------------------------------------
+# The answer is the policy's (``LevelPolicy.deciding_body``; one body may decide several levels)
+# and is read in exactly two places, both here: ``deciding_bodies`` (level → body, for the
+# services, the notices and the checklist) and ``units_of`` (the levels a user's bodies decide,
+# joined into the user's one units query, for ``incidents.permissions.body_levels``). WHICH
+# level must decide a given proposal (a raise, a lowering, a lift) is the responses services'
+# rule, above this one.
+
+def deciding_bodies() -> dict[int, Body]:
+    """Each response level that has a deciding body → that body (one query)."""
+    return {row.level: row.deciding_body
+            for row in LevelPolicy.objects.select_related("deciding_body").exclude(deciding_body=None)}
+
+
+def deciding_body(level: int) -> Body | None:
+    """The body that starts, changes and lifts a response of ``level`` (R4), or None."""
+    return deciding_bodies().get(level)
+
+
+def office_section() -> Section | None:
+    """The unit's office (R12): the owner of the 1-hour quick report, from the policy."""
+    policy = UnitPolicy.objects.select_related("office_section").order_by("pk").first()
+    return policy.office_section if policy is not None else None
+
+
 @dataclasses.dataclass(frozen=True)
 class Unit:
-    """One of the user's sections (``rank``: its order; ``is_head``) or bodies (``rank``: its
-    response level, 0 for the command group)."""
+    """One of the user's sections (``rank``: its order; ``is_head``) or bodies (``levels``: the
+    response levels it decides, ``rank`` the highest of them — the smallest number — or 0)."""
 
     kind: str  # "section" | "body"
     pk: int
@@ -44,6 +69,7 @@ class Unit:
     name: str
     rank: int
     is_head: bool
+    levels: tuple[int, ...] = ()
 
 
 def units_of(user) -> list[Unit]:
@@ -54,12 +80,27 @@ def units_of(user) -> list[Unit]:
         sections = SectionMembership.objects.filter(user=user).order_by().values_list(
             Value("section", output_field=CharField()), "section_id", "section__code", "section__name",
             "section__order", "is_head")
+        # One row per level the body decides (R4: LevelPolicy.deciding_body), 0 for none.
         bodies = BodyMembership.objects.filter(user=user).order_by().values_list(
             Value("body", output_field=CharField()), "body_id", "body__code", "body__name",
-            Coalesce("body__level", 0), Value(False, output_field=BooleanField()))
-        rows = [Unit(*row) for row in sections.union(bodies, all=True)] if user.pk else []
-        user._units = sorted(rows, key=lambda u: (u.kind != "section", u.rank if u.kind == "section" else 0, u.code))
+            Coalesce("body__deciding_levels__level", 0), Value(False, output_field=BooleanField()))
+        rows = list(sections.union(bodies, all=True)) if user.pk else []
+        units: dict[tuple[str, int], Unit] = {}
+        for kind, pk, code, name, rank, is_head in rows:
+            if kind == "section":
+                units[kind, pk] = Unit(kind, pk, code, name, rank, is_head)
+                continue
+            levels = tuple(sorted({*units[kind, pk].levels, rank} - {0})) if (kind, pk) in units else (
+                (rank,) if rank else ())
+            units[kind, pk] = Unit(kind, pk, code, name, levels[0] if levels else 0, False, levels)
+        user._units = sorted(units.values(),
+                             key=lambda u: (u.kind != "section", u.rank if u.kind == "section" else 0, u.code))
     return user._units
+
+
+def decided_levels(user) -> list[int]:
+    """The response levels decided by the bodies the user belongs to (``units_of``)."""
+    return sorted({level for u in units_of(user) if u.kind == "body" for level in u.levels})
 
 
 def unit_ids(user) -> tuple[list[int], list[int]]:

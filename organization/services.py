@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import holidays
+from . import holidays, presets
 from . import policy_defaults as seeds
 from .calendar import year_confirmed, years_to_enter
 from .models import (
@@ -39,15 +39,48 @@ log = logging.getLogger(__name__)
 
 @transaction.atomic
 def structure_ensure() -> None:
-    """The policy rows, the five bodies and the role groups exist (idempotent)."""
+    """The policy rows, the command group and the role groups exist (idempotent; after every
+    migrate). The unit's sections, bodies and deciding bodies come from a preset
+    (``unit_setup``) or the admin; the first-run checklist shows what is missing."""
     if not UnitPolicy.objects.exists():
         UnitPolicy.objects.create()
     for level, values in seeds.LEVELS.items():
         LevelPolicy.objects.get_or_create(level=level, defaults=values)
-    for code, (name, level) in seeds.BODIES.items():
-        Body.objects.get_or_create(code=code, defaults={"name": name, "level": level})
+    Body.objects.get_or_create(code=Body.COMMAND, defaults={"name": presets.HOUSING_002.bodies[0][1]})
     for role in Role.values:
         Group.objects.get_or_create(name=role)
+
+
+@transaction.atomic
+def unit_setup(*, preset: str, name: str = "") -> UnitPolicy:
+    """Set the unit up from one of the seed plans (issue 16; ``organization/presets.py``): its
+    name, the policy's numbers, the plan's sections and bodies with the plan's names, the office
+    section (R12) and which body decides each response level (R4). Idempotent: existing
+    sections and bodies keep their members and robots and take the plan's names; nothing is
+    deleted (a body of another shape stays, deciding nothing)."""
+    if preset not in presets.PRESETS:
+        raise ValidationError({"preset": _("未知的预案：%(preset)s") % {"preset": preset}})
+    plan = presets.PRESETS[preset]
+    structure_ensure()
+    for order, (code, section_name) in enumerate(plan.sections):
+        section = section_ensure(code=code, name=section_name, order=order)
+        if (section.name, section.order) != (section_name, order):
+            section.name, section.order = section_name, order
+            section.save(update_fields=["name", "order"])
+    bodies = {}
+    for code, body_name in plan.bodies:
+        bodies[code], _created = Body.objects.update_or_create(code=code, defaults={"name": body_name})
+    for level, values in plan.levels().items():
+        LevelPolicy.objects.update_or_create(level=level, defaults={
+            **values, "deciding_body": bodies[plan.deciding[level]]})
+    unit = UnitPolicy.current()
+    for field, value in plan.unit.items():
+        setattr(unit, field, value)
+    unit.unit_name = (name or "").strip()[:100] or plan.unit_name
+    unit.office_section = Section.objects.get(code=plan.office)
+    unit.full_clean()
+    unit.save()
+    return unit
 
 
 def section_group(code: str) -> Group:

@@ -3,8 +3,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from organization import services
-from organization.demo import fixture
+from organization.demo import FIXTURES, fixture
 from organization.models import Body, Section
+from organization.presets import DEFAULT
 
 
 class Command(BaseCommand):
@@ -12,8 +13,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="run even with DEBUG=False")
+        parser.add_argument("--preset", choices=sorted(FIXTURES), default=DEFAULT,
+                            help="the unit's shape: the plan preset and its demo users (setup_unit)")
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, preset=DEFAULT, **options):
         if not settings.DEMO:
             raise CommandError(
                 "seed_demo creates users with a published password; it runs only in demo mode "
@@ -25,9 +28,9 @@ class Command(BaseCommand):
                 "seed_demo creates users with a published password; it refuses to run with "
                 "DEBUG=False. Pass --force if this really is a demo installation."
             )
-        demo = fixture()
+        demo = fixture(preset)
         with transaction.atomic():
-            services.structure_ensure()
+            services.unit_setup(preset=preset)
             services.calendar_import_package_years()
             for order, s in enumerate(demo["sections"]):
                 services.section_ensure(code=s["code"], name=s["name"], order=order)
