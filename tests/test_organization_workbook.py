@@ -1,0 +1,88 @@
+"""Issue 16: the organisation from an Excel workbook — a 200-person workbook imports, the same
+workbook again changes nothing, a workbook with bad rows changes nothing and names each row's
+error; people missing from a re-import are deactivated, never deleted; new people get a one-time
+password and must change it at first login."""
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from organization import workbook
+from organization.models import Body, Section, User
+from organization.selectors import organization_book
+from organization.services import organization_import
+
+N = 200
+
+
+def _book(people=N, bad=()) -> bytes:
+    """A workbook generated here: 10 sections, 2 bodies, ``people`` people; ``bad``: rows to spoil."""
+    sections = {f"s{i:02d}": (f"第{i}股", i) for i in range(10)}
+    bodies = {"command": "舆情信息指挥小组", "leading": "应对网络舆情突发事件领导小组"}
+    persons = {}
+    for i in range(people):
+        persons[f"u{i:03d}"] = workbook.Person(
+            username=f"u{i:03d}", full_name=f"人员{i}", phone=f"1380000{i:04d}", email=f"u{i}@unit.example.cn",
+            sections=(f"s{i % 10:02d}",), heads=(f"s{(i + 1) % 10:02d}",) if i % 20 == 0 else (),
+            bodies=("leading",) if i % 50 == 0 else (), roles=("command_group",) if i % 40 == 0 else ())
+    data = workbook.write(workbook.Book(sections, bodies, persons, []))
+    if not bad:
+        return data
+    book = load_workbook(io.BytesIO(data))
+    sheet = book[workbook.PEOPLE]
+    for row, column, value in bad:
+        sheet.cell(row=row, column=column, value=value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_200_person_workbook_imports_and_again_changes_nothing(demo, django_assert_max_num_queries):
+    admin = demo["admin"]
+    data = _book()
+    dry = organization_import(data=data, actor=admin, dry_run=True)
+    assert not dry.errors and not dry.applied and not dry.passwords
+    assert sum(c.startswith("新增人员") for c in dry.changes) == N
+    assert not User.objects.filter(username="u000").exists()  # a dry run writes nothing
+
+    done = organization_import(data=data, actor=admin, dry_run=False)
+    assert done.applied and done.changes == dry.changes and len(done.passwords) == N
+    # The demo people are not in the workbook: deactivated, never deleted; the admin stays.
+    assert not User.objects.get(username="duty").is_active
+    assert User.objects.get(username="admin").is_active
+    assert User.objects.filter(username__startswith="u", is_active=True).count() == N
+    person = User.objects.get(username="u020")
+    assert person.must_change_password and person.check_password(done.passwords["u020"])
+    assert person.phone == "13800000020" and person.has_role("command_group") is False
+    assert set(person.sections.values_list("code", flat=True)) == {"s00", "s01"}
+    assert person.section_memberships.get(section__code="s01").is_head
+    assert list(Body.objects.get(code="leading").members.values_list("username", flat=True).order_by(
+        "username")) == ["u000", "u050", "u100", "u150"]
+    assert Section.objects.get(code="s03").name == "第3股"
+
+    with django_assert_max_num_queries(20):
+        again = organization_import(data=data, actor=admin, dry_run=False)
+    assert again.applied and again.changes == [] and again.passwords == {}
+
+    # The export is the same shape: importing it changes nothing either.
+    exported = workbook.write(organization_book())
+    assert organization_import(data=exported, actor=admin, dry_run=True).changes == []
+
+
+@pytest.mark.django_db
+def test_a_workbook_with_bad_rows_changes_nothing_and_names_each_row(demo):
+    before = list(User.objects.order_by("pk").values_list("username", "is_active"))
+    data = _book(people=5, bad=[(3, 1, "bad user!"), (4, 4, "not-an-email"), (5, 5, "s99"), (6, 8, "神仙")])
+    result = organization_import(data=data, actor=demo["admin"], dry_run=False)
+    assert not result.applied and result.changes == []
+    assert result.errors == [
+        "人员 第 3 行：用户名“bad user!”无效（必填，只能包含字母、数字和 @/./+/-/_）。",
+        "人员 第 4 行：电子邮件“not-an-email”格式不正确。",
+        "人员 第 5 行：股室“s99”不在“股室”表中。",
+        "人员 第 6 行：未知的角色“神仙”。",
+    ]
+    assert list(User.objects.order_by("pk").values_list("username", "is_active")) == before
+    assert organization_import(data=b"not a workbook", actor=demo["admin"]).errors == [
+        "无法读取文件：请上传由本系统模板填写的 Excel 工作簿（.xlsx）。"]
