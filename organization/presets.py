@@ -12,6 +12,8 @@ shape: 002 has one decision body per response level and 信息中心 as the offi
 
 import dataclasses
 
+from django.utils.translation import gettext_lazy as _
+
 from . import policy_defaults as seeds
 from .models import Body
 
@@ -21,7 +23,7 @@ COMMAND = Body.COMMAND  # the command group's code in every preset
 @dataclasses.dataclass(frozen=True)
 class Preset:
     key: str
-    title: str  # what the first-run page offers
+    title: object  # (lazy) what the first-run page offers
     unit_name: str  # the default name (``--name`` replaces it)
     office: str  # the code of the office section: the quick report's owner (R12)
     sections: tuple[tuple[str, str], ...]  # (code, name) in their order
@@ -38,7 +40,7 @@ class Preset:
 
 HOUSING_002 = Preset(
     key="housing-002",
-    title="包头市住房保障和房屋管理局预案（002）：信息中心牵头，每个响应级别一个决策指挥机构",
+    title=_("包头市住房保障和房屋管理局预案（002）：信息中心牵头，每个响应级别一个决策指挥机构"),
     unit_name="包头市住房保障和房屋管理局",
     office="info",
     sections=(("office", "局办公室"), ("info", "信息中心"), ("petition", "信访科"),
@@ -54,7 +56,7 @@ HOUSING_002 = Preset(
 # the organisation workbook.
 JUSTICE_000 = Preset(
     key="justice-000",
-    title="区司法局预案（000）：领导小组决定各级响应，办公室设在党政办",
+    title=_("区司法局预案（000）：领导小组决定各级响应，办公室设在党政办"),
     unit_name="区司法局",
     office="office",
     sections=(("office", "党政办"), ("rule_of_law", "普法与依法治理股"), ("mediation", "人民参与和促进法治股"),

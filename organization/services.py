@@ -319,6 +319,14 @@ def one_time_password(user: User) -> str:
     return password
 
 
+@transaction.atomic
+def user_one_time_password(*, user: User) -> str:
+    """Reset ``user``'s password to a one-time password (shown once to the administrator)."""
+    password = one_time_password(user)
+    user.save(update_fields=["password", "must_change_password"])
+    return password
+
+
 def organization_import(*, data: bytes, actor=None, dry_run: bool = True) -> ImportResult:
     """Import the organisation workbook (``workbook.read``) in one transaction: sections and
     bodies created or renamed (never deleted), people created (with a one-time password),

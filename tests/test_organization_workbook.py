@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from organization import workbook
 from organization.models import Body, Section, User
 from organization.selectors import organization_book
-from organization.services import organization_import
+from organization.services import organization_import, user_one_time_password
 
 N = 200
 
@@ -86,3 +86,50 @@ def test_a_workbook_with_bad_rows_changes_nothing_and_names_each_row(demo):
     assert list(User.objects.order_by("pk").values_list("username", "is_active")) == before
     assert organization_import(data=b"not a workbook", actor=demo["admin"]).errors == [
         "无法读取文件：请上传由本系统模板填写的 Excel 工作簿（.xlsx）。"]
+
+
+@pytest.mark.django_db
+def test_the_admin_offers_template_dry_run_import_and_export(client, demo):
+    client.force_login(demo["admin"])
+    template = client.get("/admin/organization/user/workbook/template.xlsx")
+    assert template.status_code == 200 and template["Content-Type"].startswith("application/vnd.openxml")
+    assert load_workbook(io.BytesIO(template.content)).sheetnames == ["股室", "机构", "人员", "说明"]
+    assert "从 Excel 导入组织机构" in client.get("/admin/organization/user/").content.decode()
+
+    upload = io.BytesIO(_book(people=3))
+    upload.name = "org.xlsx"
+    page = client.post("/admin/organization/user/workbook/", {"upload": upload}).content.decode()
+    assert "试运行" in page and "新增人员 u002（人员2）" in page and "确认导入" in page
+    assert not User.objects.filter(username="u002").exists()
+    page = client.post("/admin/organization/user/workbook/", {"import": "1"}).content.decode()
+    assert 'id="one-time-passwords"' in page and "<td>u002</td>" in page
+    assert User.objects.get(username="u002").must_change_password
+
+    exported = client.get("/admin/organization/user/workbook/export.xlsx")
+    people = list(load_workbook(io.BytesIO(exported.content))["人员"].iter_rows(values_only=True))
+    assert people[0] == workbook.COLUMNS["人员"] and {row[0] for row in people[1:]} == {"admin", "u000", "u001", "u002"}
+
+    client.force_login(demo["command"])  # not a superuser
+    assert client.get("/admin/organization/user/workbook/").status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_a_one_time_password_must_be_changed_first(client, demo):
+    admin = demo["admin"]
+    organization_import(data=_book(people=1), actor=admin, dry_run=False)
+    person = User.objects.get(username="u000")
+    password = user_one_time_password(user=person)  # the admin's action: a new one, shown once
+    client.force_login(person)
+    assert client.get("/").url.startswith("/accounts/password/")
+    assert client.get("/api/v1/incidents/").status_code == 403
+    token = client.post("/api/v1/auth/token/", {"username": "u000", "password": password},
+                        content_type="application/json")
+    assert token.status_code == 403
+    page = client.get("/accounts/password/").content.decode()
+    assert 'id="must-change"' in page
+    answer = client.post("/accounts/password/", {"old_password": password, "new_password1": "Xq7!mountain-river",
+                                                 "new_password2": "Xq7!mountain-river"})
+    assert answer.status_code == 302
+    person.refresh_from_db()
+    assert not person.must_change_password
+    assert client.get("/").status_code == 200
