@@ -314,6 +314,7 @@ def one_time_password(user: User) -> str:
     must be changed at the next login (``organization.middleware``)."""
     password = secrets.token_urlsafe(9)
     hasher = ONE_TIME_HASHER if ONE_TIME_HASHER in get_hashers_by_algorithm() else "default"
+    user.set_password(password)  # also leaves the raw password for the demo-password verdict
     user.password = make_password(password, hasher=hasher)
     user.must_change_password = True
     return password

@@ -88,3 +88,20 @@ def test_each_preset_runs_start_lowering_and_lift_by_the_right_body(unit, time_m
     api.act("command", iid, "propose-lift", reason="连续3个工作日平稳")
     approver = _decider(api, iid, "approve-lift", users, deciding_body(3))
     assert api.act(approver, iid, "approve-lift")["response"]["state"] == "lifted"
+
+
+@pytest.mark.django_db
+def test_the_first_run_page_sets_the_unit_up_for_a_superuser(client, demo):
+    client.force_login(demo["command"])
+    assert client.get("/admin/organization/unitpolicy/setup/").status_code in (302, 403)
+    client.force_login(demo["admin"])
+    page = client.get("/admin/organization/unitpolicy/setup/").content.decode()
+    assert "区司法局预案（000）" in page and "应对网络舆情突发事件领导小组" in page
+    answer = client.post("/admin/organization/unitpolicy/setup/", {"preset": "justice-000", "name": "某区司法局"})
+    assert answer.status_code == 302
+    assert UnitPolicy.current().unit_name == "某区司法局" and office_section().name == "党政办"
+    assert {body.code for body in deciding_bodies().values()} == {"leading"}
+    # The housing bodies stay (with their members), deciding nothing; the checklist shows the
+    # new 领导小组 has no member yet, so four eyes are not possible until someone joins it.
+    page = client.get("/admin/").content.decode()
+    assert 'id="check-four_eyes" data-ok="0"' in page and 'id="check-levels" data-ok="1"' in page
