@@ -100,8 +100,8 @@ def units_of(user) -> list[Unit]:
             if kind == "section":
                 units[kind, pk] = Unit(kind, pk, code, name, rank, is_head)
                 continue
-            levels = tuple(sorted({*units[kind, pk].levels, rank} - {0})) if (kind, pk) in units else (
-                (rank,) if rank else ())
+            prior = units.get((kind, pk))  # the same body's row for another level it decides
+            levels = tuple(sorted({*(prior.levels if prior else ()), rank} - {0}))
             units[kind, pk] = Unit(kind, pk, code, name, levels[0] if levels else 0, False, levels)
         user._units = sorted(units.values(),
                              key=lambda u: (u.kind != "section", u.rank if u.kind == "section" else 0, u.code))
