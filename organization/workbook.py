@@ -103,6 +103,22 @@ def _code(value: str, where: str, errors: list[str]) -> bool:
     return True
 
 
+def _coded(book, sheet: str, where: str, errors: list[str]):
+    """(where, code, name, row) of each row of a sheet of coded units (股室, 机构) with a valid,
+    unrepeated code and a name; the other rows' errors go to ``errors``."""
+    seen = set()
+    for number, row in _rows(book, sheet, errors):
+        here = where % {"sheet": sheet, "row": number}
+        code, name = row["代码"], row["名称"]
+        if not (code and name):
+            errors.append(_("%(where)s：代码和名称必填。") % {"where": here})
+        elif code in seen:
+            errors.append(_("%(where)s：代码“%(code)s”重复。") % {"where": here, "code": code})
+        elif _code(code, here, errors):
+            seen.add(code)
+            yield here, code, name, row
+
+
 def read(data: bytes) -> Book:
     """The workbook's contents and every row's errors (nothing is written)."""
     errors: list[str] = []
@@ -112,28 +128,12 @@ def read(data: bytes) -> Book:
         return Book({}, {}, {}, [_("无法读取文件：请上传由本系统模板填写的 Excel 工作簿（.xlsx）。")])
     where = _("%(sheet)s 第 %(row)s 行")
     sections: dict[str, tuple[str, int]] = {}
-    for number, row in _rows(book, SECTIONS, errors):
-        here = where % {"sheet": SECTIONS, "row": number}
-        code, name = row["代码"], row["名称"]
-        if not (code and name):
-            errors.append(_("%(where)s：代码和名称必填。") % {"where": here})
-        elif code in sections:
-            errors.append(_("%(where)s：股室代码“%(code)s”重复。") % {"where": here, "code": code})
-        elif _code(code, here, errors):
-            order = row["排序"] or str(len(sections))
-            if not order.isdigit():
-                errors.append(_("%(where)s：排序须为非负整数。") % {"where": here})
-            sections[code] = (name[:64], int(order) if order.isdigit() else 0)
-    bodies: dict[str, str] = {}
-    for number, row in _rows(book, BODIES, errors):
-        here = where % {"sheet": BODIES, "row": number}
-        code, name = row["代码"], row["名称"]
-        if not (code and name):
-            errors.append(_("%(where)s：代码和名称必填。") % {"where": here})
-        elif code in bodies:
-            errors.append(_("%(where)s：机构代码“%(code)s”重复。") % {"where": here, "code": code})
-        elif _code(code, here, errors):
-            bodies[code] = name[:64]
+    for here, code, name, row in _coded(book, SECTIONS, where, errors):
+        order = row["排序"] or str(len(sections))
+        if not order.isdigit():
+            errors.append(_("%(where)s：排序须为非负整数。") % {"where": here})
+        sections[code] = (name[:64], int(order) if order.isdigit() else 0)
+    bodies = {code: name[:64] for _here, code, name, _row in _coded(book, BODIES, where, errors)}
     people: dict[str, Person] = {}
     username_field = User._meta.get_field("username")
     for number, row in _rows(book, PEOPLE, errors):

@@ -133,3 +133,20 @@ def test_a_one_time_password_must_be_changed_first(client, demo):
     person.refresh_from_db()
     assert not person.must_change_password
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_sections_and_bodies_rows_are_checked_too(demo):
+    book = load_workbook(io.BytesIO(_book(people=2)))
+    book["股室"].cell(row=3, column=1, value="s00")  # a repeated code
+    book["股室"].cell(row=4, column=1, value="第二股")  # not a code
+    book["机构"].cell(row=2, column=2).value = None  # no name
+    out = io.BytesIO()
+    book.save(out)
+    result = organization_import(data=out.getvalue(), actor=demo["admin"], dry_run=False)
+    assert result.errors[:3] == [
+        "股室 第 3 行：代码“s00”重复。",
+        "股室 第 4 行：代码“第二股”只能由字母、数字、下划线或连字符组成。",
+        "机构 第 2 行：代码和名称必填。",
+    ]
+    assert not result.applied and not Section.objects.filter(code="s00").exists()
