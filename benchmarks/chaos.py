@@ -154,7 +154,7 @@ def seed(args, start: float):
     from organization.models import Section, UnitPolicy, User
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        services.structure_ensure()
+        services.unit_setup(preset="housing-002")
         for order, (code, name) in enumerate([("office", "局办公室"), ("info", "信息中心"), ("petition", "信访科"),
                                               ("market", "房地产市场科"), ("housing", "住房保障科")]):
             section = services.section_ensure(code=code, name=name, order=order)

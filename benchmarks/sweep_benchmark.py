@@ -178,7 +178,7 @@ def seed_organisation(args):
     demo = json.loads((BASE_DIR / "fixtures" / "demo_organization.json").read_text(encoding="utf-8"))
     # Password hashing is not what is measured: a fast hasher for the seed users.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        services.structure_ensure()
+        services.unit_setup(preset="housing-002")
         for order, s in enumerate(demo["sections"]):
             services.section_ensure(code=s["code"], name=s["name"], order=order)
         for u in demo["users"]:

@@ -1,13 +1,16 @@
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from organization.demo import demo_password_scan
+from organization.models import User
 from sentiment_ops.exceptions import Forbidden
 from sentiment_ops.readonly import ReadOnlyAdmin
 
-from . import accountability, services
+from . import accountability, checklist, services
 from .models import Deadline, Delivery, Heartbeat, Notification
 
 
@@ -94,6 +97,41 @@ class DeliveryAdmin(admin.ModelAdmin):
     def resend(self, request, queryset):
         n = services.delivery_resend(deliveries=queryset)
         self.message_user(request, _("已安排重新发送 %(n)s 条。") % {"n": n})
+
+    def get_urls(self):
+        own = [path("test/", self.admin_site.admin_view(self.test_view), name="deadlines_delivery_test"),
+               path("demo-password/", self.admin_site.admin_view(self.demo_password_view),
+                    name="deadlines_delivery_demo_password")]
+        return own + super().get_urls()
+
+    def test_view(self, request):
+        """发送测试消息 (the first-run checklist's buttons): one channel, through the outbox."""
+        if request.method != "POST" or not request.user.is_superuser:
+            raise PermissionDenied
+        code = request.POST.get("unit", "")
+        found = {(c.channel, c.code): c for c in checklist.channels(request.user)}
+        channel = found.get((request.POST.get("channel", ""), code))
+        try:
+            if channel is None:
+                raise ValidationError(_("没有这个渠道。"))
+            services.delivery_test(channel=channel.channel, target=channel.target, unit=code, actor=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(request, _("测试消息已放入外发队列（%(channel)s）：发送成功后清单变为绿色；"
+                                         "失败原因见“外发记录”。") % {"channel": channel.name}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:index") + "#channels")
+
+    def demo_password_view(self, request):
+        """检查演示密码: every account not checked yet, one hash each (the checklist reads the verdicts)."""
+        if request.method != "POST" or not request.user.is_superuser:
+            raise PermissionDenied
+        found = demo_password_scan(User.objects.filter(is_active=True).only("username", "password"))
+        if found:
+            self.message_user(request, _("仍使用演示密码：%(users)s") % {"users": "、".join(found)}, messages.ERROR)
+        else:
+            self.message_user(request, _("没有账号使用演示密码。"), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:index"))
 
 
 @admin.register(Notification)

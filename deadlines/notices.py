@@ -50,7 +50,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from organization.models import Body, Role, SectionMembership, User
+from organization.models import Role, SectionMembership, User
+from organization.selectors import command_body, deciding_body
 
 from .models import Delivery, Notification
 
@@ -112,8 +113,7 @@ def _audience(who, incident, *, sections, body_level, proposer, people_told=()) 
                 "user_id", flat=True)
             robots += [(s.code, s.webhook_url) for s in rows if s.webhook_url]
         elif audience in (COMMAND, BODY):
-            body = (Body.objects.filter(code=Body.COMMAND) if audience == COMMAND
-                    else Body.objects.filter(level=body_level)).first()
+            body = command_body() if audience == COMMAND else deciding_body(body_level)
             if body is not None:
                 people += body.members.filter(is_active=True).values_list("pk", flat=True)
                 robots += [(body.code, body.webhook_url)] if body.webhook_url else []

@@ -5,7 +5,7 @@ obligation due? No writes here; deadlines/services.py creates the rows.
 
 | kind         | due                                                        | owner            |
 |--------------|------------------------------------------------------------|------------------|
-| quick        | discovered_at + quick_report_minutes (met by logging it)   | section `info`   |
+| quick        | discovered_at + quick_report_minutes (met by logging it)   | office section   |
 | flash        | judged major + flash_report_minutes                        | body `command`   |
 | feedback     | reported_at + feedback_hours, hard + feedback_hard_hours   | body `command`   |
 | verification | notice issued + level's verification_hours                 | each section     |
@@ -27,7 +27,6 @@ from django.utils import timezone
 from organization.calendar import add_working_days, add_working_days_marked
 from organization.models import Body, LevelPolicy, UnitPolicy
 
-QUICK_REPORT_OWNER = "info"  # the office (信息中心) that receives the 1-hour quick report (R12)
 COMMAND = Body.COMMAND  # owner of the command group's deadlines (R3)
 
 # What the pages call "due soon": the dashboard's list and 我的待办's yellow countdowns.

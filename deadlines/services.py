@@ -1,13 +1,18 @@
 """Creating, meeting and cancelling deadline rows: called by the lifecycle services inside
 their transactions (one call per event), never on their own. Due times: deadlines/policy.py."""
 
+import uuid
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.timeline import record
-from organization.models import Body, LevelPolicy, Role, Section, UnitPolicy, User
+from organization.models import Body, LevelPolicy, Role, UnitPolicy, User
+from organization.selectors import office_section
 
 from . import policy
 from .models import RESPONSE_KINDS, Deadline, DeadlineState, Delivery, Kind
@@ -48,7 +53,7 @@ def _response_level(incident) -> LevelPolicy | None:
 def on_logged(incident, actor):
     """quick: discovered + 1 h, met by logging the incident (late at once if logged late)."""
     unit = UnitPolicy.current()
-    section = Section.objects.filter(code=policy.QUICK_REPORT_OWNER).first()
+    section = office_section()
     due = policy.quick_due(incident.discovered_at, unit)
     met = incident.reported_at
     _create(incident, Kind.QUICK, section=section, body=None if section else _body(policy.COMMAND),
@@ -261,3 +266,19 @@ def outbox_calendar_reminder(*, subject: str, text: str, key: str) -> int:
                              target=command.webhook_url, subject=subject[:300], text=text, next_attempt_at=now))
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+@transaction.atomic
+def delivery_test(*, channel: str, target: str, unit: str = "", actor=None) -> Delivery:
+    """A test message through the outbox (the first-run checklist's "send test message"): an
+    e-mail to ``target`` or a message to the group robot at ``target``, sent by the deliver task
+    like every other row; the checklist counts the channel as tested once it is sent."""
+    if channel not in Delivery.Channel.values or not target:
+        raise ValidationError({"channel": _("没有可测试的地址：请先填写电子邮件地址或群机器人 Webhook。")})
+    who = getattr(actor, "username", "") or "-"
+    subject = _("【测试消息】网络舆情应急处置系统")
+    text = _("这是一条测试消息，由 %(user)s 在管理后台发送，用于确认%(channel)s畅通。无需回复。") % {
+        "user": who, "channel": Delivery.Channel(channel).label}
+    return Delivery.objects.create(
+        key=f"test:{channel}:{unit or who}:{uuid.uuid4().hex}"[:200], channel=channel, target=target,
+        subject=subject, text=text, next_attempt_at=timezone.now())

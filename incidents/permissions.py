@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from organization.models import Role
-from organization.selectors import unit_ids, units_of
+from organization.selectors import decided_levels, unit_ids, units_of
 from sentiment_ops.exceptions import Forbidden
 
 from .models import Assignment, Incident, State
@@ -40,7 +40,8 @@ def sees_everything(user) -> bool:
 
 
 def body_levels(user) -> list[int]:
-    return [u.rank for u in units_of(user) if u.kind == "body" and u.rank]
+    """The response levels whose deciding body the user belongs to (R4, organization's one rule)."""
+    return decided_levels(user)
 
 
 def visibility_filter(user) -> Q:

@@ -1,8 +1,10 @@
+import base64
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -11,9 +13,10 @@ from django.utils.translation import ngettext
 
 from sentiment_ops.readonly import ReadOnlyAdmin
 
-from . import holidays, notice, services
+from . import holidays, notice, presets, services, workbook
 from .calendar import year_coverage
 from .models import (
+    ROMAN,
     Body,
     BodyMembership,
     CalendarConfirmation,
@@ -24,7 +27,16 @@ from .models import (
     User,
     WorkCalendar,
 )
+from .selectors import organization_book
 from .tokens import token_issue, tokens_revoke
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WORKBOOK_SESSION_KEY = "organization_workbook"  # the uploaded workbook between dry run and import
+
+
+def _superuser_only(request):
+    if not request.user.is_superuser:
+        raise PermissionDenied
 
 
 def _save_members(formset, add, remove):
@@ -47,13 +59,81 @@ class BodyMembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class WorkbookForm(forms.Form):
+    upload = forms.FileField(label=_("组织机构工作簿（.xlsx）"))
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = BaseUserAdmin.fieldsets + ((_("单位信息"), {"fields": ("full_name", "is_service_account")}),)
+    fieldsets = BaseUserAdmin.fieldsets + ((_("单位信息"), {"fields": (
+        "full_name", "phone", "must_change_password", "is_service_account")}),)
     list_display = ["username", "full_name", "is_active", "is_staff", "is_service_account"]
     list_filter = [*BaseUserAdmin.list_filter, "is_service_account"]
     search_fields = ["username", "full_name", "email"]
-    actions = ["issue_long_lived_token", "revoke_tokens"]
+    actions = ["issue_long_lived_token", "revoke_tokens", "issue_one_time_password"]
+    change_list_template = "admin/organization/user/change_list.html"
+
+    def get_urls(self):
+        own = [
+            path("workbook/", self.admin_site.admin_view(self.workbook_view), name="organization_user_workbook"),
+            path("workbook/template.xlsx", self.admin_site.admin_view(self.workbook_template),
+                 name="organization_user_workbook_template"),
+            path("workbook/export.xlsx", self.admin_site.admin_view(self.workbook_export),
+                 name="organization_user_workbook_export"),
+        ]
+        return own + super().get_urls()
+
+    def _xlsx(self, data: bytes, filename: str) -> HttpResponse:
+        response = HttpResponse(data, content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def workbook_template(self, request):
+        _superuser_only(request)
+        return self._xlsx(workbook.write(workbook.Book({}, {}, {}, [])), "organization-template.xlsx")
+
+    def workbook_export(self, request):
+        _superuser_only(request)
+        return self._xlsx(workbook.write(organization_book()), "organization.xlsx")
+
+    def workbook_view(self, request):
+        """导入组织机构: upload → a dry run listing every change and every row's error → import
+        (one transaction) → the one-time passwords of new people, shown this once."""
+        _superuser_only(request)
+        form = WorkbookForm(request.POST or None, request.FILES or None)
+        result, pending, passwords = None, False, None
+        if request.method == "POST" and "import" in request.POST:
+            data = base64.b64decode(request.session.pop(WORKBOOK_SESSION_KEY, "") or b"")
+            result = services.organization_import(data=data, actor=request.user, dry_run=False)
+            if result.applied:
+                passwords = sorted(result.passwords.items())
+                self.message_user(request, ngettext("已导入：%(n)d 项变更。", "已导入：%(n)d 项变更。",
+                                                   len(result.changes)) % {"n": len(result.changes)},
+                                  messages.SUCCESS)
+            form = WorkbookForm()
+        elif request.method == "POST" and form.is_valid():
+            data = form.cleaned_data["upload"].read()
+            result = services.organization_import(data=data, actor=request.user, dry_run=True)
+            pending = not result.errors and bool(result.changes)
+            if pending:
+                request.session[WORKBOOK_SESSION_KEY] = base64.b64encode(data).decode()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("导入组织机构与人员"),
+            "form": form,
+            "result": result,
+            "pending": pending,
+            "passwords": passwords,
+        }
+        return TemplateResponse(request, "admin/organization/user/workbook.html", context)
+
+    @admin.action(description=_("重置为一次性密码（首次登录须修改）"), permissions=["change"])
+    def issue_one_time_password(self, request, queryset):
+        for user in queryset.filter(is_service_account=False):
+            password = services.user_one_time_password(user=user)
+            self.message_user(request, _("“%(user)s”的一次性密码（只显示这一次）：%(password)s")
+                              % {"user": user.username, "password": password}, messages.WARNING)
 
     @admin.action(description=_("签发长期接口令牌（仅服务账号）"), permissions=["change"])
     def issue_long_lived_token(self, request, queryset):
@@ -93,8 +173,16 @@ class SectionAdmin(admin.ModelAdmin):
 
 @admin.register(Body)
 class BodyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "level"]
+    list_display = ["code", "name", "decides"]
     inlines = [BodyMembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("deciding_levels")
+
+    @admin.display(description=_("决定的响应级别"))
+    def decides(self, obj):
+        # Set in 分级响应策略 (LevelPolicy.deciding_body): one body may decide several levels.
+        return "、".join(f"{ROMAN[p.level]}级" for p in sorted(obj.deciding_levels.all(), key=lambda p: p.level)) or "—"
 
     def save_formset(self, request, form, formset, change):
         _save_members(formset, lambda obj: services.body_add_member(body=form.instance, user=obj.user),
@@ -104,7 +192,7 @@ class BodyAdmin(admin.ModelAdmin):
 @admin.register(UnitPolicy)
 class UnitPolicyAdmin(admin.ModelAdmin):
     fieldsets = [
-        (None, {"fields": ["unit_name"]}),
+        (None, {"fields": ["unit_name", "office_section"]}),
         (_("报送时限"), {"fields": ["quick_report_minutes", "flash_report_minutes", "consultation_minutes",
                                   "feedback_hours", "feedback_hard_hours", "summary_working_days",
                                   "discovery_horizon_days"]}),
@@ -119,11 +207,37 @@ class UnitPolicyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_urls(self):
+        own = [path("setup/", self.admin_site.admin_view(self.setup_view), name="organization_unitpolicy_setup")]
+        return own + super().get_urls()
+
+    def setup_view(self, request):
+        """首次设置: the unit from one of the seed plans (the page of ``manage.py setup_unit``)."""
+        _superuser_only(request)
+        form = SetupForm(request.POST or None, initial={"name": UnitPolicy.current().unit_name})
+        if request.method == "POST" and form.is_valid():
+            unit = services.unit_setup(preset=form.cleaned_data["preset"], name=form.cleaned_data["name"])
+            self.message_user(request, _("已按预案设置“%(unit)s”：股室、决策指挥机构、各级响应的决策机构和时限。"
+                                         "请导入人员并完成首页的检查清单。") % {"unit": unit.unit_name},
+                              messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:index"))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": _("按预案设置单位"),
+                   "form": form, "presets": presets.PRESETS.values()}
+        return TemplateResponse(request, "admin/organization/unitpolicy/setup.html", context)
+
+
+class SetupForm(forms.Form):
+    preset = forms.ChoiceField(label=_("预案"), widget=forms.RadioSelect,
+                               choices=[(p.key, p.title) for p in presets.PRESETS.values()])
+    name = forms.CharField(label=_("单位名称"), max_length=100, required=False,
+                           help_text=_("留空则用预案中的单位名称。"))
+
 
 @admin.register(LevelPolicy)
 class LevelPolicyAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "status_cadence_hours", "judgment_times", "briefing_times",
+    list_display = ["__str__", "deciding_body", "status_cadence_hours", "judgment_times", "briefing_times",
                     "verification_hours", "stable_working_days"]
+    list_select_related = ["deciding_body"]
 
     def has_add_permission(self, request):
         return False

@@ -30,6 +30,10 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=64, blank=True)
+    phone = models.CharField(_("电话"), max_length=32, blank=True)
+    must_change_password = models.BooleanField(
+        _("须修改密码"), default=False,
+        help_text=_("使用一次性密码的新用户：登录后必须先修改密码才能使用系统。"))
     is_service_account = models.BooleanField(
         _("服务账号"), default=False,
         help_text=_("供监测软件等系统调用接口的账号：由管理员创建并签发长期令牌，不用于登录页面。"))
@@ -58,7 +62,8 @@ class User(AbstractUser):
                     "section__order", "is_head")
                 bodies = BodyMembership.objects.filter(user_id=self.pk).order_by().values_list(
                     Value("body", output_field=text), "body_id", "body__code", "body__name",
-                    Coalesce("body__level", 0), Value(False, output_field=flag))
+                    # one row per level the body decides (R4: LevelPolicy.deciding_body), 0 for none
+                    Coalesce("body__deciding_levels__level", 0), Value(False, output_field=flag))
                 rows = list(groups.union(sections, bodies, all=True))
             self._identity_rows = rows
         return self._identity_rows
@@ -122,11 +127,9 @@ class Body(models.Model):
 
     code = models.SlugField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=64)
-    level = models.PositiveSmallIntegerField(
-        _("响应级别"), null=True, blank=True, unique=True,
-        validators=[MinValueValidator(1), MaxValueValidator(4)],
-        help_text=_("该机构启动和解除的应急响应级别；指挥小组留空。"),
-    )
+    # Which response levels a body decides is the policy's: LevelPolicy.deciding_body (one body
+    # may decide several levels, as plan 000's 领导小组 decides all four), read only through
+    # organization.selectors.deciding_body / deciding_bodies.
     webhook_url = models.URLField(_("群机器人 Webhook"), blank=True)
     webhook_secret = models.CharField(_("群机器人加签密钥"), max_length=200, blank=True,
                                       help_text=_("钉钉机器人“加签”安全设置的密钥（SEC 开头）；企业微信机器人留空。"))
@@ -196,6 +199,10 @@ class UnitPolicy(models.Model):
     """One deployment serves one unit (局): its deadlines and escalation ladder (API.md)."""
 
     unit_name = models.CharField(_("单位名称"), max_length=100, default="包头市住房保障和房屋管理局")
+    office_section = models.ForeignKey(
+        Section, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("办公室（快报接收股室）"),
+        help_text=_("R12：值班监测员 1 小时内报告的办公室，快报期限的责任方（预案 000 为党政办，002 为信息中心）。"))
     quick_report_minutes = models.PositiveIntegerField(
         _("快报时限（分钟）"), default=seeds.UNIT["quick_report_minutes"], validators=[MinValueValidator(1)],
         help_text=_("发现舆情后向办公室报告（1小时快报）的时限。"))
@@ -259,6 +266,10 @@ class LevelPolicy(models.Model):
 
     level = models.PositiveSmallIntegerField(
         _("响应级别"), unique=True, validators=[MinValueValidator(1), MaxValueValidator(4)])
+    deciding_body = models.ForeignKey(
+        Body, on_delete=models.PROTECT, null=True, blank=True, related_name="deciding_levels",
+        verbose_name=_("决策指挥机构"),
+        help_text=_("R4：启动、调整和解除本级应急响应的机构；同一机构可决定多个级别。"))
     status_cadence_hours = models.PositiveIntegerField(
         _("专报间隔（小时）"), validators=[MinValueValidator(1)],
         help_text=_("应急响应期间各责任股室报送专报（含零报告）的间隔。"))

@@ -54,15 +54,6 @@ LEVELS = {
     },
 }
 
-# Bodies of R3/R4: code → (name, response level or None for the command group).
-BODIES = {
-    "command": ("舆情信息指挥小组", None),
-    "level1": ("局应急指挥工作组", 1),
-    "level2": ("局应急指挥小组", 2),
-    "level3": ("信息中心应急指挥工作组", 3),
-    "level4": ("现场工作组", 4),
-}
-
 # The first calendar year imported from chinesecalendar.
 CALENDAR_FIRST_YEAR = 2020
 

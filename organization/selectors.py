@@ -16,7 +16,15 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from . import policy_defaults
-from .models import Body, LevelPolicy, Section, User
+from .models import (
+    Body,
+    LevelPolicy,
+    Role,
+    Section,
+    UnitPolicy,
+    User,
+)
+from .workbook import IMPLIED_ROLES, Book, Person
 
 
 def sections_by_code(codes, field="sections") -> list[Section]:
@@ -66,10 +74,35 @@ def command_body() -> Body | None:
     return Body.objects.filter(code=Body.COMMAND).first()
 
 
+# --- R4: which body decides a response level ------------------------------------------------
+# The answer is the policy's (``LevelPolicy.deciding_body``; one body may decide several levels)
+# and is read in exactly two places, both here: ``deciding_bodies`` (level → body, for the
+# services, the notices and the checklist) and ``units_of`` (the levels a user's bodies decide,
+# joined into the user's one units query, for ``incidents.permissions.body_levels``). WHICH
+# level must decide a given proposal (a raise, a lowering, a lift) is the responses services'
+# rule, above this one.
+
+def deciding_bodies() -> dict[int, Body]:
+    """Each response level that has a deciding body → that body (one query)."""
+    return {row.level: row.deciding_body
+            for row in LevelPolicy.objects.select_related("deciding_body").exclude(deciding_body=None)}
+
+
+def deciding_body(level: int) -> Body | None:
+    """The body that starts, changes and lifts a response of ``level`` (R4), or None."""
+    return deciding_bodies().get(level)
+
+
+def office_section() -> Section | None:
+    """The unit's office (R12): the owner of the 1-hour quick report, from the policy."""
+    policy = UnitPolicy.objects.select_related("office_section").order_by("pk").first()
+    return policy.office_section if policy is not None else None
+
+
 @dataclasses.dataclass(frozen=True)
 class Unit:
-    """One of the user's sections (``rank``: its order; ``is_head``) or bodies (``rank``: its
-    response level, 0 for the command group)."""
+    """One of the user's sections (``rank``: its order; ``is_head``) or bodies (``levels``: the
+    response levels it decides, ``rank`` the highest of them — the smallest number — or 0)."""
 
     kind: str  # "section" | "body"
     pk: int
@@ -77,6 +110,7 @@ class Unit:
     name: str
     rank: int
     is_head: bool
+    levels: tuple[int, ...] = ()
 
 
 def units_of(user) -> list[Unit]:
@@ -85,9 +119,24 @@ def units_of(user) -> list[Unit]:
     request's user object. Every helper about the user's units (ids, codes, levels, the
     dashboard's 我的身份) reads this."""
     if not hasattr(user, "_units"):
-        rows = [Unit(*row) for row in user.identity() if row[0] != "group"]
-        user._units = sorted(rows, key=lambda u: (u.kind != "section", u.rank if u.kind == "section" else 0, u.code))
+        units: dict[tuple[str, int], Unit] = {}
+        for kind, pk, code, name, rank, is_head in user.identity():
+            if kind == "group":
+                continue
+            if kind == "section":
+                units[kind, pk] = Unit(kind, pk, code, name, rank, is_head)
+                continue
+            prior = units.get((kind, pk))  # the same body's row for another level it decides
+            levels = tuple(sorted({*(prior.levels if prior else ()), rank} - {0}))
+            units[kind, pk] = Unit(kind, pk, code, name, levels[0] if levels else 0, False, levels)
+        user._units = sorted(units.values(),
+                             key=lambda u: (u.kind != "section", u.rank if u.kind == "section" else 0, u.code))
     return user._units
+
+
+def decided_levels(user) -> list[int]:
+    """The response levels decided by the bodies the user belongs to (``units_of``)."""
+    return sorted({level for u in units_of(user) if u.kind == "body" for level in u.levels})
 
 
 def unit_ids(user) -> tuple[list[int], list[int]]:
@@ -114,3 +163,23 @@ def stable_days_target(level_ref: str):
     default = Case(*[When(**{level_ref: level}, then=Value(row["stable_working_days"]))
                      for level, row in policy_defaults.LEVELS.items()], output_field=IntegerField())
     return Coalesce(Subquery(policy, output_field=IntegerField()), default)
+
+
+def organization_book():
+    """The organisation as the workbook's contents (``workbook.Book``): sections, bodies and
+    every active person who is not a service account, in four queries."""
+    people = {}
+    users = (User.objects.filter(is_active=True, is_service_account=False).order_by("username")
+             .prefetch_related("section_memberships__section", "body_memberships__body", "groups"))
+    for user in users:
+        memberships = sorted(user.section_memberships.all(), key=lambda m: (m.section.order, m.section.code))
+        people[user.username] = Person(
+            username=user.username, full_name=user.full_name, phone=user.phone, email=user.email,
+            sections=tuple(m.section.code for m in memberships if not m.is_head),
+            heads=tuple(m.section.code for m in memberships if m.is_head),
+            bodies=tuple(sorted(m.body.code for m in user.body_memberships.all())),
+            roles=tuple(sorted({g.name for g in user.groups.all()} & set(Role.values) - set(IMPLIED_ROLES))))
+    return Book(
+        sections={s.code: (s.name, s.order) for s in Section.objects.all()},
+        bodies=dict(Body.objects.values_list("code", "name")),
+        people=people, errors=[])

@@ -3,19 +3,22 @@
 Services are the only code that writes; each is one transaction.
 """
 
+import dataclasses
 import datetime as dt
 import logging
+import secrets
 
 import chinese_calendar
 from chinese_calendar import constants
 from django.conf import settings
+from django.contrib.auth.hashers import get_hashers_by_algorithm, make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import holidays
+from . import holidays, presets, workbook
 from . import policy_defaults as seeds
 from .calendar import year_confirmed, years_to_enter
 from .models import (
@@ -39,15 +42,50 @@ log = logging.getLogger(__name__)
 
 @transaction.atomic
 def structure_ensure() -> None:
-    """The policy rows, the five bodies and the role groups exist (idempotent)."""
+    """The policy rows, the command group and the role groups exist (idempotent; after every
+    migrate). The unit's sections, bodies and deciding bodies come from a preset
+    (``unit_setup``) or the admin; the first-run checklist shows what is missing."""
     if not UnitPolicy.objects.exists():
         UnitPolicy.objects.create()
     for level, values in seeds.LEVELS.items():
         LevelPolicy.objects.get_or_create(level=level, defaults=values)
-    for code, (name, level) in seeds.BODIES.items():
-        Body.objects.get_or_create(code=code, defaults={"name": name, "level": level})
+    Body.objects.get_or_create(code=Body.COMMAND, defaults={"name": presets.HOUSING_002.bodies[0][1]})
     for role in Role.values:
         Group.objects.get_or_create(name=role)
+
+
+@transaction.atomic
+def unit_setup(*, preset: str, name: str = "") -> UnitPolicy:
+    """Set the unit up from one of the seed plans (issue 16; ``organization/presets.py``): its
+    name, the policy's numbers, the plan's sections and bodies with the plan's names, the office
+    section (R12) and which body decides each response level (R4). Idempotent: existing
+    sections and bodies keep their members and robots and take the plan's names; nothing is
+    deleted (a body of another shape stays, deciding nothing)."""
+    if preset not in presets.PRESETS:
+        raise ValidationError({"preset": _("未知的预案：%(preset)s") % {"preset": preset}})
+    plan = presets.PRESETS[preset]
+    structure_ensure()
+    for order, (code, section_name) in enumerate(plan.sections):
+        section = section_ensure(code=code, name=section_name, order=order)
+        if (section.name, section.order) != (section_name, order):
+            section.name, section.order = section_name, order
+            section.save(update_fields=["name", "order"])
+    bodies = {}
+    for code, body_name in plan.bodies:
+        bodies[code], _created = Body.objects.update_or_create(code=code, defaults={"name": body_name})
+    for level, values in plan.levels().items():
+        LevelPolicy.objects.update_or_create(level=level, defaults={
+            **values, "deciding_body": bodies[plan.deciding[level]]})
+    unit = UnitPolicy.current()
+    for field, value in plan.unit.items():
+        setattr(unit, field, value)
+    # Without a name, a unit already set up keeps its own (seed_demo runs this again).
+    unit.unit_name = ((name or "").strip()[:100]
+                      or (unit.unit_name if unit.office_section_id else plan.unit_name))
+    unit.office_section = Section.objects.get(code=plan.office)
+    unit.full_clean()
+    unit.save()
+    return unit
 
 
 def section_group(code: str) -> Group:
@@ -252,3 +290,144 @@ def calendar_sync() -> dict:
 
 
 CALENDAR_ADMIN_PATH = "/admin/organization/workcalendar/official/"
+
+
+# --- The organisation workbook (issue 16) -----------------------------------------------------
+
+ONE_TIME_HASHER = "pbkdf2_sha256_otp"  # organization/hashers.py
+
+
+@dataclasses.dataclass
+class ImportResult:
+    changes: list[str]  # what the import changes (or changed), in Chinese
+    errors: list[str]  # every row's error; with any, nothing changes
+    passwords: dict[str, str]  # new username → one-time password (only when applied)
+    applied: bool
+
+
+class _DryRun(Exception):
+    pass
+
+
+def one_time_password(user: User) -> str:
+    """Give ``user`` a fresh one-time password (returned once, never stored in clear) that
+    must be changed at the next login (``organization.middleware``)."""
+    password = secrets.token_urlsafe(9)
+    hasher = ONE_TIME_HASHER if ONE_TIME_HASHER in get_hashers_by_algorithm() else "default"
+    user.set_password(password)  # also leaves the raw password for the demo-password verdict
+    user.password = make_password(password, hasher=hasher)
+    user.must_change_password = True
+    return password
+
+
+@transaction.atomic
+def user_one_time_password(*, user: User) -> str:
+    """Reset ``user``'s password to a one-time password (shown once to the administrator)."""
+    password = one_time_password(user)
+    user.save(update_fields=["password", "must_change_password"])
+    return password
+
+
+def organization_import(*, data: bytes, actor=None, dry_run: bool = True) -> ImportResult:
+    """Import the organisation workbook (``workbook.read``) in one transaction: sections and
+    bodies created or renamed (never deleted), people created (with a one-time password),
+    updated (name, phone, e-mail, sections, bodies, roles) or re-activated, and active people
+    missing from the workbook deactivated (never deleted; superusers, service accounts and the
+    importing administrator are left alone). With any row in error nothing changes. A dry run
+    reports the same changes and rolls them back. Importing the same workbook again changes
+    nothing."""
+    book = workbook.read(data)
+    if book.errors:
+        return ImportResult([], book.errors, {}, False)
+    result = ImportResult([], [], {}, False)
+    try:
+        with transaction.atomic():
+            _import(book, actor, result, dry_run)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        result.passwords = {}
+    else:
+        result.applied = True
+    return result
+
+
+def _import(book, actor, result: ImportResult, dry_run: bool) -> None:
+    say = result.changes.append
+    sections = {s.code: s for s in Section.objects.all()}
+    for code, (name, order) in book.sections.items():
+        section = sections.get(code)
+        if section is None:
+            sections[code] = section_ensure(code=code, name=name, order=order)
+            say(_("新增股室 %(code)s（%(name)s）") % {"code": code, "name": name})
+        elif (section.name, section.order) != (name, order):
+            say(_("修改股室 %(code)s：%(old)s → %(new)s") % {"code": code, "old": section.name, "new": name})
+            section.name, section.order = name, order
+            section.save(update_fields=["name", "order"])
+    bodies = {b.code: b for b in Body.objects.all()}
+    for code, name in book.bodies.items():
+        body = bodies.get(code)
+        if body is None:
+            bodies[code] = Body.objects.create(code=code, name=name)
+            say(_("新增机构 %(code)s（%(name)s）") % {"code": code, "name": name})
+        elif body.name != name:
+            say(_("修改机构 %(code)s：%(old)s → %(new)s") % {"code": code, "old": body.name, "new": name})
+            body.name = name
+            body.save(update_fields=["name"])
+    groups = {g.name: g for g in Group.objects.filter(name__in=Role.values)}
+    users = {u.username: u for u in User.objects.prefetch_related(
+        "section_memberships__section", "body_memberships__body", "groups")}
+    for person in book.people.values():
+        user = users.get(person.username)
+        what = []
+        if user is None:
+            user = User(username=person.username)
+            if not dry_run:
+                result.passwords[person.username] = one_time_password(user)
+            else:
+                user.set_unusable_password()
+            current_sections, current_bodies, current_roles = {}, set(), set()
+        else:
+            current_sections = {m.section.code: m.is_head for m in user.section_memberships.all()}
+            current_bodies = {m.body.code for m in user.body_memberships.all()}
+            current_roles = {g.name for g in user.groups.all()} & set(Role.values)
+        fields = {"full_name": person.full_name, "phone": person.phone, "email": person.email, "is_active": True}
+        labels = {"full_name": _("姓名"), "phone": _("电话"), "email": _("电子邮件"), "is_active": _("启用")}
+        changed = [f for f, v in fields.items() if getattr(user, f) != v]
+        for f in changed:
+            setattr(user, f, fields[f])
+        new = user.pk is None
+        if new or changed:
+            user.save()
+        what += [str(labels[f]) for f in changed if not new]
+        wanted_sections = {**dict.fromkeys(person.sections, False), **dict.fromkeys(person.heads, True)}
+        if wanted_sections != current_sections:
+            what.append(str(_("股室")))
+            for code in current_sections.keys() - wanted_sections.keys():
+                section_remove_member(section=sections[code], user=user)
+            for code, head in wanted_sections.items():
+                if current_sections.get(code) != head:
+                    section_add_member(section=sections[code], user=user, head=head)
+        if set(person.bodies) != current_bodies:
+            what.append(str(_("机构")))
+            for code in current_bodies - set(person.bodies):
+                body_remove_member(body=bodies[code], user=user)
+            for code in set(person.bodies) - current_bodies:
+                body_add_member(body=bodies[code], user=user)
+        wanted_roles = set(person.roles) | ({Role.SECTION_HEAD} if person.heads else set()) | (
+            {Role.SECTION_STAFF} if person.sections else set())
+        if wanted_roles != current_roles:
+            what.append(str(_("角色")))
+            user.groups.remove(*[groups[r] for r in current_roles - wanted_roles if r in groups])
+            user.groups.add(*[groups[r] for r in wanted_roles - current_roles if r in groups])
+        if new:
+            say(_("新增人员 %(username)s（%(name)s）") % {"username": user.username, "name": user.full_name})
+        elif what:
+            say(_("修改人员 %(username)s：%(what)s") % {"username": user.username, "what": "、".join(what)})
+    keep = {actor.pk} if actor is not None and actor.pk else set()
+    for user in users.values():
+        if (user.username not in book.people and user.is_active and not user.is_superuser
+                and not user.is_service_account and user.pk not in keep):
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            say(_("停用人员 %(username)s（%(name)s）") % {"username": user.username, "name": user.full_name})

@@ -10,7 +10,10 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
+
+from sentiment_ops.exceptions import Forbidden
 
 from .models import User
 
@@ -20,6 +23,8 @@ def token_issue(*, user, long_lived: bool = False) -> tuple[str, AuthToken]:
     service account (ValueError otherwise)."""
     if long_lived and not user.is_service_account:
         raise ValueError("long-lived tokens are for service accounts only")
+    if user.must_change_password:  # a one-time password is changed on the pages first (issue 16)
+        raise Forbidden(_("请先在网页上修改一次性密码，再申请接口令牌。"))
     expiry = None if long_lived else timedelta(hours=settings.API_TOKEN_TTL_HOURS)
     instance, token = AuthToken.objects.create(user=user, expiry=expiry)
     return token, instance

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from deadlines import notices
 from deadlines import services as deadlines
 from deadlines.models import DeadlineState, Kind
-from deadlines.policy import QUICK_REPORT_OWNER
 from incidents import permissions as perms
 from incidents.models import State
 from incidents.search import index_incident
@@ -18,7 +17,12 @@ from incidents.services import levels_reached, lock
 from incidents.timeline import record
 from organization.calendar import CalendarNotConfirmed, day_info, working_days_between
 from organization.models import ROMAN, Body, LevelPolicy
-from organization.selectors import sections_by_code, users_by_username
+from organization.selectors import (
+    deciding_body,
+    office_section,
+    sections_by_code,
+    users_by_username,
+)
 from sentiment_ops.exceptions import Conflict, Forbidden
 
 from .models import (
@@ -51,7 +55,7 @@ def _require_body_member(actor, level: int, proposer_id: int, what: str):
     if actor.pk == proposer_id:
         raise Forbidden(_("不能审批自己提出的%(what)s。") % {"what": what})
     if level not in perms.body_levels(actor):
-        body = Body.objects.filter(level=level).first()
+        body = deciding_body(level)
         raise Forbidden(_("只有“%(body)s”的成员可以审批%(level)s级响应的%(what)s。")
                         % {"body": body.name if body else level, "level": ROMAN[level], "what": what})
 
@@ -474,7 +478,8 @@ def report_submit(*, incident, actor, kind, section=None, body="", zero=False, *
     check_report(incident, actor)
     section_row, owner_body = None, None
     if kind == ReportKind.QUICK and not section:
-        section = QUICK_REPORT_OWNER
+        office = office_section()
+        section = office.code if office is not None else ""
     if kind in SECTION_REPORTS or (kind == ReportKind.QUICK and section):
         if not section:
             raise ValidationError({"section": _("请选择报送股室。")})

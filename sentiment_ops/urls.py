@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
+from organization.forms import FirstPasswordChangeForm
+
 from .health import healthz
 
 admin.site.site_header = _("网络舆情应急处置系统 · 管理后台")
@@ -18,6 +20,10 @@ urlpatterns = [
     path("", include("workplace.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Also where a one-time password must be changed first (organization/middleware.py).
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(
+        form_class=FirstPasswordChangeForm, template_name="registration/first_password_change.html",
+        success_url="/"), name="password_change"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     # The schema and its docs page only for those who are logged in (401 / the login page).

@@ -153,8 +153,9 @@ def unseeded(db):
         WorkCalendar,
     )
 
-    for model in (SectionMembership, BodyMembership, User, Section, Group, Body, LevelPolicy,
-                  UnitPolicy, WorkCalendar):
+    # The policy first: it names the office section and each level's deciding body (PROTECT).
+    for model in (LevelPolicy, UnitPolicy, SectionMembership, BodyMembership, User, Section, Group, Body,
+                  WorkCalendar):
         model.objects.all().delete()
 
 

@@ -13,7 +13,8 @@ from django.test import Client
 from deadlines.models import Deadline
 from incidents.models import ClassifiedAccess, Judgment
 from organization import services
-from organization.models import ROMAN, Body, UnitPolicy
+from organization.models import ROMAN, UnitPolicy
+from organization.selectors import deciding_body
 from responses.models import Instruction, ResponseProposal, Statement
 
 from .api import Api, deadlines, local, ready_to_respond
@@ -56,7 +57,7 @@ def stable_for(api, time_machine, iid, n):
 def other_body(demo, level):
     """command2 (command group: sees every incident) made a member of ``level``'s body only,
     to show that body is not the one that decides."""
-    services.body_add_member(body=Body.objects.get(level=level), user=demo["command2"])
+    services.body_add_member(body=deciding_body(level), user=demo["command2"])
     return "command2"
 
 

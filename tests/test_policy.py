@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from organization.models import Body, LevelPolicy, UnitPolicy
+from organization.selectors import deciding_bodies
 
 # Written out from DOMAIN.md / API.md, independently of organization/policy_defaults.py.
 SEED_LEVELS = {
@@ -54,8 +55,9 @@ def test_level_one_judgments_run_at_fixed_times():
 
 @pytest.mark.django_db
 def test_bodies_per_response_level_exist():
-    assert dict(Body.objects.values_list("code", "level")) == {
-        "command": None, "level1": 1, "level2": 2, "level3": 3, "level4": 4}
+    assert set(Body.objects.values_list("code", flat=True)) == {"command", "level1", "level2", "level3", "level4"}
+    assert {level: body.code for level, body in deciding_bodies().items()} == {
+        1: "level1", 2: "level2", 3: "level3", 4: "level4"}
     assert Body.objects.get(code="level2").name == "局应急指挥小组"
 
 

@@ -6,8 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from organization import services
-from organization.demo import fixture
+from organization.demo import FIXTURES, fixture
 from organization.models import Body, Section
+from organization.presets import DEFAULT
 
 
 class Command(BaseCommand):
@@ -19,17 +20,19 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument("--with-cases", action="store_true",
                             help="also add a dozen incidents in every stage (seed_demo_cases), once")
+        parser.add_argument("--preset", choices=sorted(FIXTURES), default=DEFAULT,
+                            help="the unit's shape: the plan preset and its demo users (setup_unit)")
 
-    def handle(self, *args, with_cases=False, **options):
+    def handle(self, *args, with_cases=False, preset=DEFAULT, **options):
         if not settings.DEMO:
             raise CommandError(
                 "seed_demo creates users with a published password; it runs only in demo mode "
                 "(DEMO=1, which `make run` sets). Outside it, `check --deploy` fails while any "
                 "user has the demo password."
             )
-        demo = fixture()
+        demo = fixture(preset)
         with transaction.atomic():
-            services.structure_ensure()
+            services.unit_setup(preset=preset)
             services.calendar_import_package_years()
             for order, s in enumerate(demo["sections"]):
                 services.section_ensure(code=s["code"], name=s["name"], order=order)
