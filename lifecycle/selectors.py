@@ -133,6 +133,7 @@ CASE_LISTS = {
     "section_judgments": (Judgment, {"section__isnull": False}, ("section", "judged_by"), ("-judged_at", "-id")),
     "instructions": (Instruction, {}, ("author",), ("written_at", "id")),
     "consultations": (Consultation, {}, (), ()),  # the list: case_consultations
+    "unrecorded_consultations": (Consultation, {"recorded_at": None}, (), ()),
     "notices": (WarningNotice, {}, ("issued_by",), ("-issued_at", "-id")),
     "proposals": (ResponseProposal, {}, ("proposed_by", "decided_by"), ("-proposed_at", "-id")),
     "assessments": (StabilityAssessment, {}, ("assessed_by",), ("-date",)),

@@ -60,6 +60,10 @@ def test_the_case_file_at_each_stage(demo, open_as, live_server, time_machine):
     _look(command, url, "case-judged", DESKTOP)
     expect(command.locator("#next-steps")).to_contain_text("发布预警")
     _look(command, url, "case-judged-tablet", TABLET)
+    # what a major judgment calls for within the hour (R14, R35): the 快报, the consultation
+    act.act("command", iid, "report", kind="flash", body="舆情快报：相关帖文持续发酵。")
+    act.act("command", iid, "convene", agenda="研判处置措施，统一对外口径", participants=["petition"],
+            outside=["市网信办"])
 
     act.act("command", iid, "warn", level=2, subject="某小区业主", scope="全市房地产领域",
             matters="交房延期引发集中投诉", measures="核实情况，统一口径，做好解释", delivery="system")
@@ -67,6 +71,8 @@ def test_the_case_file_at_each_stage(demo, open_as, live_server, time_machine):
     expect(command.locator("#next-steps")).to_contain_text("提议启动应急响应")
     expect(command.locator("#panel-deadlines")).to_contain_text("核实")  # the section's verification is owed
     _look(command, url, "case-warned-tablet", TABLET)
+    act.act("petition", iid, "report", kind="verification", section="petition", body="已核实：开发商承认延期。")
+    act.act("command", iid, "report", kind="feedback", body="书面反馈：已核实并回应。")
 
     act.act("command", iid, "propose-response", level=2, reason="主流媒体转载，传播范围扩大")
     act.act("leader", iid, "approve-response")
@@ -91,7 +97,7 @@ def test_the_case_file_at_each_stage(demo, open_as, live_server, time_machine):
     act.act("command", iid, "report", kind="summary", characteristics="集中爆发，迅速回落",
             measures_effect="及时回应，效果良好", experience="快速核实", problems="首报偏慢",
             recommendations="加强监看")
-    act.act("command", iid, "close")
+    act.act("command", iid, "close", lift_warning_reason="舆情平息，解除预警")
 
     _look(command, url, "case-closed", DESKTOP)
     height = command.evaluate(HEIGHT)

@@ -65,6 +65,7 @@ def test_each_preset_runs_start_lowering_and_lift_by_the_right_body(unit, time_m
     iid = incident["id"]
     section = PRESETS[preset].sections[-1][0]
     api.act("command", iid, "assign", sections=[section])
+    api.act("command", iid, "judge", veracity="true", severity="medium", analysis="诉求集中，存在扩散风险")
 
     api.act("command", iid, "propose-response", level=2)
     api.act("command", iid, "approve-response", expect=403)  # four eyes: never the proposer
@@ -77,7 +78,7 @@ def test_each_preset_runs_start_lowering_and_lift_by_the_right_body(unit, time_m
     _stable_days(api, iid, time_machine, range(8, 13))  # level II: 5 stable working days
     time_machine.move_to(local(2026, 6, 12, 21, 0), tick=False)
     api.act("command", iid, "propose-response", level=3, reason="连续5个工作日平稳，降为Ⅲ级")
-    lowering = {deciding_body(2).pk, deciding_body(3).pk}  # the current level's body, or the new one's
+    lowering = {deciding_body(2).pk}  # a lowering: the body of the higher (current) level (R4)
     incident = Incident.objects.get(pk=iid)
     able = [n for n, u in users.items() if ACTIONS["approve-response"].available(incident, u)]
     assert able and all(users[n].bodies.filter(pk__in=lowering).exists() for n in able)

@@ -196,6 +196,11 @@ def build(request, incident, forms: Forms | None = None, full=()) -> dict:
     counts = {name: getattr(incident, f"{name}_count") for name in CASE_LISTS}
     judgments = incident.latest_judgments
     owed = incident.owed_deadlines
+    # The consultations panel opens by itself where this user has something to do in it: a work
+    # order their section owes, or a consultation whose minutes are still to be recorded.
+    if (any(d.kind == "order" and d.owner_section_id and d.owner_section.code in mine for d in owed)
+            or (counts["unrecorded_consultations"] and (command or levels) and open_)):
+        full.add("consultations")
     timeline = [{"event": e, "label": verb_label(e.verb), "pairs": describe(e, section_names) if visible else []}
                 for e in timeline_of(incident)]
     pending_kinds = {d.kind for d in owed}
