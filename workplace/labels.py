@@ -138,7 +138,7 @@ DETAIL_KEYS = [
     ("name", _l("文件"), str),
     ("addressee", _l("请求对象"), str),
     ("comment", _l("批示意见"), str),
-    ("participants", _l("参与研判人员"), lambda v: "、".join(map(str, v))),
+    ("participants", _l("参与人员"), lambda v: "、".join(map(str, v))),
     ("agenda", _l("会商议题"), str),
     ("outside", _l("外部参会单位"), lambda v: "、".join(v)),
     ("text", _l("决定事项"), str),
