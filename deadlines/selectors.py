@@ -1,6 +1,6 @@
 """Reads of deadlines and notifications, shared by the API, the pages and the sweep."""
 
-from django.db.models import Count, OuterRef, Q, Subquery, Window
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from incidents.models import Incident, State
@@ -57,17 +57,21 @@ def pending_deadlines(user):
             .order_by("due_at", "id"))
 
 
-def urgent(user, now=None, *, top: int):
+def urgent(user, now=None, *, top: int) -> list:
     """The deadline watch of the command group's home: the ``top`` most urgent pending
-    deadlines (overdue or due within ``policy.DUE_SOON``, soonest first) and how many are
-    overdue and due soon — one query (window counts) whatever their number."""
+    deadlines (overdue or due within ``policy.DUE_SOON``), soonest first — an index range scan
+    that stops at ``top`` rows (``urgent_parts`` are what its counts count)."""
     now = now or timezone.now()
-    soon = now + policy.DUE_SOON
-    pending = pending_deadlines(user).filter(due_at__lt=soon).annotate(
-        n_overdue=Window(Count("id", filter=Q(due_at__lt=now))), n_all=Window(Count("id")))
-    rows = list(pending[:top])
-    overdue = rows[0].n_overdue if rows else 0
-    return rows, {"overdue": overdue, "due_soon": (rows[0].n_all - overdue) if rows else 0}
+    return list(pending_deadlines(user).filter(due_at__lt=now + policy.DUE_SOON)[:top])
+
+
+def urgent_parts(user, now) -> dict:
+    """The overdue and the due-soon pending deadlines, to be counted up to a cap (the
+    navigation's one counting query): a window count over them read every overdue row, 17,665
+    at 100,000 incidents (97 ms)."""
+    pending = pending_deadlines(user)
+    return {"overdue": pending.filter(due_at__lt=now),
+            "due_soon": pending.filter(due_at__gte=now, due_at__lt=now + policy.DUE_SOON)}
 
 
 def with_quick_report(incidents):

@@ -53,10 +53,12 @@ def leader_part(request, levels):
             "levels": levels, "responses": running, "responses_count": running_count}
 
 
-def command_part(user, now):
+def command_part(request, now):
     """待研判, what is overdue and due soon, proposals waiting for a body, running responses."""
+    user = request.user
     to_judge, to_judge_count = _counted(awaiting_judgment(user))
-    urgent, due = deadline_reads.urgent(user, now, top=TOP)
+    urgent = deadline_reads.urgent(user, now, top=TOP)
+    due = nav.badges(request, also=deadline_reads.urgent_parts(user, now))  # counted with the badges
     waiting, waiting_count = _counted(
         visible(user).exclude(state=State.CLOSED)
         .filter(Q(response__proposal__decision=ResponseProposal.Decision.PENDING)
@@ -115,7 +117,7 @@ def home_context(request) -> dict:
         context["leader"] = leader_part(request, levels)
     if perms.is_command(user):
         context["parts"].append("command")
-        context["command"] = command_part(user, now)
+        context["command"] = command_part(request, now)
     if perms.is_duty(user):
         context["parts"].append("duty")
         context["duty"] = duty_part(user)

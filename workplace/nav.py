@@ -40,23 +40,27 @@ def _counted(querysets: dict) -> dict[str, int]:
         return dict(zip(querysets, cursor.fetchone(), strict=True))
 
 
-def badges(request) -> dict[str, int]:
+def badges(request, also: dict | None = None) -> dict[str, int]:
     """The user's waiting approvals (members of a body), 我的待办 (deadlines owed now plus
     notices to sign; members of a section or body) and unread notices: one query per
-    request (call it only after the request's own writes)."""
+    request (call it only after the request's own writes). ``also``: a page's own counts
+    (name → queryset), counted in that same query up to the same cap and returned by name."""
+    also = also or {}
+    querysets = {f"also_{name}": qs for name, qs in also.items()}
     if not hasattr(request, "_nav_badges"):
         user = request.user
-        querysets = {"unread": deadline_reads.notifications_of(user, unread_only=True)}
+        querysets["unread"] = deadline_reads.notifications_of(user, unread_only=True)
         if perms.body_levels(user):
             querysets["approvals"] = approvals(user)
         if has_duties(user):
             for i, part in enumerate(deadline_reads.owed_parts(user)):
                 querysets[f"owed{i}"] = part
             querysets["to_sign"] = unsigned_receipts(user)
-        counts = _counted(querysets)
+    counts = _counted(querysets) if querysets else {}
+    if not hasattr(request, "_nav_badges"):
         request._nav_badges = {"unread": counts["unread"], "approvals": counts.get("approvals", 0),
                                "todo": sum(n for name, n in counts.items() if name.startswith(("owed", "to_sign")))}
-    return request._nav_badges
+    return {**request._nav_badges, **{name: counts[f"also_{name}"] for name in also}}
 
 
 def shown(count: int | None) -> str | None:

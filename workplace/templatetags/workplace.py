@@ -224,3 +224,9 @@ def paren(value):
 def colon(label):
     """``label：`` on Chinese pages, ``label: `` on English ones."""
     return _("%(label)s：") % {"label": label}
+
+
+@register.filter
+def capped(count):
+    """A count that stopped at the navigation's cap: "99+" past it (``nav.shown``), 0 as 0."""
+    return nav.shown(count) or 0
