@@ -27,6 +27,8 @@ from django.utils import timezone
 from organization.calendar import add_working_days, add_working_days_marked
 from organization.models import Body, LevelPolicy, UnitPolicy
 
+from .models import DeadlineState
+
 COMMAND = Body.COMMAND  # owner of the command group's deadlines (R3)
 
 # What the pages call "due soon": the dashboard's list and 我的待办's yellow countdowns.
@@ -56,6 +58,12 @@ def consultation_due(judged_at: dt.datetime, unit: UnitPolicy) -> dt.datetime:
 # One-off obligations that must not be left open when the incident closes: each is met, or
 # waived by the command group with a reason (lifecycle.services.incident_close).
 LOOSE_ENDS = ("flash", "feedback", "verification", "order", "consultation")
+
+
+def is_loose_end(deadline) -> bool:
+    """An open one-off obligation closing would leave behind (``LOOSE_ENDS``): the one a
+    command group may waive (deadlines.services.loose_ends reads the same rows)."""
+    return deadline.kind in LOOSE_ENDS and deadline.state == DeadlineState.OPEN
 
 
 def feedback_due(reported_at: dt.datetime, unit: UnitPolicy) -> tuple[dt.datetime, dt.datetime]:

@@ -13,7 +13,7 @@ from deadlines import notices
 from deadlines import services as deadlines
 from deadlines.models import Deadline, DeadlineState
 from deadlines.notifications import notifications_follow_access
-from deadlines.policy import LOOSE_ENDS
+from deadlines.policy import is_loose_end
 from early_warnings.models import WarningState
 from early_warnings.services import send_current_notice, warning_lift, warning_reissue
 from incidents import permissions as perms
@@ -303,7 +303,7 @@ def check_waive(incident, actor, deadline=None):
     if incident.state not in CLOSABLE:
         raise Conflict(_("只有在办结事件时可以豁免期限；事件处于“%(state)s”状态。")
                        % {"state": incident.get_state_display()})
-    if deadline is not None and (deadline.kind not in LOOSE_ENDS or deadline.state != DeadlineState.OPEN):
+    if deadline is not None and not is_loose_end(deadline):
         raise Conflict(_("只有尚未完成的舆情快报、书面反馈、预警核实、会商和工作指令期限可以豁免；该期限为“%(kind)s”，状态“%(state)s”。")
                        % {"kind": deadline.get_kind_display(), "state": deadline.get_state_display()})
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from deadlines.models import DeadlineState
-from deadlines.policy import LOOSE_ENDS
+from deadlines.policy import is_loose_end
 from early_warnings.models import Delivery, Level, WarningState
 from incidents import permissions as perms
 from incidents.models import Channel, Judgment, Platform, Severity, State, Veracity
@@ -83,6 +83,13 @@ def choices():
         "stable": [("true", _("平稳")), ("false", _("不平稳"))],
     }
 
+
+
+def timeline_items(events, section_names: dict, visible: bool) -> list[dict]:
+    """Timeline events as the page shows them: the verb's label and, to readers of the
+    content, its details in words (the case page's latest and the older pages alike)."""
+    return [{"event": e, "label": verb_label(e.verb), "pairs": describe(e, section_names) if visible else []}
+            for e in events]
 
 
 def _lazy(load):
@@ -201,8 +208,7 @@ def build(request, incident, forms: Forms | None = None, full=()) -> dict:
     if (any(d.kind == "order" and d.owner_section_id and d.owner_section.code in mine for d in owed)
             or (counts["unrecorded_consultations"] and (command or levels) and open_)):
         full.add("consultations")
-    timeline = [{"event": e, "label": verb_label(e.verb), "pairs": describe(e, section_names) if visible else []}
-                for e in timeline_of(incident)]
+    timeline = timeline_items(timeline_of(incident), section_names, visible)
     pending_kinds = {d.kind for d in owed}
 
     # --- who may do what, now: the actions' own checks ------------------------------
@@ -246,7 +252,7 @@ def build(request, incident, forms: Forms | None = None, full=()) -> dict:
     people = _lazy(people_choices)  # who may take part (a joint judgment, a consultation)
 
     # --- closing: the loose ends the command group may waive (R50) ----------------------
-    loose_ends = [d for d in owed if d.kind in LOOSE_ENDS and d.state == DeadlineState.OPEN]
+    loose_ends = [d for d in owed if is_loose_end(d)]
     for d in loose_ends:
         d.waive_form = forms[f"waive_{d.pk}"]
 

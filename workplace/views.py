@@ -47,7 +47,7 @@ from responses.selectors import approvals as approvals_of
 from sentiment_ops.exceptions import Forbidden
 
 from . import home, nav
-from .detail import PANEL_OF, PANELS, build, choices
+from .detail import PANEL_OF, PANELS, build, choices, timeline_items
 from .forms import (
     Forms,
     FormState,
@@ -57,7 +57,6 @@ from .forms import (
     serializer_errors,
     service_call,
 )
-from .labels import describe, verb_label
 from .paging import page_of
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
@@ -271,8 +270,7 @@ def incident_timeline(request, pk):
     page = paginator.get_page(request.GET.get("page"))
     names = dict(Section.objects.values_list("code", "name"))
     visible_content = perms.can_see_content(request.user, incident)
-    items = [{"event": e, "label": verb_label(e.verb), "pairs": describe(e, names) if visible_content else []}
-             for e in page.object_list]
+    items = timeline_items(page.object_list, names, visible_content)
     return _partial(request, "workplace/_timeline_items.html", {
         "incident": incident, "timeline_items": items, "page": page, "visible": visible_content},
         oob_messages=False)
