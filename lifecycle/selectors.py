@@ -35,7 +35,8 @@ from incidents.models import (
     TimelineEvent,
 )
 from incidents.selectors import search, validate_search, visible
-from organization.models import Body, LevelPolicy, Section, User
+from organization.models import Body, Section, User
+from organization.selectors import stable_days_target
 from responses.models import (
     Consultation,
     ConsultationDecision,
@@ -158,7 +159,6 @@ def case_queryset(user):
     still owed, the latest ``CASE_TIMELINE`` events and the latest judgment in one query each; the count of every list of
     ``CASE_LISTS`` (the lists themselves: ``case_list``)."""
     deadlines = Deadline.objects.select_related("owner_section", "owner_body", "met_by")
-    policy = LevelPolicy.objects.filter(level=OuterRef("response__level")).values("stable_working_days")[:1]
     counts = {f"{name}_count": Coalesce(_count_of(model, **filters), 0)
               for name, (model, filters, _r, _o) in CASE_LISTS.items()}
     return (
@@ -168,7 +168,7 @@ def case_queryset(user):
         .annotate(
             timeline_count=Coalesce(_count_of(TimelineEvent), 0),
             deadline_count=Coalesce(_count_of(Deadline), 0),
-            policy_stable_days=Subquery(policy, output_field=IntegerField()),
+            policy_stable_days=stable_days_target("response__level"),
             command_body_name=Subquery(Body.objects.filter(code=Body.COMMAND).values("name")[:1],
                                        output_field=CharField()),
             **counts,

@@ -34,7 +34,6 @@ from lifecycle.selectors import (
     timeline_of,
 )
 from organization.models import Section
-from organization.policy_defaults import LEVELS as LEVEL_DEFAULTS
 from organization.selectors import people_choices
 from responses.models import PublicityTier, ReportKind, ResponseState, Statement
 from sentiment_ops.exceptions import Conflict
@@ -162,11 +161,8 @@ def build(request, incident, forms: Forms | None = None, full=()) -> dict:
     proposal = response.proposal if response is not None and response.proposal_id else None
     pending = proposal if proposal is not None and proposal.decision == "pending" else None
     running = response is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)
-    needed_days = None
-    if response is not None and response.level:
-        needed_days = incident.policy_stable_days
-        if needed_days is None:  # no row for the level: the seeded default
-            needed_days = LEVEL_DEFAULTS[response.level]["stable_working_days"]
+    # the level's stable days, its policy's or the seeded default (organization.selectors.stable_days_target)
+    needed_days = incident.policy_stable_days if response is not None and response.level else None
     lift_ok = running and needed_days is not None and response.stable_working_days >= needed_days
 
     # --- the rest of the record: read only where shown --------------------------------

@@ -2,7 +2,9 @@
 for them — a decision body's 待审批, the command group's queue, the duty officer's intake,
 what the user's sections owe, the auditor's closed cases. Each part shows counts and the top few
 of its lists, each count linking to the whole list; a list and its count come from one query
-(a window count), so each home runs the same queries whatever the number of incidents."""
+(a window count) — the deadline watch's counts, which would read every overdue deadline, ride the
+navigation's capped counting query instead — so each home runs the same queries whatever the
+number of incidents."""
 
 from django.db.models import Count, Q, Window
 from django.utils import timezone
