@@ -108,9 +108,10 @@ def checklist(user) -> list[Item]:
         (_("尚未配置群机器人") if len(found) == 1 else _("全部发送成功")),
         "#channels", _("发送测试消息")))
     year = timezone.localdate().year + 1
+    confirmed = year_confirmed(year)
     items.append(Item(
-        "calendar", year_confirmed(year), _("下一年度工作日历已确认"),
-        _("%(year)s 年：%(state)s") % {"year": year, "state": _("已确认") if year_confirmed(year) else _("暂定")},
+        "calendar", confirmed, _("下一年度工作日历已确认"),
+        _("%(year)s 年：%(state)s") % {"year": year, "state": _("已确认") if confirmed else _("暂定")},
         reverse(f"{admin}organization_workcalendar_official"), _("录入官方安排")))
     demo, unknown = demo_password_status(User.objects.filter(is_active=True).only("username", "password"))
     parts = ([_("仍使用演示密码：%(users)s") % {"users": "、".join(demo)}] if demo else []) + (

@@ -24,7 +24,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from organization.calendar import add_working_days, add_working_days_marked
+from organization.calendar import add_working_days_marked
 from organization.models import Body, LevelPolicy, UnitPolicy
 
 from .models import DeadlineState
@@ -149,17 +149,9 @@ def slot_after_report(kind: str, reported_at: dt.datetime, slot_due: dt.datetime
     return _first_slot(kind)(max(reported_at, slot_due), level)
 
 
-def summary_due(lifted_at: dt.datetime, unit: UnitPolicy) -> dt.datetime:
-    """Lifted + N working days (WorkCalendar; the statutory rules for a year not confirmed),
-    at the local time of day of the lifting."""
-    tz = timezone.get_current_timezone()
-    local = lifted_at.astimezone(tz)
-    day = add_working_days(local.date(), unit.summary_working_days)
-    return dt.datetime.combine(day, local.time(), tzinfo=tz)
-
-
 def summary_due_marked(lifted_at: dt.datetime, unit: UnitPolicy) -> tuple[dt.datetime, bool]:
-    """``summary_due`` and whether a provisional calendar day (statutory rules, the year not
+    """Lifted + N working days (WorkCalendar; the statutory rules for a year not confirmed), at
+    the local time of day of the lifting, and whether a provisional calendar day (the year not
     yet confirmed) was counted: the deadline then carries the provisional mark."""
     tz = timezone.get_current_timezone()
     local = lifted_at.astimezone(tz)

@@ -8,7 +8,7 @@ from incidents.models import Judgment
 from incidents.selectors import get_incident_for
 from responses.models import Report
 
-from .models import DocumentKind, DocumentPolicy, DocumentTemplate, IncidentArchive
+from .models import DocumentKind, DocumentPolicy, DocumentTemplate
 
 REPORT_KINDS = [k for k in DocumentKind.values if k != DocumentKind.WARNING]
 
@@ -74,6 +74,3 @@ def policy() -> DocumentPolicy:
 def template_for(kind: str):
     return DocumentTemplate.objects.filter(kind=kind).first()
 
-
-def archive_of(incident):
-    return IncidentArchive.objects.filter(incident=incident).first()

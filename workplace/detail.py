@@ -58,12 +58,6 @@ PANEL_OF = {
     "attach": "attachments",
 }
 PANELS = sorted(set(PANEL_OF.values()) | {"overview", "deadlines", "deadline_history", "timeline"})
-# The group of the page each panel sits in (the actions' ``section``; the timeline is its own).
-GROUPS = {
-    "record": ["overview", "sections", "sources", "spread", "attachments"],
-    "decisions": ["judgment", "warning", "response", "consultations", "support"],
-    "documents": ["reports", "statements"],
-}
 NEXT_STEPS = 2
 
 # The outside departments a consultation usually invites (R35; others are typed in).
