@@ -1,8 +1,9 @@
 """Who owed what and how it went (R41): per section, per body and per person.
 
-Read-only. Every figure is a database aggregate over ``Deadline`` rows, so a report costs the
-same few queries whatever the number of deadlines (sections, bodies, what each person met,
-what each person's units owed, and the people themselves).
+Read-only. The figures are sums of the per-day and per-month tallies (deadlines/tallies.py:
+kept by database triggers, so they cannot drift from the rows), plus ``overdue`` counted live
+from the open rows; a report costs the same five queries for any period and any number of
+deadlines (the units, the tallies, the overdue, the memberships, the people).
 
 Definitions
 -----------
@@ -25,10 +26,9 @@ Definitions
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
 
 from django import forms
-from django.db.models import Count, FilteredRelation, Q
+from django.db.models import Count, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +38,7 @@ from organization.selectors import units_of
 from organization.validators import validate_date_in_range
 from sentiment_ops.exceptions import Forbidden
 
+from . import tallies
 from .models import Deadline, DeadlineState
 
 COUNTED = (DeadlineState.MET, DeadlineState.LATE, DeadlineState.MISSED, DeadlineState.OPEN, DeadlineState.WAIVED)
@@ -132,81 +133,104 @@ def period_bounds(start: dt.date | None, end: dt.date | None) -> tuple[dt.dateti
     return lower, upper
 
 
-def _deadline_q(prefix: str, start, end, owners: Iterable[str] | None) -> Q:
-    """The counted deadlines (not cancelled, due in the period, of ``owners``), seen from a
-    model that reaches ``Deadline`` through ``prefix`` (e.g. ``"deadlines__"``)."""
-    lower, upper = period_bounds(start, end)
-    q = Q(**{f"{prefix}state__in": COUNTED})
-    if lower:
-        q &= Q(**{f"{prefix}due_at__gte": lower})
-    if upper:
-        q &= Q(**{f"{prefix}due_at__lt": upper})
-    if owners is not None:
-        owners = list(owners)
-        q &= Q(**{f"{prefix}owner_section__code__in": owners}) | Q(**{f"{prefix}owner_body__code__in": owners})
-    return q
-
-
 FIGURES = ("owed", "met", "late", "missed", "open", "overdue", "waived")
 
 
-def _pick(values: dict, names=FIGURES) -> dict:
-    return {n: values.get(n) or 0 for n in names}
+@dataclasses.dataclass(frozen=True)
+class _Unit:
+    kind: str
+    pk: int
+    code: str
+    name: str
+
+
+def _units(owners: list[str] | None) -> list[_Unit]:
+    """Sections (in their order) then bodies (by code), of ``owners`` when given: one query."""
+    sections = Section.objects.order_by().values_list(Value(0), "pk", "code", "name", "order")
+    bodies = Body.objects.order_by().values_list(Value(1), "pk", "code", "name", Value(0))
+    if owners is not None:
+        sections, bodies = sections.filter(code__in=owners), bodies.filter(code__in=owners)
+    rows = sorted(sections.union(bodies, all=True), key=lambda r: (r[0], r[4], r[2]))
+    return [_Unit("body" if kind else "section", pk, code, name) for kind, pk, code, name, _order in rows]
+
+
+def live_counts(start, end, *, states, sections=None, bodies=None):
+    """What ``tallies.counts`` returns, counted from the deadlines themselves: the reference the
+    summary must equal (tests/test_accountability_tallies.py), reading every row of the period."""
+    qs = Deadline.objects.filter(_period_q(start, end), state__in=states)
+    if sections is not None or bodies is not None:
+        qs = qs.filter(Q(owner_section__in=list(sections or ())) | Q(owner_body__in=list(bodies or ())))
+    rows = qs.order_by().values_list("owner_section", "owner_body", "met_by", "state").annotate(n=Count("id"))
+    return [(section or 0, body or 0, met_by or 0, state, n) for section, body, met_by, state, n in rows]
+
+
+def _period_q(start, end) -> Q:
+    """Due from ``start`` to ``end``: local dates, both inclusive, either open."""
+    lower, upper = period_bounds(start, end)
+    q = Q()
+    if lower:
+        q &= Q(due_at__gte=lower)
+    if upper:
+        q &= Q(due_at__lt=upper)
+    return q
+
+
+def _overdue(start, end, units: list[_Unit], owners) -> dict[tuple[str, int], int]:
+    """Open and past due, per unit: the one figure that changes with the clock, counted live
+    from the open rows' index (``deadline_open_due``)."""
+    qs = Deadline.objects.filter(_period_q(start, end), state=DeadlineState.OPEN, due_at__lt=timezone.now())
+    if owners is not None:
+        qs = qs.filter(_owner_q(units))
+    overdue: dict[tuple[str, int], int] = {}
+    for section, body, n in qs.order_by().values_list("owner_section", "owner_body").annotate(n=Count("id")):
+        for key in (("section", section), ("body", body)):
+            if key[1] is not None:
+                overdue[key] = overdue.get(key, 0) + n
+    return overdue
+
+
+def _owner_q(units: list[_Unit]) -> Q:
+    return (Q(owner_section__in=[u.pk for u in units if u.kind == "section"])
+            | Q(owner_body__in=[u.pk for u in units if u.kind == "body"]))
 
 
 # --- the report --------------------------------------------------------------------------
 
-def unit_rows(*, start=None, end=None, owners: Iterable[str] | None = None) -> list[UnitRow]:
-    """Sections (in their order) then bodies (by code), zeros included: two queries. The
-    period and the counted states are the JOIN's condition (a FilteredRelation), so each unit
-    reads only its deadlines of the period, from the (owner, due_at, state) index."""
-    now = timezone.now()
-    rows = []
-    for kind, model, order in (("section", Section, ("order", "code")), ("body", Body, ("code",))):
-        qs = model.objects.order_by(*order)  # Meta.ordering does not apply to GROUP BY queries
-        if owners is not None:
-            qs = qs.filter(code__in=list(owners))
-        # A FilteredRelation is resolved against one model: a fresh one per model.
-        counted = FilteredRelation("deadlines", condition=_deadline_q("deadlines__", start, end, None))
-        # One COUNT per (unit, state) rather than six filtered COUNTs per unit: the aggregate
-        # over a long period costs a third; the figures are summed here.
-        qs = qs.annotate(counted=counted).values("code", "name", "counted__state").annotate(
-            n=Count("counted__state"), overdue=Count("counted__state", filter=Q(counted__due_at__lt=now)))
-        figures: dict[tuple[str, str], dict] = {}
-        for values in qs:
-            mine = figures.setdefault((values["code"], values["name"]), dict.fromkeys(FIGURES, 0))
-            state = values["counted__state"]
-            if state is None:  # a unit that owed nothing in the period: the LEFT JOIN's empty row
-                continue
-            mine["owed"] += values["n"]
-            mine[state] += values["n"]
-            if state == DeadlineState.OPEN:
-                mine["overdue"] += values["overdue"]
-        rows += [UnitRow(kind=kind, code=code, name=name, **f) for (code, name), f in figures.items()]
-    return rows
+def _figures(start, end, owners: list[str] | None, counts) -> tuple[list[UnitRow], dict[int, dict]]:
+    """The unit rows (zeros included) and what each person met (``met_by`` → met, late) of the
+    deadlines due in the period, of ``owners`` when given. The one place a state becomes a
+    figure. ``counts``: ``tallies.counts`` (the summary) or ``live_counts``."""
+    units = _units(owners)
+    ids = None
+    if owners is not None:
+        ids = {"sections": [u.pk for u in units if u.kind == "section"],
+               "bodies": [u.pk for u in units if u.kind == "body"]}
+    figures = {(u.kind, u.pk): dict.fromkeys(FIGURES, 0) for u in units}
+    did: dict[int, dict] = {}
+    for section, body, met_by, state, n in counts(start, end, states=COUNTED, **(ids or {})):
+        # A deadline counts for its section and for its body (one of them, in practice).
+        for key in (("section", section), ("body", body)):
+            mine = figures.get(key) if key[1] else None
+            if mine is not None:
+                mine["owed"] += n
+                mine[state] += n
+        if met_by:
+            mine = did.setdefault(met_by, {"met": 0, "late": 0})
+            if state in mine:
+                mine[state] += n
+    for key, n in _overdue(start, end, units, owners).items():
+        if key in figures:
+            figures[key]["overdue"] += n
+    return [UnitRow(kind=u.kind, code=u.code, name=u.name, **figures[(u.kind, u.pk)]) for u in units], did
 
 
-def person_rows(*, start=None, end=None, owners: Iterable[str] | None = None,
-                user_ids: Iterable[int] | None = None, units: list[UnitRow] | None = None) -> list[PersonRow]:
-    """Members of the units (of ``owners`` when given) and whoever met one of their
-    deadlines, or just ``user_ids``: three queries (plus ``unit_rows``' two unless ``units``,
-    the unit rows of the same period and owners, are given)."""
-    owners = None if owners is None else list(owners)
-    user_ids = None if user_ids is None else list(user_ids)
-    counted = Deadline.objects.filter(_deadline_q("", start, end, owners))
-
-    # What each person met themselves.
-    done = counted.filter(met_by__isnull=False)
+def _people(units: list[UnitRow], did: dict[int, dict], *, owners: list[str] | None,
+            user_ids: list[int] | None) -> list[PersonRow]:
+    """Members of the units (of ``owners`` when given) and whoever met one of their deadlines,
+    or just ``user_ids``: two queries. A person's owed, missed, open, overdue and waived are
+    the sums of their units' rows (each deadline has one owner, so none counts twice)."""
     if user_ids is not None:
-        done = done.filter(met_by__in=user_ids)
-    did = {v["met_by"]: v for v in done.order_by().values("met_by").annotate(
-        met=Count("state", filter=Q(state=DeadlineState.MET)),  # index-only: (met_by, due_at, state)
-        late=Count("state", filter=Q(state=DeadlineState.LATE)))}
-
-    # What each person's sections and bodies owed: the sum of their units' rows (a deadline
-    # has exactly one owner, so summing over a person's units counts each deadline once).
-    if units is None:
-        units = unit_rows(start=start, end=end, owners=owners)
+        did = {pk: v for pk, v in did.items() if pk in user_ids}
     figures_of = {row.code: row for row in units}
     memberships = []
     for membership, unit in ((SectionMembership, "section"), (BodyMembership, "body")):
@@ -219,8 +243,10 @@ def person_rows(*, start=None, end=None, owners: Iterable[str] | None = None,
     owed: dict[int, dict] = {}
     for user_id, code in memberships[0].union(memberships[1], all=True):
         mine = owed.setdefault(user_id, dict.fromkeys(FIGURES, 0))
-        for name in FIGURES:
-            mine[name] += getattr(figures_of[code], name) if code in figures_of else 0
+        row = figures_of.get(code)
+        if row is not None:
+            for name in FIGURES:
+                mine[name] += getattr(row, name)
 
     if user_ids is not None:
         people = User.objects.filter(pk__in=user_ids)
@@ -229,27 +255,27 @@ def person_rows(*, start=None, end=None, owners: Iterable[str] | None = None,
         if owners is not None:
             in_units = (Q(pk__in=SectionMembership.objects.filter(section__code__in=owners).values("user"))
                         | Q(pk__in=BodyMembership.objects.filter(body__code__in=owners).values("user")))
-        # Whoever met one of the deadlines is already a key of ``did``: no second scan of them.
         people = User.objects.filter((in_units & Q(is_active=True)) | Q(pk__in=list(did)))
+    zero = dict.fromkeys(FIGURES, 0)
     rows = []
     for pk, username, full_name in people.distinct().order_by("username").values_list("pk", "username", "full_name"):
-        figures = {**_pick(owed.get(pk, {})), **_pick(did.get(pk, {}), ("met", "late"))}
-        rows.append(PersonRow(username=username, full_name=full_name, **figures))
+        rows.append(PersonRow(username=username, full_name=full_name,
+                              **{**owed.get(pk, zero), **did.get(pk, {"met": 0, "late": 0})}))
     return rows
 
 
 def report(*, scope: Scope, start: dt.date | None = None, end: dt.date | None = None,
-           owner: str | None = None) -> Report:
+           owner: str | None = None, counts=tallies.counts) -> Report:
     """The rows ``scope`` may see, for deadlines due from ``start`` to ``end`` (local dates,
-    inclusive), of the unit ``owner`` (a section or body code) when given."""
+    inclusive), of the unit ``owner`` (a section or body code) when given. Five queries
+    whatever the period: the units, the summary, the overdue, the memberships, the people."""
     owners = None if owner is None else [owner]
+    units, did = _figures(start, end, owners, counts)
     if scope.everything:
-        units = unit_rows(start=start, end=end, owners=owners)
-        return Report(units, person_rows(start=start, end=end, owners=owners, units=units))
-    visible = scope.codes if owners is None else scope.codes.intersection(owners)
-    units = unit_rows(start=start, end=end, owners=visible)
-    # The caller's own units are ``visible`` (their memberships, narrowed to ``owners``).
-    return Report(units, person_rows(start=start, end=end, owners=owners, user_ids=[scope.user_id], units=units))
+        return Report(units, _people(units, did, owners=owners, user_ids=None))
+    # The caller's units, and the caller's own row: what they met of ``owners``' deadlines.
+    units = [row for row in units if row.code in scope.codes]
+    return Report(units, _people(units, did, owners=owners, user_ids=[scope.user_id]))
 
 
 def report_for(user, *, start: dt.date | None = None, end: dt.date | None = None, owner: str | None = None,

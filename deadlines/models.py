@@ -132,6 +132,9 @@ class Deadline(models.Model):
             # due times, each row's person and state read from the index alone.
             models.Index(fields=["due_at", "met_by", "state"], name="deadline_account_met",
                          condition=models.Q(met_by__isnull=False)),
+            # Accountability's "overdue" (open and past due, by owner): the one figure read live.
+            models.Index(fields=["due_at", "owner_section", "owner_body"], name="deadline_open_due",
+                         condition=models.Q(state="open")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -151,6 +154,49 @@ class Deadline(models.Model):
     @property
     def owner_code(self) -> str:
         return self.owner_section.code if self.owner_section_id else self.owner_body.code
+
+
+class Tally(models.Model):
+    """Accountability's summary (R41, issue 12): how many deadlines are due on each local day
+    (``TIME_ZONE``) — or, ``monthly``, in each month — per owner, person who met them and
+    state. A key is (section, body, met_by) ids with 0 for none. Derived data: written only by
+    ``deadlines.services.compact_tallies`` from ``TallyDelta``; read by deadlines/accountability.py.
+    The month rows are the sums of their day rows, so a long period reads a few rows a month."""
+
+    monthly = models.BooleanField(default=False)
+    day = models.DateField()  # the month's first day for a monthly row
+    section = models.BigIntegerField(default=0)
+    body = models.BigIntegerField(default=0)
+    met_by = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=10)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monthly", "day", "section", "body", "met_by", "state"],
+                                               name="tally_key")]
+
+    def __str__(self):
+        return f"{self.day} {self.section}/{self.body}/{self.met_by} {self.state}: {self.n}"
+
+
+class TallyDelta(models.Model):
+    """Insert-only: the change each statement on ``deadlines_deadline`` made to the tallies
+    (+n rows entering a key, -n leaving it). Written by database triggers (migration
+    0013_accountability_tallies), so every writer is counted — services, the sweep's bulk
+    updates, slot creation, deletes; folded into ``Tally`` by ``compact_tallies``."""
+
+    day = models.DateField()
+    section = models.BigIntegerField(default=0)
+    body = models.BigIntegerField(default=0)
+    met_by = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=10)
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="tally_delta_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.section}/{self.body}/{self.met_by} {self.state}: {self.n:+d}"
 
 
 class Step(models.TextChoices):

@@ -2,6 +2,7 @@ import logging
 
 from celery import shared_task
 
+from . import tallies
 from .delivery import deliver_outbox, outbox_due
 from .sweep import process_deadlines
 
@@ -23,3 +24,9 @@ def sweep():
 @shared_task(ignore_result=True)
 def deliver():
     return deliver_outbox()
+
+
+@shared_task(ignore_result=True)
+def compact_tallies():
+    """Fold accountability's change log into its tallies (deadlines/tallies.py)."""
+    return tallies.compact()

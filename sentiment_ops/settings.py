@@ -334,6 +334,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=2.0),
         "options": {"expires": 30},
     },
+    # Accountability's summary: fold the triggers' change log into the day and month tallies.
+    "compact-tallies": {"task": "deadlines.tasks.compact_tallies", "schedule": 60.0, "options": {"expires": 120}},
     # Retry the outbox (email, group robots) with backoff.
     "deliver-outbox": {"task": "deadlines.tasks.deliver", "schedule": 30.0, "options": {"expires": 60}},
     # Import new years from chinesecalendar and warn admins before the calendar runs out.
