@@ -207,7 +207,12 @@ def _figures(start, end, owners: list[str] | None, counts) -> tuple[list[UnitRow
                "bodies": [u.pk for u in units if u.kind == "body"]}
     figures = {(u.kind, u.pk): dict.fromkeys(FIGURES, 0) for u in units}
     did: dict[int, dict] = {}
-    for section, body, met_by, state, n in counts(start, end, states=COUNTED, **(ids or {})):
+    totals: dict[tuple, int] = {}  # the summary's rows and the log's may share a key
+    for *key, n in counts(start, end, states=COUNTED, **(ids or {})):
+        totals[tuple(key)] = totals.get(tuple(key), 0) + n
+    for (section, body, met_by, state), n in totals.items():
+        if not n:
+            continue
         # A deadline counts for its section and for its body (one of them, in practice).
         for key in (("section", section), ("body", body)):
             mine = figures.get(key) if key[1] else None
