@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents import permissions as perms
-from organization.models import Body, BodyMembership, Section, SectionMembership, User
+from organization.models import Body, Section, User
 from organization.selectors import units_of
 from organization.validators import validate_date_in_range
 from sentiment_ops.exceptions import Forbidden
@@ -182,7 +182,7 @@ def _overdue(start, end, units: list[_Unit], owners) -> dict[tuple[str, int], in
     if owners is not None:
         qs = qs.filter(_owner_q(units))
     overdue: dict[tuple[str, int], int] = {}
-    for section, body, n in qs.order_by().values_list("owner_section", "owner_body").annotate(n=Count("id")):
+    for section, body, n in qs.order_by().values_list("owner_section", "owner_body").annotate(n=Count("*")):
         for key in (("section", section), ("body", body)):
             if key[1] is not None:
                 overdue[key] = overdue.get(key, 0) + n
@@ -231,42 +231,35 @@ def _figures(start, end, owners: list[str] | None, counts) -> tuple[list[UnitRow
 
 def _people(units: list[UnitRow], did: dict[int, dict], *, owners: list[str] | None,
             user_ids: list[int] | None) -> list[PersonRow]:
-    """Members of the units (of ``owners`` when given) and whoever met one of their deadlines,
-    or just ``user_ids``: two queries. A person's owed, missed, open, overdue and waived are
-    the sums of their units' rows (each deadline has one owner, so none counts twice)."""
+    """Active members of the units (of ``owners`` when given) and whoever met one of their
+    deadlines, or just ``user_ids``: one query (each person with their memberships). A
+    person's owed, missed, open, overdue and waived are the sums of their units' rows (of
+    ``owners``: ``units``); each deadline has one owner, so none counts twice."""
     if user_ids is not None:
         did = {pk: v for pk, v in did.items() if pk in user_ids}
-    figures_of = {row.code: row for row in units}
-    memberships = []
-    for membership, unit in ((SectionMembership, "section"), (BodyMembership, "body")):
-        qs = membership.objects.order_by()
-        if owners is not None:
-            qs = qs.filter(**{f"{unit}__code__in": owners})
-        if user_ids is not None:
-            qs = qs.filter(user__in=user_ids)
-        memberships.append(qs.values_list("user_id", f"{unit}__code"))
-    owed: dict[int, dict] = {}
-    for user_id, code in memberships[0].union(memberships[1], all=True):
-        mine = owed.setdefault(user_id, dict.fromkeys(FIGURES, 0))
-        row = figures_of.get(code)
-        if row is not None:
-            for name in FIGURES:
-                mine[name] += getattr(row, name)
-
-    if user_ids is not None:
         people = User.objects.filter(pk__in=user_ids)
     else:
-        in_units = Q(section_memberships__isnull=False) | Q(body_memberships__isnull=False)
-        if owners is not None:
-            in_units = (Q(pk__in=SectionMembership.objects.filter(section__code__in=owners).values("user"))
-                        | Q(pk__in=BodyMembership.objects.filter(body__code__in=owners).values("user")))
-        people = User.objects.filter((in_units & Q(is_active=True)) | Q(pk__in=list(did)))
-    zero = dict.fromkeys(FIGURES, 0)
-    rows = []
-    for pk, username, full_name in people.distinct().order_by("username").values_list("pk", "username", "full_name"):
-        rows.append(PersonRow(username=username, full_name=full_name,
-                              **{**owed.get(pk, zero), **did.get(pk, {"met": 0, "late": 0})}))
-    return rows
+        people = User.objects.filter(Q(section_memberships__isnull=False) | Q(body_memberships__isnull=False)
+                                     | Q(pk__in=list(did)))
+    rows = people.order_by("username").values_list("pk", "username", "full_name", "is_active",
+                                                   "section_memberships__section__code", "body_memberships__body__code")
+    figures_of = {row.code: row for row in units}
+    seen: dict[int, tuple[str, str, bool, set]] = {}
+    for pk, username, full_name, is_active, section, body in rows:
+        codes = seen.setdefault(pk, (username, full_name, is_active, set()))[3]
+        codes.update(code for code in (section, body) if code is not None and (owners is None or code in owners))
+    result = []
+    for pk, (username, full_name, is_active, codes) in seen.items():
+        if user_ids is None and not (is_active and codes) and pk not in did:
+            continue  # a member only of units not asked for, or inactive, who met none of them
+        mine = dict.fromkeys(FIGURES, 0)
+        for code in codes:
+            row = figures_of.get(code)
+            for name in FIGURES if row is not None else ():
+                mine[name] += getattr(row, name)
+        result.append(PersonRow(username=username, full_name=full_name,
+                                **{**mine, **did.get(pk, {"met": 0, "late": 0})}))
+    return result
 
 
 def report(*, scope: Scope, start: dt.date | None = None, end: dt.date | None = None,
