@@ -18,11 +18,9 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
 
-from .models import Tally, TallyDelta
+from .models import Tally
 
-KEY = ("section", "body", "met_by", "state")
 CHUNK = 500  # rows per upsert statement (7 parameters each; SQLite allows 32,766)
 
 UPSERT = ("INSERT INTO deadlines_tally (monthly, day, section, body, met_by, state, n) VALUES {values} "
@@ -54,47 +52,43 @@ def compact() -> int:
     return len(moved)
 
 
-def _whole_months(start: dt.date | None, end: dt.date | None):
-    """The months wholly inside [start, end] as [lower, upper) month starts (None: open)."""
-    lower = None if start is None else (start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1))
-    upper = None if end is None else (end + dt.timedelta(days=1)).replace(day=1)
+def _whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The months wholly inside [start, end] as [lower, upper) month starts (empty when
+    lower >= upper)."""
+    lower = start if start.day == 1 or start == dt.date.min else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    upper = end if end == dt.date.max else (end + dt.timedelta(days=1)).replace(day=1)
     return lower, upper
 
 
-def _days(start, end) -> Q:
-    q = Q()
-    if start:
-        q &= Q(day__gte=start)
-    if end:
-        q &= Q(day__lte=end)
-    return q
+# The summary's rows of a period: its whole months, and the days outside them. Written out
+# rather than built by the ORM (the page's hot path), and plain enough for both databases.
+COUNTS = """
+SELECT section, body, met_by, state, SUM(n) FROM deadlines_tally
+ WHERE ((monthly AND day >= %s AND day < %s) OR (NOT monthly AND day >= %s AND day <= %s AND (day < %s OR day >= %s)))
+   AND state IN ({states}) {owners}
+ GROUP BY section, body, met_by, state
+UNION ALL
+SELECT section, body, met_by, state, SUM(n) FROM deadlines_tallydelta
+ WHERE day >= %s AND day <= %s AND state IN ({states}) {owners}
+ GROUP BY section, body, met_by, state"""
 
 
-def counts(start: dt.date | None, end: dt.date | None, *, states, sections=None, bodies=None):
+def counts(start: dt.date | None, end: dt.date | None, *, states, sections=None, bodies=None) -> list[tuple]:
     """``(section, body, met_by, state, n)`` of the deadlines due from ``start`` to ``end``
     (local dates, inclusive; None: open) in ``states``, of the owners ``sections`` or
-    ``bodies`` (ids) when given; ids are 0 for none. One query; several rows may share a key."""
+    ``bodies`` (ids) when given; ids are 0 for none. One statement, so one snapshot: a
+    compaction is seen whole or not at all. Several rows may share a key (summary and log)."""
+    start, end = start or dt.date.min, end or dt.date.max
     lower, upper = _whole_months(start, end)
-    months = Q(monthly=True)
-    if lower:
-        months &= Q(day__gte=lower)
-    if upper:
-        months &= Q(day__lt=upper)
-    if lower and upper and lower >= upper:  # no whole month: the days alone
-        tallies = Q(monthly=False) & _days(start, end)
-    elif lower is None and upper is None:  # the whole history: the months alone
-        tallies = months
-    else:  # the days before and after the whole months, and the months
-        edges = [q for q in (lower and Q(day__lt=lower), upper and Q(day__gte=upper)) if q]
-        outside = edges[0] if len(edges) == 1 else edges[0] | edges[1]
-        tallies = (Q(monthly=False) & _days(start, end) & outside) | months
-    owners = None
+    states = list(states)
+    owners, owner_params = "", []
     if sections is not None or bodies is not None:
-        owners = Q(section__in=list(sections or ())) | Q(body__in=list(bodies or ()))
-    summary = Tally.objects.filter(tallies, state__in=states)
-    log = TallyDelta.objects.filter(_days(start, end), state__in=states)
-    if owners is not None:
-        summary, log = summary.filter(owners), log.filter(owners)
-    summary = summary.order_by().values_list(*KEY).annotate(total=Sum("n"))
-    log = log.order_by().values_list(*KEY).annotate(total=Sum("n"))
-    return summary.union(log, all=True)
+        sections, bodies = list(sections or ()) or [-1], list(bodies or ()) or [-1]
+        owners = f"AND (section IN ({', '.join(['%s'] * len(sections))}) OR body IN ({', '.join(['%s'] * len(bodies))}))"
+        owner_params = [*sections, *bodies]
+    sql = COUNTS.format(states=", ".join(["%s"] * len(states)), owners=owners)
+    start, end, lower, upper = (d.isoformat() for d in (start, end, lower, upper))
+    params = [lower, upper, start, end, lower, upper, *states, *owner_params, start, end, *states, *owner_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
