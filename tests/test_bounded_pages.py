@@ -22,9 +22,16 @@ MAX_QUERIES = 12
 API_MAX_QUERIES = 17
 
 
+# Accountability for any period: the session, the user, their roles, the units, the tallies,
+# the overdue, the people, the unit choices and the navigation's badges.
+ACCOUNTABILITY_MAX_QUERIES = 9
+
+
 def ceiling(name, url) -> int:
     if url.startswith("/api/v1/incidents/") and "/timeline/" not in url:
         return API_MAX_QUERIES
+    if url.startswith("/accountability/"):
+        return ACCOUNTABILITY_MAX_QUERIES
     return MAX_QUERIES
 
 
@@ -43,6 +50,10 @@ PAGES = {
     "admin": ["/"],
 }
 PAGES["command"] += ["/incidents/?awaiting=judgment", "/incidents/?awaiting=approval", "/incidents/?owing=overdue"]
+# Accountability for any period (issue 12): all time and a period across months cost what this
+# month costs (the tallies: deadlines/tallies.py).
+PAGES["command"] += ["/accountability/?from=2000-01-01", "/accountability/?from=2026-01-15&to=2026-03-02"]
+PAGES["petition"] += ["/accountability/?from=2000-01-01"]
 # The API's incident list, detail and timeline page ({big}: the seeded incident with most events).
 API_PAGES = {"command": ["/api/v1/incidents/", "/api/v1/incidents/{big}/", "/api/v1/incidents/{big}/timeline/",
                          "/api/v1/incidents/?q=小区"],
@@ -51,7 +62,7 @@ API_PAGES = {"command": ["/api/v1/incidents/", "/api/v1/incidents/{big}/", "/api
 GROWING = ("incidents_incident", "incidents_timelineevent", "deadlines_deadline", "incidents_searchtoken",
            "incidents_assignment", "incidents_source", "warnings_noticereceipt", "warnings_warningnotice",
            "warnings_earlywarning", "deadlines_notification", "incidents_judgment", "responses_response",
-           "responses_responseproposal")
+           "responses_responseproposal", "deadlines_tally")
 
 # The one known exception: the API's ``count`` is exact (API.md), and a section's visibility
 # (``reported_by = me OR EXISTS (assignment)``) has no index that serves the OR; the pages'
