@@ -123,15 +123,11 @@ class Deadline(models.Model):
                          condition=models.Q(state__in=["open", "missed"], incident_closed=False)),
             # The dashboard's deadline watch: everything owed, by due time.
             models.Index(fields=["due_at"], name="deadline_owed_due", condition=models.Q(state__in=["open", "missed"], incident_closed=False)),
-            # Accountability (R41), whatever the period: index-only scans per owner and person.
+            # A unit's deadlines of a period (the deadline ledger, documents/ledgers.py; the live
+            # aggregate accountability's summary is checked against). Accountability itself
+            # reads its tallies (deadlines/tallies.py).
             models.Index(fields=["owner_section", "due_at", "state"], name="deadline_account_section"),
             models.Index(fields=["owner_body", "due_at", "state"], name="deadline_account_body"),
-            models.Index(fields=["met_by", "due_at", "state"], name="deadline_account_person",
-                         condition=models.Q(met_by__isnull=False)),
-            # What everyone met in a period (accountability, every person at once): a range of
-            # due times, each row's person and state read from the index alone.
-            models.Index(fields=["due_at", "met_by", "state"], name="deadline_account_met",
-                         condition=models.Q(met_by__isnull=False)),
             # Accountability's "overdue" (open and past due, by owner): the one figure read live.
             models.Index(fields=["due_at", "owner_section", "owner_body"], name="deadline_open_due",
                          condition=models.Q(state="open")),

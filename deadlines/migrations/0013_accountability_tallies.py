@@ -150,6 +150,9 @@ class Migration(migrations.Migration):
             model_name='tallydelta',
             index=models.Index(fields=['day'], name='tally_delta_day'),
         ),
+        # Accountability reads the tallies: what each person met no longer needs these two.
+        migrations.RemoveIndex(model_name='deadline', name='deadline_account_person'),
+        migrations.RemoveIndex(model_name='deadline', name='deadline_account_met'),
         migrations.RunPython(create_triggers, drop_triggers),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]
