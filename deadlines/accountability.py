@@ -2,8 +2,8 @@
 
 Read-only. The figures are sums of the per-day and per-month tallies (deadlines/tallies.py:
 kept by database triggers, so they cannot drift from the rows), plus ``overdue`` counted live
-from the open rows; a report costs the same five queries for any period and any number of
-deadlines (the units, the tallies, the overdue, the memberships, the people).
+from the open rows; a report costs the same four queries for any period and any number of
+deadlines (the units, the tallies, the overdue, the people with their memberships).
 
 Definitions
 -----------
@@ -137,21 +137,20 @@ FIGURES = ("owed", "met", "late", "missed", "open", "overdue", "waived")
 
 
 @dataclasses.dataclass(frozen=True)
-class _Unit:
-    kind: str
+class Unit:
+    kind: str  # "section" | "body"
     pk: int
     code: str
     name: str
 
 
-def _units(owners: list[str] | None) -> list[_Unit]:
-    """Sections (in their order) then bodies (by code), of ``owners`` when given: one query."""
+def units() -> list[Unit]:
+    """Every section (in their order) then every body (by code): one query. A caller that
+    also lists them (the page's unit choices) passes them to ``report_for``."""
     sections = Section.objects.order_by().values_list(Value(0), "pk", "code", "name", "order")
     bodies = Body.objects.order_by().values_list(Value(1), "pk", "code", "name", Value(0))
-    if owners is not None:
-        sections, bodies = sections.filter(code__in=owners), bodies.filter(code__in=owners)
     rows = sorted(sections.union(bodies, all=True), key=lambda r: (r[0], r[4], r[2]))
-    return [_Unit("body" if kind else "section", pk, code, name) for kind, pk, code, name, _order in rows]
+    return [Unit("body" if kind else "section", pk, code, name) for kind, pk, code, name, _order in rows]
 
 
 def live_counts(start, end, *, states, sections=None, bodies=None):
@@ -175,7 +174,7 @@ def _period_q(start, end) -> Q:
     return q
 
 
-def _overdue(start, end, units: list[_Unit], owners) -> dict[tuple[str, int], int]:
+def _overdue(start, end, units: list[Unit], owners) -> dict[tuple[str, int], int]:
     """Open and past due, per unit: the one figure that changes with the clock, counted live
     from the open rows' index (``deadline_open_due``)."""
     qs = Deadline.objects.filter(_period_q(start, end), state=DeadlineState.OPEN, due_at__lt=timezone.now())
@@ -189,23 +188,25 @@ def _overdue(start, end, units: list[_Unit], owners) -> dict[tuple[str, int], in
     return overdue
 
 
-def _owner_q(units: list[_Unit]) -> Q:
+def _owner_q(units: list[Unit]) -> Q:
     return (Q(owner_section__in=[u.pk for u in units if u.kind == "section"])
             | Q(owner_body__in=[u.pk for u in units if u.kind == "body"]))
 
 
 # --- the report --------------------------------------------------------------------------
 
-def _figures(start, end, owners: list[str] | None, counts) -> tuple[list[UnitRow], dict[int, dict]]:
+def _figures(start, end, owners: list[str] | None, counts,
+             every: list[Unit] | None = None) -> tuple[list[UnitRow], dict[int, dict]]:
     """The unit rows (zeros included) and what each person met (``met_by`` → met, late) of the
     deadlines due in the period, of ``owners`` when given. The one place a state becomes a
-    figure. ``counts``: ``tallies.counts`` (the summary) or ``live_counts``."""
-    units = _units(owners)
+    figure. ``counts``: ``tallies.counts`` (the summary) or ``live_counts``; ``every``: the
+    units, when the caller has them."""
+    shown = [u for u in every or units() if owners is None or u.code in owners]
     ids = None
     if owners is not None:
-        ids = {"sections": [u.pk for u in units if u.kind == "section"],
-               "bodies": [u.pk for u in units if u.kind == "body"]}
-    figures = {(u.kind, u.pk): dict.fromkeys(FIGURES, 0) for u in units}
+        ids = {"sections": [u.pk for u in shown if u.kind == "section"],
+               "bodies": [u.pk for u in shown if u.kind == "body"]}
+    figures = {(u.kind, u.pk): dict.fromkeys(FIGURES, 0) for u in shown}
     did: dict[int, dict] = {}
     totals: dict[tuple, int] = {}  # the summary's rows and the log's may share a key
     for *key, n in counts(start, end, states=COUNTED, **(ids or {})):
@@ -223,10 +224,10 @@ def _figures(start, end, owners: list[str] | None, counts) -> tuple[list[UnitRow
             mine = did.setdefault(met_by, {"met": 0, "late": 0})
             if state in mine:
                 mine[state] += n
-    for key, n in _overdue(start, end, units, owners).items():
+    for key, n in _overdue(start, end, shown, owners).items():
         if key in figures:
             figures[key]["overdue"] += n
-    return [UnitRow(kind=u.kind, code=u.code, name=u.name, **figures[(u.kind, u.pk)]) for u in units], did
+    return [UnitRow(kind=u.kind, code=u.code, name=u.name, **figures[(u.kind, u.pk)]) for u in shown], did
 
 
 def _people(units: list[UnitRow], did: dict[int, dict], *, owners: list[str] | None,
@@ -263,12 +264,13 @@ def _people(units: list[UnitRow], did: dict[int, dict], *, owners: list[str] | N
 
 
 def report(*, scope: Scope, start: dt.date | None = None, end: dt.date | None = None,
-           owner: str | None = None, counts=tallies.counts) -> Report:
+           owner: str | None = None, counts=tallies.counts, every: list[Unit] | None = None) -> Report:
     """The rows ``scope`` may see, for deadlines due from ``start`` to ``end`` (local dates,
-    inclusive), of the unit ``owner`` (a section or body code) when given. Five queries
-    whatever the period: the units, the summary, the overdue, the memberships, the people."""
+    inclusive), of the unit ``owner`` (a section or body code) when given. Four queries
+    whatever the period (three with ``every``, the units): the units, the summary, the
+    overdue, the people with their memberships."""
     owners = None if owner is None else [owner]
-    units, did = _figures(start, end, owners, counts)
+    units, did = _figures(start, end, owners, counts, every)
     if scope.everything:
         return Report(units, _people(units, did, owners=owners, user_ids=None))
     # The caller's units, and the caller's own row: what they met of ``owners``' deadlines.
@@ -277,7 +279,7 @@ def report(*, scope: Scope, start: dt.date | None = None, end: dt.date | None = 
 
 
 def report_for(user, *, start: dt.date | None = None, end: dt.date | None = None, owner: str | None = None,
-               scope: Scope | None = None) -> Report:
+               scope: Scope | None = None, every: list[Unit] | None = None) -> Report:
     """The report ``user`` may see (``scope``: theirs, when the caller has it already). Refused
     (Forbidden) to whoever may see no figures, and for a unit outside the user's own."""
     scope = scope or scope_for(user)
@@ -285,7 +287,7 @@ def report_for(user, *, start: dt.date | None = None, end: dt.date | None = None
         raise Forbidden(_("您无权查看问责统计。"))
     if owner and not scope.everything and owner not in scope.codes:
         raise Forbidden(_("您只能查看本人所在股室或机构的问责统计。"))
-    return report(scope=scope, start=start, end=end, owner=owner)
+    return report(scope=scope, start=start, end=end, owner=owner, every=every)
 
 
 # --- the query string --------------------------------------------------------------------

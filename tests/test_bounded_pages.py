@@ -22,9 +22,9 @@ MAX_QUERIES = 12
 API_MAX_QUERIES = 17
 
 
-# Accountability for any period: the session, the user, their roles, the units, the tallies,
-# the overdue, the people, the unit choices and the navigation's badges.
-ACCOUNTABILITY_MAX_QUERIES = 9
+# Accountability for any period: the session, the user, their roles, the units (the report's
+# and the unit choices'), the tallies, the overdue, the people and the navigation's badges.
+ACCOUNTABILITY_MAX_QUERIES = 8
 
 
 def ceiling(name, url) -> int:

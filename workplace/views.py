@@ -41,7 +41,6 @@ from lifecycle.selectors import (
     timeline_page_queryset,
 )
 from organization.models import LevelPolicy, Section, UnitPolicy
-from organization.selectors import all_units
 from responses.models import ResponseState
 from responses.selectors import approvals as approvals_of
 from sentiment_ops.exceptions import Forbidden
@@ -503,10 +502,9 @@ def notification_open(request, pk):
 
 # --- 问责统计 ------------------------------------------------------------------------------
 
-def _accountability_units(scope):
+def _accountability_units(scope, units):
     """The sections and bodies the user may pick: every one, or the user's own."""
-    units = all_units()
-    return units if scope.everything else [(code, name) for code, name in units if code in scope.codes]
+    return [(u.code, u.name) for u in units if scope.everything or u.code in scope.codes]
 
 
 def _percent(rate):
@@ -525,12 +523,12 @@ def accountability_page(request):
     today = timezone.localdate()
     form = account.AccountabilityFilter(request.GET or {"from": today.replace(day=1).isoformat(),
                                                         "to": today.isoformat()})
-    report = None
+    report, every = None, account.units()  # the report's units and the form's choices
     if form.is_valid():
         data = form.cleaned_data
         try:
             report = account.report_for(request.user, scope=scope, start=data.get("from"), end=data.get("to"),
-                                        owner=data.get("section"))
+                                        owner=data.get("section"), every=every)
         except Forbidden as exc:  # a unit that is not the user's own
             form.add_error("section", str(exc.detail))
     errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
@@ -540,7 +538,7 @@ def accountability_page(request):
     context = {
         "fs": state,
         "scope": scope,
-        "unit_choices": _accountability_units(scope),
+        "unit_choices": _accountability_units(scope, every),
         "units": units,
         "people": people,
         "report": report,
