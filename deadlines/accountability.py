@@ -28,7 +28,8 @@ import dataclasses
 import datetime as dt
 
 from django import forms
-from django.db.models import Count, Q, Value
+from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -147,9 +148,11 @@ class Unit:
 def units() -> list[Unit]:
     """Every section (in their order) then every body (by code): one query. A caller that
     also lists them (the page's unit choices) passes them to ``report_for``."""
-    sections = Section.objects.order_by().values_list(Value(0), "pk", "code", "name", "order")
-    bodies = Body.objects.order_by().values_list(Value(1), "pk", "code", "name", Value(0))
-    rows = sorted(sections.union(bodies, all=True), key=lambda r: (r[0], r[4], r[2]))
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 0, id, code, name, {q('order')} FROM {Section._meta.db_table} "
+                       f"UNION ALL SELECT 1, id, code, name, 0 FROM {Body._meta.db_table}")
+        rows = sorted(cursor.fetchall(), key=lambda r: (r[0], r[4], r[2]))
     return [Unit("body" if kind else "section", pk, code, name) for kind, pk, code, name, _order in rows]
 
 
@@ -176,21 +179,30 @@ def _period_q(start, end) -> Q:
 
 def _overdue(start, end, units: list[Unit], owners) -> dict[tuple[str, int], int]:
     """Open and past due, per unit: the one figure that changes with the clock, counted live
-    from the open rows' index (``deadline_open_due``)."""
-    qs = Deadline.objects.filter(_period_q(start, end), state=DeadlineState.OPEN, due_at__lt=timezone.now())
+    from the open rows' index (``deadline_open_due``, index-only). Written out: the page's
+    hot path."""
+    lower, upper = period_bounds(start, end)
+    adapt = connection.ops.adapt_datetimefield_value
+    where, params = ["state = %s", "due_at < %s"], [DeadlineState.OPEN, adapt(timezone.now())]
+    for condition, bound in (("due_at >= %s", lower), ("due_at < %s", upper)):
+        if bound:
+            where.append(condition)
+            params.append(adapt(bound))
     if owners is not None:
-        qs = qs.filter(_owner_q(units))
+        sections = [u.pk for u in units if u.kind == "section"] or [-1]
+        bodies = [u.pk for u in units if u.kind == "body"] or [-1]
+        where.append(f"(owner_section_id IN ({', '.join(['%s'] * len(sections))}) "
+                     f"OR owner_body_id IN ({', '.join(['%s'] * len(bodies))}))")
+        params += [*sections, *bodies]
     overdue: dict[tuple[str, int], int] = {}
-    for section, body, n in qs.order_by().values_list("owner_section", "owner_body").annotate(n=Count("*")):
-        for key in (("section", section), ("body", body)):
-            if key[1] is not None:
-                overdue[key] = overdue.get(key, 0) + n
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT owner_section_id, owner_body_id, COUNT(*) FROM {Deadline._meta.db_table} "
+                       f"WHERE {' AND '.join(where)} GROUP BY owner_section_id, owner_body_id", params)
+        for section, body, n in cursor.fetchall():
+            for key in (("section", section), ("body", body)):
+                if key[1] is not None:
+                    overdue[key] = overdue.get(key, 0) + n
     return overdue
-
-
-def _owner_q(units: list[Unit]) -> Q:
-    return (Q(owner_section__in=[u.pk for u in units if u.kind == "section"])
-            | Q(owner_body__in=[u.pk for u in units if u.kind == "body"]))
 
 
 # --- the report --------------------------------------------------------------------------
