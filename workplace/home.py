@@ -60,7 +60,8 @@ def command_part(request, now):
     user = request.user
     to_judge, to_judge_count = _counted(awaiting_judgment(user))
     urgent = deadline_reads.urgent(user, now, top=TOP)
-    due = nav.badges(request, also=deadline_reads.urgent_parts(user, now))  # counted with the badges
+    due = nav.badges(request, also=("urgent", lambda when: deadline_reads.urgent_parts(user, when)),
+                     now=now)  # counted with the badges
     waiting, waiting_count = _counted(
         visible(user).exclude(state=State.CLOSED)
         .filter(Q(response__proposal__decision=ResponseProposal.Decision.PENDING)
