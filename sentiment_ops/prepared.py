@@ -17,6 +17,7 @@ Entries are per database (its alias and vendor: SQLite and PostgreSQL compile di
 per process; the least recently used go beyond ``SIZE``. Nothing here reads the database: a
 statement's results are never kept, only its text, so no write can make an entry stale."""
 
+import copy
 import datetime as dt
 import threading
 from collections import OrderedDict
@@ -24,6 +25,7 @@ from collections.abc import Callable, Hashable
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import prefetch_related_objects
 
 SIZE = 4096
 _FIRST = dt.datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=dt.UTC)
@@ -38,15 +40,17 @@ class Empty(Exception):
     """The statement can match nothing (the ORM's ``EmptyResultSet``): nothing to run."""
 
 
-def _compiled(built, using) -> tuple[str, tuple]:
+def _compiled(built, using):
+    """(sql, params, compiler or None) of a queryset or of a ready (sql, params)."""
     if isinstance(built, tuple):
         sql, params = built
-        return sql, tuple(params)
+        return sql, tuple(params), None
+    compiler = built.query.get_compiler(using=using)
     try:
-        sql, params = built.query.get_compiler(using=using).as_sql()
+        sql, params = compiler.as_sql()
     except EmptyResultSet:
         raise Empty from None
-    return sql, tuple(params)
+    return sql, tuple(params), compiler
 
 
 def _as_time(value) -> dt.datetime | None:
@@ -62,10 +66,18 @@ def _as_time(value) -> dt.datetime | None:
     return None
 
 
+class _Entry:
+    __slots__ = ("built", "compiler", "offsets", "params", "sql")
+
+    def __init__(self, sql, params, offsets, built, compiler):
+        self.sql, self.params, self.offsets, self.built, self.compiler = sql, params, offsets, built, compiler
+
+
 def _template(build, using):
-    """(sql, params, {position: offset from now}) or _UNCACHEABLE."""
+    """The entry of ``build``, or _UNCACHEABLE."""
     ops = connections[using].ops
-    first, second = _compiled(build(_FIRST), using), _compiled(build(_SECOND), using)
+    built = build(_FIRST)
+    first, second = _compiled(built, using), _compiled(build(_SECOND), using)
     if first[0] != second[0] or len(first[1]) != len(second[1]):
         return _UNCACHEABLE
     offsets = {}
@@ -79,15 +91,12 @@ def _template(build, using):
         if ops.adapt_datetimefield_value(_SECOND + offset) != b or ops.adapt_datetimefield_value(_FIRST + offset) != a:
             return _UNCACHEABLE
         offsets[i] = offset
-    return first[0], first[1], offsets
+    return _Entry(first[0], first[1], offsets, built, first[2])
 
 
-def sql(key: Hashable, build: Callable, now: dt.datetime | None = None,
-        using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
-    """The statement of ``key`` for ``now``: (sql, params), compiled once per process.
-    Raises ``Empty`` when the statement can match nothing."""
-    connection = connections[using]
-    full_key = (using, connection.vendor, key)
+def _entry(key, build, using):
+    """The kept entry of ``key`` (built on a miss): an _Entry, Empty or _UNCACHEABLE."""
+    full_key = (using, connections[using].vendor, key)
     entry = _entries.get(full_key)
     if entry is None:
         try:
@@ -102,24 +111,77 @@ def sql(key: Hashable, build: Callable, now: dt.datetime | None = None,
         with _lock:
             if full_key in _entries:
                 _entries.move_to_end(full_key)
+    return entry
+
+
+def _params(entry, now, using) -> list:
+    params = list(entry.params)
+    if entry.offsets:
+        if now is None:
+            raise ValueError("this statement depends on the time: pass now")
+        adapt = connections[using].ops.adapt_datetimefield_value
+        for i, offset in entry.offsets.items():
+            params[i] = adapt(now + offset)
+    return params
+
+
+def sql(key: Hashable, build: Callable, now: dt.datetime | None = None,
+        using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
+    """The statement of ``key`` for ``now``: (sql, params), compiled once per process.
+    Raises ``Empty`` when the statement can match nothing."""
+    entry = _entry(key, build, using)
     if entry is Empty:
         raise Empty
     if entry is _UNCACHEABLE:
-        return _compiled_list(build(now), using)
-    text, params, offsets = entry
-    if not offsets:
+        text, params, _compiler = _compiled(build(now), using)
         return text, list(params)
-    if now is None:
-        raise ValueError("this statement depends on the time: pass now")
-    params = list(params)
-    for i, offset in offsets.items():
-        params[i] = connection.ops.adapt_datetimefield_value(now + offset)
-    return text, params
+    return entry.sql, _params(entry, now, using)
 
 
-def _compiled_list(built, using) -> tuple[str, list]:
-    text, params = _compiled(built, using)
-    return text, list(params)
+class _Query:
+    """The queryset's query, answering ``get_compiler`` with the kept compiler."""
+
+    def __init__(self, query, compiler):
+        self._query, self._compiler = query, compiler
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        return self._compiler
+
+    def __getattr__(self, name):
+        return getattr(self._query, name)
+
+
+class _Run:
+    """The queryset as the ORM's iterables read it (model instances, values, flat values),
+    with the kept compiler."""
+
+    def __init__(self, queryset, compiler):
+        self._queryset = queryset
+        self.query = _Query(queryset.query, compiler)
+
+    def __getattr__(self, name):
+        return getattr(self._queryset, name)
+
+
+def rows(key: Hashable, build: Callable, now: dt.datetime | None = None,
+         using: str = DEFAULT_DB_ALIAS) -> list:
+    """``list(build(now))`` — model instances with their select_related objects, annotations
+    and prefetches, or the values of a ``values_list`` — with the SQL compiled once per
+    process for ``key``."""
+    entry = _entry(key, build, using)
+    if entry is Empty:
+        return []
+    if entry is _UNCACHEABLE:
+        return list(build(now))
+    queryset = entry.built
+    compiler = copy.copy(entry.compiler)  # the kept compiler's select and converters, the call's params
+    compiler.connection = connections[using]
+    text, params = entry.sql, _params(entry, now, using)
+    compiler.as_sql = lambda *args, **kwargs: (text, params)
+    found = list(queryset._iterable_class(_Run(queryset, compiler)))
+    if queryset._prefetch_related_lookups:
+        prefetch_related_objects(found, *queryset._prefetch_related_lookups)
+    return found
 
 
 def clear():

@@ -65,3 +65,31 @@ def test_badges_and_roles_follow_every_change_at_once(demo):
     user.groups.add(Group.objects.get(name=Role.DUTY_OFFICER))
     assert "/incidents/new/" in client.get("/").content.decode()
     assert connection.vendor in ("postgresql", "sqlite")
+
+
+@pytest.mark.django_db
+def test_kept_model_rows_equal_the_querysets_rows(demo):
+    """``rows``: the instances, their select_related objects, annotations and prefetches
+    the queryset itself gives, at each call's time."""
+    from benchmarks.pages_seed import seed
+    from responses.selectors import approvals
+
+    seed(30, big_events=5, seed=4)
+    user = demo["command"]
+    now = timezone.now()
+
+    def build(when):
+        return (Deadline.objects.filter(due_at__lt=when).select_related("incident", "owner_section")
+                .prefetch_related("incident__sections").order_by("due_at", "id")[:8])
+
+    def seen(rows):
+        return [(d.pk, d.due_at, d.incident.title, d.owner_section and d.owner_section.name,
+                 sorted(s.code for s in d.incident.sections.all())) for d in rows]
+
+    for when in (now, now - dt.timedelta(days=2), now + dt.timedelta(days=5)):
+        assert seen(prepared.rows(("test", "deadlines"), build, when)) == seen(build(when))
+    leader = demo["leader"]
+    kept = prepared.rows(("test", "approvals", leader.pk), lambda _when: approvals(leader))
+    assert [r.pk for r in kept] == [r.pk for r in approvals(leader)]
+    assert prepared.rows(("test", "none"), lambda _when: Deadline.objects.none()) == []
+    assert user.pk
