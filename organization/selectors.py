@@ -136,8 +136,11 @@ def units_of(user) -> list[Unit]:
 
 def identity_key(user) -> tuple:
     """Everything a statement about the user can be built from (their id, whether superuser,
-    roles and units): the key of statements compiled once per process (sentiment_ops.prepared)."""
-    return user.pk, user.is_superuser, user.roles, tuple(units_of(user))
+    roles and units): the key of statements compiled once per process (sentiment_ops.prepared).
+    Kept on the user object, as its units are."""
+    if not hasattr(user, "_identity_key"):
+        user._identity_key = (user.pk, user.is_superuser, user.roles, tuple(units_of(user)))
+    return user._identity_key
 
 
 def decided_levels(user) -> list[int]:

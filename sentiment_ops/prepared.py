@@ -2,10 +2,14 @@
 key that names everything its shape depends on, and executed again with the time of the request.
 
 Building a queryset and compiling it costs more Python than the database spends answering the
-small indexed queries every page runs (the user's identity, the navigation's counts). A caller
-names its statement by ``key`` — every input that decides the statement's text or parameters
-except the time (the user's id, roles and units for a user's statement) — and gives
-``build(now)``, which returns the queryset (or the ``(sql, params)``) for that ``now``.
+small indexed queries every page runs (the user's identity, the navigation's counts, the homes'
+lists). A caller names its statement by ``key`` — every input that decides the statement's text
+or parameters except the time (the user's id, roles and units for a user's statement; a
+module's constants, such as a cap, when a test may change them) — and gives ``build(now)``,
+which returns the queryset (or the ``(sql, params)``) for that ``now``. ``sql()`` answers the
+text and parameters, to run on a cursor; ``rows()`` answers what ``list(build(now))`` would
+(model instances with their select_related objects, annotations and prefetches, or values),
+the ORM reading the rows with the compiler kept from the first build.
 
 The time is the one input not in the key: ``build`` is compiled twice on a miss, at two
 distant instants, and the parameters that differ are the time-derived ones (``now``, ``now +
@@ -27,7 +31,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import prefetch_related_objects
 
-SIZE = 4096
+SIZE = 1024  # ~35 KB each with its compiled queryset: ≤ 35 MB a worker, some 80 users' pages
 _FIRST = dt.datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=dt.UTC)
 _SECOND = dt.datetime(2003, 7, 9, 13, 31, 47, 123456, tzinfo=dt.UTC)  # every field (and weekday) differs
 _UNCACHEABLE = object()
@@ -73,8 +77,9 @@ class _Entry:
         self.sql, self.params, self.offsets, self.built, self.compiler = sql, params, offsets, built, compiler
 
 
-def _template(build, using):
-    """The entry of ``build``, or _UNCACHEABLE."""
+def _template(build, using, keep):
+    """The entry of ``build``, or _UNCACHEABLE; ``keep``: with the queryset and its compiler
+    (to read rows through the ORM), else the text alone."""
     ops = connections[using].ops
     built = build(_FIRST)
     first, second = _compiled(built, using), _compiled(build(_SECOND), using)
@@ -91,16 +96,16 @@ def _template(build, using):
         if ops.adapt_datetimefield_value(_SECOND + offset) != b or ops.adapt_datetimefield_value(_FIRST + offset) != a:
             return _UNCACHEABLE
         offsets[i] = offset
-    return _Entry(first[0], first[1], offsets, built, first[2])
+    return _Entry(first[0], first[1], offsets, built if keep else None, first[2] if keep else None)
 
 
-def _entry(key, build, using):
+def _entry(key, build, using, keep=False):
     """The kept entry of ``key`` (built on a miss): an _Entry, Empty or _UNCACHEABLE."""
-    full_key = (using, connections[using].vendor, key)
+    full_key = (using, connections[using].vendor, keep, key)
     entry = _entries.get(full_key)
     if entry is None:
         try:
-            entry = _template(build, using)
+            entry = _template(build, using, keep)
         except Empty:
             entry = Empty
         with _lock:
@@ -168,7 +173,7 @@ def rows(key: Hashable, build: Callable, now: dt.datetime | None = None,
     """``list(build(now))`` — model instances with their select_related objects, annotations
     and prefetches, or the values of a ``values_list`` — with the SQL compiled once per
     process for ``key``."""
-    entry = _entry(key, build, using)
+    entry = _entry(key, build, using, keep=True)
     if entry is Empty:
         return []
     if entry is _UNCACHEABLE:
