@@ -7,6 +7,7 @@ navigation's capped counting query instead — so each home runs the same querie
 number of incidents."""
 
 from django.db.models import Count, Q, Window
+from django.urls import reverse
 from django.utils import timezone
 
 from deadlines import selectors as deadline_reads
@@ -24,6 +25,7 @@ from responses.selectors import approvals
 from sentiment_ops import prepared
 
 from . import nav
+from .templatetags.workplace import urgency
 
 TOP = 8  # the most urgent (or newest) few of each list; its count links to the rest
 RUNNING = [ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED]
@@ -52,15 +54,28 @@ def _running(user, levels=None):
     return qs.order_by("response__level", "-reported_at", "-id")
 
 
-def _shown(deadlines: list) -> list:
+def _urls(name: str, *after):
+    """``reverse(name, args=[pk, *after])`` for the rows of a list: reversed once, with a
+    marker where the pk goes (an ``int`` converter prints the pk as it is)."""
+    marker = "2147483647"
+    head, tail = reverse(name, args=[int(marker), *after]).split(marker)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def _shown(deadlines: list, now) -> list:
     """The deadlines with what their rows print (workplace/home/_deadline_item.html) computed
-    once each, not by the template's filters: the kind's label (``get_kind_display`` rebuilds
-    the choices on every call) and the time due, in the current time zone."""
-    kinds = Deadline._meta.get_field("kind").flatchoices
-    labels = dict(kinds)
+    once each, not by the template's tags and filters: the kind's label (``get_kind_display``
+    rebuilds the choices on every call), the time due in the current time zone (as the
+    ``date`` filter prints it: "m-d H:i" and ISO 8601), the urgency colour at ``now`` (the
+    ``urgency`` filter's rule) and the links to the case and its zero report."""
+    labels = dict(Deadline._meta.get_field("kind").flatchoices)
+    detail, report = _urls("incident_detail"), _urls("incident_action", "report")
     for d in deadlines:
+        due = timezone.localtime(d.due_at)
         d.kind_label = labels.get(d.kind, d.kind)
-        d.due_label = timezone.localtime(d.due_at).strftime("%m-%d %H:%M")
+        d.due_label, d.due_iso = due.strftime("%m-%d %H:%M"), due.isoformat()
+        d.urgency = urgency(d.due_at, now)
+        d.detail_url, d.report_url = detail(d.incident_id), report(d.incident_id)
     return deadlines
 
 
@@ -83,7 +98,7 @@ def command_part(request, now):
     """待研判, what is overdue and due soon, proposals waiting for a body, running responses."""
     user = request.user
     to_judge, to_judge_count = _counted("to_judge", user, lambda _when: awaiting_judgment(user))
-    urgent = _shown(_first("urgent", user, lambda when: deadline_reads.urgent(user, when), now))
+    urgent = _shown(_first("urgent", user, lambda when: deadline_reads.urgent(user, when), now), now)
     due = nav.badges(request, also=("urgent", lambda when: deadline_reads.urgent_parts(user, when)),
                      now=now)  # counted with the badges
     waiting, waiting_count = _counted("waiting", user, lambda _when: (
@@ -104,14 +119,14 @@ def command_part(request, now):
     }
 
 
-def section_part(request, *, owed=True):
+def section_part(request, now, *, owed=True):
     """What the user's sections (and bodies) owe now, soonest first, and the notices to sign;
     the counts are the navigation's. Without ``owed`` (the command group, whose deadline
     watch above lists every deadline) only the notices to sign."""
     user = request.user
     badges = nav.badges(request)
     mine = perms.user_section_ids(user)
-    owed = _shown(_first("owed", user, lambda _when: deadline_reads.owed_by(user))) if owed else None
+    owed = _shown(_first("owed", user, lambda _when: deadline_reads.owed_by(user)), now) if owed else None
     for d in owed or []:
         d.zero_ok = d.kind == "status" and d.owner_section_id in mine
     receipts = _first("to_sign", user, lambda _when: unsigned_receipts(user)) if mine else []
@@ -151,7 +166,7 @@ def home_context(request) -> dict:
         context["duty"] = duty_part(user)
     if nav.has_duties(user) and perms.user_section_ids(user):
         context["parts"].append("section")
-        context["section"] = section_part(request, owed="command" not in context["parts"])
+        context["section"] = section_part(request, now, owed="command" not in context["parts"])
     if perms.is_auditor(user) or (user.is_superuser and not context["parts"]):
         context["parts"].append("auditor")
         context["auditor"] = auditor_part(user)
