@@ -130,6 +130,10 @@ def section_part(request, now, *, owed=True):
     for d in owed or []:
         d.zero_ok = d.kind == "status" and d.owner_section_id in mine
     receipts = _first("to_sign", user, lambda _when: unsigned_receipts(user)) if mine else []
+    detail, sign = _urls("incident_detail"), _urls("incident_action", "sign")
+    for r in receipts:  # what each row prints, computed once (as _shown does for deadlines)
+        r.detail_url, r.sign_url = detail(r.notice.incident_id), sign(r.notice.incident_id)
+        r.issued_label = timezone.localtime(r.notice.issued_at).strftime("%m-%d %H:%M")
     return {"owed": owed, "receipts": receipts, "todo_count": badges["todo"]}
 
 
