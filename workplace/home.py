@@ -32,10 +32,14 @@ RUNNING = [ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED]
 
 
 def _counted(key, user, build, now=None) -> tuple[list, int]:
-    """The first ``TOP`` rows of ``build(now)`` and the number of all of them, in one query
+    """The first ``TOP`` incidents of ``build(now)``, each with the link to its case
+    (``detail_url``, reversed once for the list), and the number of all of them, in one query
     whose SQL is compiled once per process for ``key`` and the user's identity
     (sentiment_ops.prepared: ``build`` is of a shape fixed by them)."""
     rows = _first(key, user, lambda when: build(when).annotate(total_rows=Window(Count("pk"))), now)
+    detail = _urls("incident_detail")
+    for incident in rows:
+        incident.detail_url = detail(incident.pk)
     return rows, (rows[0].total_rows if rows else 0)
 
 
