@@ -6,7 +6,8 @@ small indexed queries every page runs (the user's identity, the navigation's cou
 lists). A caller names its statement by ``key`` — every input that decides the statement's text
 or parameters except the time (the user's id, roles and units for a user's statement; a
 module's constants, such as a cap, when a test may change them) — and gives ``build(now)``,
-which returns the queryset (or the ``(sql, params)``) for that ``now``. ``sql()`` answers the
+which returns the queryset (or the ``(sql, params)``) for that ``now`` — and reads the time from
+that argument only, never from the clock (a frozen clock would otherwise pass for a constant). ``sql()`` answers the
 text and parameters, to run on a cursor; ``rows()`` answers what ``list(build(now))`` would
 (model instances with their select_related objects, annotations and prefetches, or values),
 the ORM reading the rows with the compiler kept from the first build.
