@@ -57,12 +57,12 @@ def pending_deadlines(user):
             .order_by("due_at", "id"))
 
 
-def urgent(user, now=None, *, top: int) -> list:
-    """The deadline watch of the command group's home: the ``top`` most urgent pending
-    deadlines (overdue or due within ``policy.DUE_SOON``), soonest first — an index range scan
-    that stops at ``top`` rows (``urgent_parts`` are what its counts count)."""
+def urgent(user, now=None):
+    """The deadline watch of the command group's home: the pending deadlines overdue or due
+    within ``policy.DUE_SOON``, soonest first — an index range scan that stops at the few the
+    home shows (``urgent_parts`` are what its counts count)."""
     now = now or timezone.now()
-    return list(pending_deadlines(user).filter(due_at__lt=now + policy.DUE_SOON)[:top])
+    return pending_deadlines(user).filter(due_at__lt=now + policy.DUE_SOON)
 
 
 def urgent_parts(user, now) -> dict:

@@ -16,6 +16,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 
+from sentiment_ops import prepared
+
 from . import holidays
 from . import policy_defaults as seeds
 from .models import Body, Role, WorkCalendar
@@ -113,9 +115,11 @@ def years_to_enter(today: dt.date) -> list[int]:
     """The years still provisional whose official schedule is needed now: this year, and from
     November 1 the next one."""
     needed = [today.year] + ([today.year + 1] if today.month >= seeds.CALENDAR_REMINDER_FROM_MONTH else [])
-    confirmed = dict(WorkCalendar.objects.filter(date__year__in=needed, confirmed=True).order_by()
-                     .annotate(year=ExtractYear("date")).values("year").annotate(n=Count("id"))
-                     .values_list("year", "n"))  # one query for both years
+    # One query for both years, a range of the date's index; its SQL built once per process.
+    confirmed = dict(prepared.rows(("organization.calendar.years_to_enter", tuple(needed)), lambda _now: (
+        WorkCalendar.objects.filter(date__gte=dt.date(needed[0], 1, 1), date__lt=dt.date(needed[-1] + 1, 1, 1),
+                                    confirmed=True).order_by()
+        .annotate(year=ExtractYear("date")).values("year").annotate(n=Count("id")).values_list("year", "n"))))
     return [year for year in needed
             if confirmed.get(year, 0) != (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days]
 

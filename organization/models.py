@@ -4,11 +4,13 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import CharField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from sentiment_ops import prepared
 
 from . import policy_defaults as seeds
 
@@ -49,24 +51,31 @@ class User(AbstractUser):
         """The user's groups, sections and bodies as (kind, pk, code, name, rank, is_head) rows:
         ONE query (a UNION), cached on the object as long as it lives (a request's user). The
         roles and ``organization.selectors.units_of`` both read it, so a page that asks about
-        both pays one query, not two."""
+        both pays one query, not two. Its SQL is compiled once per process (sentiment_ops.prepared)."""
         if not hasattr(self, "_identity_rows"):
             rows = []
             if self.pk:
-                text, number, flag = CharField(), models.IntegerField(), models.BooleanField()
-                groups = User.groups.through.objects.filter(user_id=self.pk).order_by().values_list(
-                    Value("group", output_field=text), "group_id", "group__name", "group__name",
-                    Value(0, output_field=number), Value(False, output_field=flag))
-                sections = SectionMembership.objects.filter(user_id=self.pk).order_by().values_list(
-                    Value("section", output_field=text), "section_id", "section__code", "section__name",
-                    "section__order", "is_head")
-                bodies = BodyMembership.objects.filter(user_id=self.pk).order_by().values_list(
-                    Value("body", output_field=text), "body_id", "body__code", "body__name",
-                    # one row per level the body decides (R4: LevelPolicy.deciding_body), 0 for none
-                    Coalesce("body__deciding_levels__level", 0), Value(False, output_field=flag))
-                rows = list(groups.union(sections, bodies, all=True))
+                text, params = prepared.sql(("organization.identity", self.pk), lambda _now: self._identity_query())
+                with connection.cursor() as cursor:
+                    cursor.execute(text, params)
+                    rows = [(kind, pk, code, name, rank, bool(is_head))
+                            for kind, pk, code, name, rank, is_head in cursor.fetchall()]
             self._identity_rows = rows
         return self._identity_rows
+
+    def _identity_query(self):
+        text, number, flag = CharField(), models.IntegerField(), models.BooleanField()
+        groups = User.groups.through.objects.filter(user_id=self.pk).order_by().values_list(
+            Value("group", output_field=text), "group_id", "group__name", "group__name",
+            Value(0, output_field=number), Value(False, output_field=flag))
+        sections = SectionMembership.objects.filter(user_id=self.pk).order_by().values_list(
+            Value("section", output_field=text), "section_id", "section__code", "section__name",
+            "section__order", "is_head")
+        bodies = BodyMembership.objects.filter(user_id=self.pk).order_by().values_list(
+            Value("body", output_field=text), "body_id", "body__code", "body__name",
+            # one row per level the body decides (R4: LevelPolicy.deciding_body), 0 for none
+            Coalesce("body__deciding_levels__level", 0), Value(False, output_field=flag))
+        return groups.union(sections, bodies, all=True)
 
     @property
     def roles(self) -> frozenset[str]:

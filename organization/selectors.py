@@ -134,6 +134,15 @@ def units_of(user) -> list[Unit]:
     return user._units
 
 
+def identity_key(user) -> tuple:
+    """Everything a statement about the user can be built from (their id, whether superuser,
+    roles and units): the key of statements compiled once per process (sentiment_ops.prepared).
+    Kept on the user object, as its units are."""
+    if not hasattr(user, "_identity_key"):
+        user._identity_key = (user.pk, user.is_superuser, user.roles, tuple(units_of(user)))
+    return user._identity_key
+
+
 def decided_levels(user) -> list[int]:
     """The response levels decided by the bodies the user belongs to (``units_of``)."""
     return sorted({level for u in units_of(user) if u.kind == "body" for level in u.levels})

@@ -7,10 +7,11 @@ navigation's capped counting query instead — so each home runs the same querie
 number of incidents."""
 
 from django.db.models import Count, Q, Window
+from django.urls import reverse
 from django.utils import timezone
 
 from deadlines import selectors as deadline_reads
-from deadlines.models import Heartbeat
+from deadlines.models import Deadline, Heartbeat
 from deadlines.policy import sweep_stale
 from early_warnings.selectors import unsigned_receipts
 from incidents import permissions as perms
@@ -18,20 +19,33 @@ from incidents.models import State
 from incidents.selectors import awaiting_judgment, content_flag, visible
 from organization.calendar import provisional_banner
 from organization.models import Role
-from organization.selectors import stable_days_target, units_of
+from organization.selectors import identity_key, stable_days_target, units_of
 from responses.models import ResponseProposal, ResponseState
 from responses.selectors import approvals
+from sentiment_ops import prepared
 
 from . import nav
+from .templatetags.workplace import urgency
 
 TOP = 8  # the most urgent (or newest) few of each list; its count links to the rest
 RUNNING = [ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED]
 
 
-def _counted(qs, top=TOP) -> tuple[list, int]:
-    """The first ``top`` rows and the number of all of them, in one query."""
-    rows = list(qs.annotate(total_rows=Window(Count("pk")))[:top])
+def _counted(key, user, build, now=None) -> tuple[list, int]:
+    """The first ``TOP`` incidents of ``build(now)``, each with the link to its case
+    (``detail_url``, reversed once for the list), and the number of all of them, in one query
+    whose SQL is compiled once per process for ``key`` and the user's identity
+    (sentiment_ops.prepared: ``build`` is of a shape fixed by them)."""
+    rows = _first(key, user, lambda when: build(when).annotate(total_rows=Window(Count("pk"))), now)
+    detail = _urls("incident_detail")
+    for incident in rows:
+        incident.detail_url = detail(incident.pk)
     return rows, (rows[0].total_rows if rows else 0)
+
+
+def _first(key, user, build, now=None) -> list:
+    """The first ``TOP`` rows of ``build(now)`` (see ``_counted``)."""
+    return prepared.rows(("workplace.home", key, TOP, identity_key(user)), lambda when: build(when)[:TOP], now)
 
 
 def _running(user, levels=None):
@@ -44,13 +58,42 @@ def _running(user, levels=None):
     return qs.order_by("response__level", "-reported_at", "-id")
 
 
+def _urls(name: str, *after):
+    """``reverse(name, args=[pk, *after])`` for the rows of a list: reversed once, with a
+    marker where the pk goes (an ``int`` converter prints the pk as it is)."""
+    marker = "2147483647"
+    head, tail = reverse(name, args=[int(marker), *after]).split(marker)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def _shown(deadlines: list, now) -> list:
+    """The deadlines with what their rows print (workplace/home/_deadline_item.html) computed
+    once each, not by the template's tags and filters: the kind's label (``get_kind_display``
+    rebuilds the choices on every call), the time due in the current time zone (as the
+    ``date`` filter prints it: "m-d H:i" and ISO 8601), the urgency colour at ``now`` (the
+    ``urgency`` filter's rule) and the links to the case and its zero report."""
+    labels = dict(Deadline._meta.get_field("kind").flatchoices)
+    detail, report = _urls("incident_detail"), _urls("incident_action", "report")
+    for d in deadlines:
+        due = timezone.localtime(d.due_at)
+        d.kind_label = labels.get(d.kind, d.kind)
+        d.due_label, d.due_iso = due.strftime("%m-%d %H:%M"), due.isoformat()
+        d.urgency = urgency(d.due_at, now)
+        d.detail_url, d.report_url = detail(d.incident_id), report(d.incident_id)
+    return deadlines
+
+
 def leader_part(request, levels):
     """待审批 first, then the running responses at the user's levels (every level for
     leadership without a body)."""
     user = request.user
-    waiting = (list(approvals(user).prefetch_related(None).annotate(content_ok=content_flag(user, "incident_id"))[:TOP])
+    # Only what the part shows of each proposal (its incident, its proposal's level): the
+    # approvals page's eight joins cost more to plan (3 ms) than to run.
+    waiting = (_first("approvals", user,
+                      lambda _when: approvals(user).select_related(None).select_related("incident", "proposal")
+                      .prefetch_related(None).annotate(content_ok=content_flag(user, "incident_id")))
                if levels else [])
-    running, running_count = _counted(_running(user, levels or None))
+    running, running_count = _counted(("running", tuple(levels)), user, lambda _when: _running(user, levels or None))
     return {"approvals": waiting, "approvals_count": nav.badges(request)["approvals"],
             "levels": levels, "responses": running, "responses_count": running_count}
 
@@ -58,16 +101,17 @@ def leader_part(request, levels):
 def command_part(request, now):
     """待研判, what is overdue and due soon, proposals waiting for a body, running responses."""
     user = request.user
-    to_judge, to_judge_count = _counted(awaiting_judgment(user))
-    urgent = deadline_reads.urgent(user, now, top=TOP)
-    due = nav.badges(request, also=deadline_reads.urgent_parts(user, now))  # counted with the badges
-    waiting, waiting_count = _counted(
+    to_judge, to_judge_count = _counted("to_judge", user, lambda _when: awaiting_judgment(user))
+    urgent = _shown(_first("urgent", user, lambda when: deadline_reads.urgent(user, when), now), now)
+    due = nav.badges(request, also=("urgent", lambda when: deadline_reads.urgent_parts(user, when)),
+                     now=now)  # counted with the badges
+    waiting, waiting_count = _counted("waiting", user, lambda _when: (
         visible(user).exclude(state=State.CLOSED)
         .filter(Q(response__proposal__decision=ResponseProposal.Decision.PENDING)
                 | Q(response__state=ResponseState.LIFT_PROPOSED))
         .select_related("response", "response__proposal").annotate(content_ok=content_flag(user))
-        .order_by("reported_at", "pk"))
-    running, running_count = _counted(_running(user))
+        .order_by("reported_at", "pk")))
+    running, running_count = _counted("running", user, lambda _when: _running(user))
     last_sweep = Heartbeat.last("sweep")
     return {
         "to_judge": to_judge, "to_judge_count": to_judge_count,
@@ -79,23 +123,27 @@ def command_part(request, now):
     }
 
 
-def section_part(request, *, owed=True):
+def section_part(request, now, *, owed=True):
     """What the user's sections (and bodies) owe now, soonest first, and the notices to sign;
     the counts are the navigation's. Without ``owed`` (the command group, whose deadline
     watch above lists every deadline) only the notices to sign."""
     user = request.user
     badges = nav.badges(request)
     mine = perms.user_section_ids(user)
-    owed = list(deadline_reads.owed_by(user)[:TOP]) if owed else None
+    owed = _shown(_first("owed", user, lambda _when: deadline_reads.owed_by(user)), now) if owed else None
     for d in owed or []:
         d.zero_ok = d.kind == "status" and d.owner_section_id in mine
-    receipts = list(unsigned_receipts(user)[:TOP]) if mine else []
+    receipts = _first("to_sign", user, lambda _when: unsigned_receipts(user)) if mine else []
+    detail, sign = _urls("incident_detail"), _urls("incident_action", "sign")
+    for r in receipts:  # what each row prints, computed once (as _shown does for deadlines)
+        r.detail_url, r.sign_url = detail(r.notice.incident_id), sign(r.notice.incident_id)
+        r.issued_label = timezone.localtime(r.notice.issued_at).strftime("%m-%d %H:%M")
     return {"owed": owed, "receipts": receipts, "todo_count": badges["todo"]}
 
 
 def duty_part(user):
     """登记舆情 and the user's recent incidents, each with its 1-hour quick-report state."""
-    recent, total = _counted(deadline_reads.with_quick_report(
+    recent, total = _counted("recent", user, lambda _when: deadline_reads.with_quick_report(
         visible(user).filter(reported_by=user).annotate(content_ok=content_flag(user))
         .order_by("-reported_at", "-id")))
     return {"recent": recent, "recent_count": total}
@@ -103,8 +151,9 @@ def duty_part(user):
 
 def auditor_part(user):
     """Closed cases, the most recently closed first."""
-    closed, total = _counted(visible(user).filter(state=State.CLOSED).select_related("warning", "response")
-                             .annotate(content_ok=content_flag(user)).order_by("-closed_at", "-id"))
+    closed, total = _counted("closed", user, lambda _when: (
+        visible(user).filter(state=State.CLOSED).select_related("warning", "response")
+        .annotate(content_ok=content_flag(user)).order_by("-closed_at", "-id")))
     return {"closed": closed, "closed_count": total}
 
 
@@ -125,7 +174,7 @@ def home_context(request) -> dict:
         context["duty"] = duty_part(user)
     if nav.has_duties(user) and perms.user_section_ids(user):
         context["parts"].append("section")
-        context["section"] = section_part(request, owed="command" not in context["parts"])
+        context["section"] = section_part(request, now, owed="command" not in context["parts"])
     if perms.is_auditor(user) or (user.is_superuser and not context["parts"]):
         context["parts"].append("auditor")
         context["auditor"] = auditor_part(user)

@@ -8,12 +8,14 @@ and its cost no longer grows with what a unit owes (50,000 deadlines or 50)."""
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.utils import timezone
 
 from deadlines import selectors as deadline_reads
 from early_warnings.selectors import unsigned_receipts
 from incidents import permissions as perms
-from organization.selectors import unit_ids
+from organization.selectors import identity_key, unit_ids
 from responses.selectors import approvals
+from sentiment_ops import prepared
 
 BADGE_CAP = 99
 
@@ -24,43 +26,66 @@ def has_duties(user) -> bool:
     return bool(section_ids or body_ids)
 
 
-def _counted(querysets: dict) -> dict[str, int]:
-    """COUNT(*) of each queryset up to ``BADGE_CAP`` + 1, as one SELECT of scalar subqueries."""
+def _counting(querysets: dict) -> tuple[str, list]:
+    """COUNT(*) of each queryset up to ``BADGE_CAP`` + 1, as one SELECT of scalar subqueries,
+    each column named after its queryset."""
     parts, params = [], []
     for name, qs in querysets.items():
+        column = connection.ops.quote_name(name)
         try:
             sql, sql_params = qs.order_by().values("pk")[: BADGE_CAP + 1].query.sql_with_params()
         except EmptyResultSet:  # .none(): nothing to count
-            parts.append("0")
+            parts.append(f"0 AS {column}")
             continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) {connection.ops.quote_name('c_' + name)})")
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) {connection.ops.quote_name('c_' + name)}) AS {column}")
         params.extend(sql_params)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        return dict(zip(querysets, cursor.fetchone(), strict=True))
+    return "SELECT " + ", ".join(parts), params
 
 
-def badges(request, also: dict | None = None) -> dict[str, int]:
+def _badge_querysets(user) -> dict:
+    querysets = {"unread": deadline_reads.notifications_of(user, unread_only=True)}
+    if perms.body_levels(user):
+        querysets["approvals"] = approvals(user)
+    if has_duties(user):
+        for i, part in enumerate(deadline_reads.owed_parts(user)):
+            querysets[f"owed{i}"] = part
+        querysets["to_sign"] = unsigned_receipts(user)
+    return querysets
+
+
+def badges(request, also: tuple | None = None, now=None) -> dict[str, int]:
     """The user's waiting approvals (members of a body), 我的待办 (deadlines owed now plus
     notices to sign; members of a section or body) and unread notices: one query per
-    request (call it only after the request's own writes). ``also``: a page's own counts
-    (name → queryset), counted in that same query up to the same cap and returned by name."""
-    also = also or {}
-    querysets = {f"also_{name}": qs for name, qs in also.items()}
-    if not hasattr(request, "_nav_badges"):
-        user = request.user
-        querysets["unread"] = deadline_reads.notifications_of(user, unread_only=True)
-        if perms.body_levels(user):
-            querysets["approvals"] = approvals(user)
-        if has_duties(user):
-            for i, part in enumerate(deadline_reads.owed_parts(user)):
-                querysets[f"owed{i}"] = part
-            querysets["to_sign"] = unsigned_receipts(user)
-    counts = _counted(querysets) if querysets else {}
-    if not hasattr(request, "_nav_badges"):
+    request (call it only after the request's own writes). ``also``: a page's own counts as
+    ``(key, build)`` — ``build(now)`` returns {name: queryset}, of a shape decided by ``key``
+    and the user's identity alone — counted in that same query up to the same cap and
+    returned by name.
+
+    The statement's SQL is built once per process for each user identity (``identity_key``:
+    the id, roles and units every queryset here is built from) and ``also``'s key
+    (sentiment_ops.prepared); each call only runs it."""
+    user = request.user
+    first = not hasattr(request, "_nav_badges")
+    if not first and also is None:
+        return dict(request._nav_badges)
+    also_key, build_also = also or (None, None)
+
+    def build(when):
+        querysets = {f"also_{name}": qs for name, qs in build_also(when).items()} if build_also else {}
+        if first:
+            querysets.update(_badge_querysets(user))
+        return _counting(querysets)
+
+    text, params = prepared.sql(("workplace.nav.badges", BADGE_CAP, identity_key(user), first, also_key), build,
+                                now or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        counts = dict(zip((column[0] for column in cursor.description), cursor.fetchone(), strict=True))
+    if first:
         request._nav_badges = {"unread": counts["unread"], "approvals": counts.get("approvals", 0),
                                "todo": sum(n for name, n in counts.items() if name.startswith(("owed", "to_sign")))}
-    return {**request._nav_badges, **{name: counts[f"also_{name}"] for name in also}}
+    return {**request._nav_badges,
+            **{name.removeprefix("also_"): n for name, n in counts.items() if name.startswith("also_")}}
 
 
 def shown(count: int | None) -> str | None:

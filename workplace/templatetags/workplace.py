@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from rest_framework import serializers
 
 from deadlines import accountability
@@ -57,13 +58,15 @@ def form_errors(state):
     return {"errors": state.other_errors}
 
 
+COLOURS = {1: gettext_noop("红色"), 2: gettext_noop("橙色"), 3: gettext_noop("黄色"), 4: gettext_noop("蓝色")}
+
+
 @register.filter
 def level_badge(level, kind="warning"):
     if not level:
         return ""
-    colour = {1: _("红色"), 2: _("橙色"), 3: _("黄色"), 4: _("蓝色")}.get(level, "")
     text = (_("%(level)s级预警") if kind == "warning" else _("%(level)s级响应")) % {"level": ROMAN.get(level, level)}
-    title = colour if kind == "warning" else ""
+    title = _(COLOURS[level]) if kind == "warning" and level in COLOURS else ""  # only the one shown
     return format_html('<span class="badge level-{}" title="{}">{}</span>', level, title, text)
 
 

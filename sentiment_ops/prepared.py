@@ -1,0 +1,196 @@
+"""SQL built once per process: the text and parameters of a fixed-shape statement, kept by a
+key that names everything its shape depends on, and executed again with the time of the request.
+
+Building a queryset and compiling it costs more Python than the database spends answering the
+small indexed queries every page runs (the user's identity, the navigation's counts, the homes'
+lists). A caller names its statement by ``key`` — every input that decides the statement's text
+or parameters except the time (the user's id, roles and units for a user's statement; a
+module's constants, such as a cap, when a test may change them) — and gives ``build(now)``,
+which returns the queryset (or the ``(sql, params)``) for that ``now`` — and reads the time from
+that argument only, never from the clock (a frozen clock would otherwise pass for a constant). ``sql()`` answers the
+text and parameters, to run on a cursor; ``rows()`` answers what ``list(build(now))`` would
+(model instances with their select_related objects, annotations and prefetches, or values),
+the ORM reading the rows with the compiler kept from the first build.
+
+The time is the one input not in the key: ``build`` is compiled twice on a miss, at two
+distant instants, and the parameters that differ are the time-derived ones (``now``, ``now +
+3 h``…), each kept as its offset from ``now`` and adapted again for each call. If the two
+compilations differ in anything else (the text, a parameter that is not a time offset of
+``now``), nothing is kept and every call compiles (``build`` is then not fixed-shape).
+
+Entries are per database (its alias and vendor: SQLite and PostgreSQL compile differently) and
+per process; the least recently used go beyond ``SIZE``. Nothing here reads the database: a
+statement's results are never kept, only its text, so no write can make an entry stale."""
+
+import copy
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from django.core.exceptions import EmptyResultSet
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import prefetch_related_objects
+
+SIZE = 1024  # ~35 KB each with its compiled queryset: ≤ 35 MB a worker, some 80 users' pages
+_FIRST = dt.datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=dt.UTC)
+_SECOND = dt.datetime(2003, 7, 9, 13, 31, 47, 123456, tzinfo=dt.UTC)  # every field (and weekday) differs
+_UNCACHEABLE = object()
+
+_entries: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+class Empty(Exception):
+    """The statement can match nothing (the ORM's ``EmptyResultSet``): nothing to run."""
+
+
+def _compiled(built, using):
+    """(sql, params, compiler or None) of a queryset or of a ready (sql, params)."""
+    if isinstance(built, tuple):
+        sql, params = built
+        return sql, tuple(params), None
+    compiler = built.query.get_compiler(using=using)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        raise Empty from None
+    return sql, tuple(params), compiler
+
+
+def _as_time(value) -> dt.datetime | None:
+    """A datetime parameter as adapted for the database, back to an aware datetime."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return None
+
+
+class _Entry:
+    __slots__ = ("built", "compiler", "offsets", "params", "sql")
+
+    def __init__(self, sql, params, offsets, built, compiler):
+        self.sql, self.params, self.offsets, self.built, self.compiler = sql, params, offsets, built, compiler
+
+
+def _template(build, using, keep):
+    """The entry of ``build``, or _UNCACHEABLE; ``keep``: with the queryset and its compiler
+    (to read rows through the ORM), else the text alone."""
+    ops = connections[using].ops
+    built = build(_FIRST)
+    first, second = _compiled(built, using), _compiled(build(_SECOND), using)
+    if first[0] != second[0] or len(first[1]) != len(second[1]):
+        return _UNCACHEABLE
+    offsets = {}
+    for i, (a, b) in enumerate(zip(first[1], second[1], strict=True)):
+        if a == b:
+            continue
+        when = _as_time(a)
+        if when is None:
+            return _UNCACHEABLE
+        offset = when - _FIRST
+        if ops.adapt_datetimefield_value(_SECOND + offset) != b or ops.adapt_datetimefield_value(_FIRST + offset) != a:
+            return _UNCACHEABLE
+        offsets[i] = offset
+    return _Entry(first[0], first[1], offsets, built if keep else None, first[2] if keep else None)
+
+
+def _entry(key, build, using, keep=False):
+    """The kept entry of ``key`` (built on a miss): an _Entry, Empty or _UNCACHEABLE."""
+    full_key = (using, connections[using].vendor, keep, key)
+    entry = _entries.get(full_key)
+    if entry is None:
+        try:
+            entry = _template(build, using, keep)
+        except Empty:
+            entry = Empty
+        with _lock:
+            _entries[full_key] = entry
+            while len(_entries) > SIZE:
+                _entries.popitem(last=False)
+    else:
+        with _lock:
+            if full_key in _entries:
+                _entries.move_to_end(full_key)
+    return entry
+
+
+def _params(entry, now, using) -> list:
+    params = list(entry.params)
+    if entry.offsets:
+        if now is None:
+            raise ValueError("this statement depends on the time: pass now")
+        adapt = connections[using].ops.adapt_datetimefield_value
+        for i, offset in entry.offsets.items():
+            params[i] = adapt(now + offset)
+    return params
+
+
+def sql(key: Hashable, build: Callable, now: dt.datetime | None = None,
+        using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
+    """The statement of ``key`` for ``now``: (sql, params), compiled once per process.
+    Raises ``Empty`` when the statement can match nothing."""
+    entry = _entry(key, build, using)
+    if entry is Empty:
+        raise Empty
+    if entry is _UNCACHEABLE:
+        text, params, _compiler = _compiled(build(now), using)
+        return text, list(params)
+    return entry.sql, _params(entry, now, using)
+
+
+class _Query:
+    """The queryset's query, answering ``get_compiler`` with the kept compiler."""
+
+    def __init__(self, query, compiler):
+        self._query, self._compiler = query, compiler
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        return self._compiler
+
+    def __getattr__(self, name):
+        return getattr(self._query, name)
+
+
+class _Run:
+    """The queryset as the ORM's iterables read it (model instances, values, flat values),
+    with the kept compiler."""
+
+    def __init__(self, queryset, compiler):
+        self._queryset = queryset
+        self.query = _Query(queryset.query, compiler)
+
+    def __getattr__(self, name):
+        return getattr(self._queryset, name)
+
+
+def rows(key: Hashable, build: Callable, now: dt.datetime | None = None,
+         using: str = DEFAULT_DB_ALIAS) -> list:
+    """``list(build(now))`` — model instances with their select_related objects, annotations
+    and prefetches, or the values of a ``values_list`` — with the SQL compiled once per
+    process for ``key``."""
+    entry = _entry(key, build, using, keep=True)
+    if entry is Empty:
+        return []
+    if entry is _UNCACHEABLE:
+        return list(build(now))
+    queryset = entry.built
+    compiler = copy.copy(entry.compiler)  # the kept compiler's select and converters, the call's params
+    compiler.connection = connections[using]
+    text, params = entry.sql, _params(entry, now, using)
+    compiler.as_sql = lambda *args, **kwargs: (text, params)
+    found = list(queryset._iterable_class(_Run(queryset, compiler)))
+    if queryset._prefetch_related_lookups:
+        prefetch_related_objects(found, *queryset._prefetch_related_lookups)
+    return found
+
+
+def clear():
+    """Forget every statement (tests that change how the ORM compiles)."""
+    with _lock:
+        _entries.clear()

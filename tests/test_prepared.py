@@ -1,0 +1,95 @@
+"""Statements compiled once per process (sentiment_ops.prepared): the same SQL and parameters as
+compiling each time, the time re-applied to each call, and what they count always fresh."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from deadlines.models import Deadline, Notification
+from organization.models import Role
+from sentiment_ops import prepared
+
+
+def _fresh(qs):
+    sql, params = qs.query.get_compiler(using="default").as_sql()
+    return sql, list(params)
+
+
+@pytest.mark.django_db
+def test_a_kept_statement_equals_a_fresh_compilation_at_any_time():
+    def build(now):
+        return Deadline.objects.filter(due_at__lt=now, state="open").exclude(due_at__lt=now - dt.timedelta(hours=3))
+
+    now = timezone.now()
+    later = now + dt.timedelta(days=3, minutes=7)
+    key = ("test", "deadline-window")
+    assert prepared.sql(key, build, now) == _fresh(build(now))
+    assert prepared.sql(key, build, later) == _fresh(build(later))  # the kept entry, a new time
+
+
+@pytest.mark.django_db
+def test_a_statement_that_reads_the_time_otherwise_is_compiled_each_time():
+    """A parameter derived from the time that is not a datetime (here the hour) cannot be
+    re-applied: such a statement is never kept, and is still right."""
+    def build(now):
+        return Deadline.objects.filter(kind=f"h{now.hour}")
+
+    key = ("test", "hour")
+    for hour in (3, 17):
+        when = timezone.now().replace(hour=hour)
+        assert prepared.sql(key, build, when) == _fresh(build(when))
+
+
+@pytest.mark.django_db
+def test_a_statement_that_matches_nothing_raises_empty():
+    with pytest.raises(prepared.Empty):
+        prepared.sql(("test", "none"), lambda now: Deadline.objects.none())
+
+
+@pytest.mark.django_db
+def test_badges_and_roles_follow_every_change_at_once(demo):
+    """Only the text is kept, never a count: a new notice shows on the next page, and a role
+    given to a user is read by the next request (the user's identity is part of the key)."""
+    user = demo["petition"]
+    client = Client()
+    client.force_login(user)
+    before = client.get("/no-such-page/").context["notifications"][1]
+    Notification.objects.create(recipient=user, title="t", body="b")
+    after = client.get("/no-such-page/").context["notifications"][1]
+    assert int(after or 0) == int(before or 0) + 1
+    assert "/incidents/new/" not in client.get("/").content.decode()
+    user.groups.add(Group.objects.get(name=Role.DUTY_OFFICER))
+    assert "/incidents/new/" in client.get("/").content.decode()
+    assert connection.vendor in ("postgresql", "sqlite")
+
+
+@pytest.mark.django_db
+def test_kept_model_rows_equal_the_querysets_rows(demo):
+    """``rows``: the instances, their select_related objects, annotations and prefetches
+    the queryset itself gives, at each call's time."""
+    from benchmarks.pages_seed import seed
+    from responses.selectors import approvals
+
+    seed(30, big_events=5, seed=4)
+    user = demo["command"]
+    now = timezone.now()
+
+    def build(when):
+        return (Deadline.objects.filter(due_at__lt=when).select_related("incident", "owner_section")
+                .prefetch_related("incident__sections").order_by("due_at", "id")[:8])
+
+    def seen(rows):
+        return [(d.pk, d.due_at, d.incident.title, d.owner_section and d.owner_section.name,
+                 sorted(s.code for s in d.incident.sections.all())) for d in rows]
+
+    for when in (now, now - dt.timedelta(days=2), now + dt.timedelta(days=5)):
+        assert seen(prepared.rows(("test", "deadlines"), build, when)) == seen(build(when))
+    leader = demo["leader"]
+    kept = prepared.rows(("test", "approvals", leader.pk), lambda _when: approvals(leader))
+    assert [r.pk for r in kept] == [r.pk for r in approvals(leader)]
+    assert prepared.rows(("test", "none"), lambda _when: Deadline.objects.none()) == []
+    assert user.pk
