@@ -23,7 +23,12 @@ from incidents.selectors import get_incident_for
 from lifecycle import services as lifecycle
 from lifecycle.actions import ACTIONS, ATTACH, run
 from lifecycle.payloads import AttachmentIn, IncidentCreateSerializer
-from lifecycle.selectors import IncidentFilter, incident_queryset, timeline_page_queryset
+from lifecycle.selectors import (
+    IncidentFilter,
+    incident_parts,
+    incident_queryset,
+    timeline_page_queryset,
+)
 from organization.models import Section
 
 from . import serializers as s
@@ -35,10 +40,11 @@ from .parsers import ObjectJSONParser
 def _represent(request, pk, *, created=False):
     """The incident as the caller now sees it; 204 when the action took it out of their sight
     (e.g. they unassigned their own section)."""
-    fresh = incident_queryset(request.user, names_only=True).filter(pk=pk).first()
+    fresh = incident_queryset(request.user).filter(pk=pk).first()
     if fresh is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(s.IncidentSerializer(fresh, context={"request": request}).data,
+    context = {"request": request, "parts": incident_parts([fresh])}
+    return Response(s.IncidentSerializer(fresh, context=context).data,
                     status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -64,15 +70,24 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     parser_classes = [ObjectJSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
-        return incident_queryset(self.request.user, names_only=True)
+        return incident_queryset(self.request.user)
 
     def get_object(self):
         return get_incident_for(self.request.user, self.kwargs["pk"], queryset=self.get_queryset())
 
+    def _data(self, incidents, **kwargs):
+        """The representation of ``incidents``, their lists read for all of them at once."""
+        context = {**self.get_serializer_context(), "parts": incident_parts(incidents)}
+        return s.IncidentSerializer(incidents, context=context, **kwargs).data
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self._data(page, many=True))
+
     def retrieve(self, request, *args, **kwargs):
         incident = self.get_object()
         records.classified_access_log(incident=incident, user=request.user, via="api")
-        return Response(self.get_serializer(incident).data)
+        return Response(self._data([incident], many=True)[0])
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: s.IncidentSerializer},
                    parameters=[IDEMPOTENCY_KEY])

@@ -1,6 +1,7 @@
 """Reads that span the case's apps, shared by the JSON API and the pages."""
 
 import datetime as dt
+import json
 
 import django_filters
 from django.db.models import (
@@ -18,7 +19,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, JSONObject, RowNumber
 from django.utils import timezone
 
 from deadlines.models import Deadline, DeadlineState
@@ -83,44 +84,167 @@ def with_names(events):
     return events.annotate(actor_name=F("actor__username"))
 
 
-def incident_queryset(user, *, names_only=False):
-    """Visible incidents with everything the incident's representation (API.md) and the case
-    page need, in a fixed number of queries and a bounded number of rows (the timeline and
-    the deadlines capped, with their totals: ``timeline_of``, ``deadlines_of``).
-    ``names_only`` (the JSON API): the embedded rows carry the names of their users and units
-    (``actor_name``; ``owner_key``, ``met_by_name``) instead of the objects — a list embeds a
-    thousand rows, and building a user per row was a quarter of its cost."""
-    if names_only:
-        deadlines = Deadline.objects.annotate(owner_key=Coalesce("owner_section__code", "owner_body__code"),
-                                              met_by_name=F("met_by__username"))
-        events = with_names(TimelineEvent.objects.all())
-    else:
-        deadlines = Deadline.objects.select_related("owner_section", "owner_body", "met_by")
-        events = TimelineEvent.objects.select_related("actor")
+def incident_queryset(user):
+    """Visible incidents as the incident's representation (API.md) reads them: the row with
+    its one-to-one relations joined, the totals of its paged lists and its level's stable
+    days (``policy_stable_days``) annotated. Its lists: ``incident_parts``."""
     return (
         visible(user)
         .select_related("reported_by", "warning__current__issued_by", "response__proposal")
         .annotate(timeline_count=Coalesce(_count_of(TimelineEvent), 0),
-                  deadline_count=Coalesce(_count_of(Deadline), 0))
-        .prefetch_related(
-            Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
-            "sources",
-            Prefetch("warning__current__receipts",
-                     queryset=NoticeReceipt.objects.select_related("section", "signed_by")),
-            Prefetch("deadlines", queryset=_embedded_deadlines(deadlines), to_attr="embedded_deadlines"),
-            Prefetch("timeline", queryset=events.order_by("-at", "-id")[:EMBEDDED], to_attr="recent_timeline"),
-            Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
-            # API.md v1.1 "More of the incident", the judgments (R13) and the 批示意见: one query each
-            Prefetch("reports", queryset=Report.objects.select_related("section", "author").order_by("submitted_at", "id")),
-            Prefetch("statements", queryset=Statement.objects.select_related("section", "drafted_by", "decided_by")
-                     .order_by("drafted_at", "id")),
-            Prefetch("judgments", queryset=Judgment.objects.select_related("section", "judged_by")
-                     .order_by("judged_at", "id")),
-            Prefetch("instructions", queryset=Instruction.objects.select_related("author")),
-            Prefetch("consultations", queryset=Consultation.objects.select_related("convened_by", "recorded_by")
-                     .prefetch_related(*_consultation_parts())),
-        )
+                  deadline_count=Coalesce(_count_of(Deadline), 0),
+                  policy_stable_days=stable_days_target("response__level"))
     )
+
+
+# --- the lists of the representation, for a page of incidents in three queries -------------
+# Every list but the timeline and the deadlines is small and is read in ONE ``UNION ALL`` of
+# rows (part, parent id, JSON object of the row's fields), whatever the number of lists: a
+# query per list cost more in the ORM than the rows did. Each part: the model, the lookup of
+# its parent (an incident, or a consultation), the fields, and how its rows are ordered.
+_PARTS = {
+    "sections": (Assignment, "incident_id", {"code": F("section__code"), "order": F("section__order")},
+                 ("order", "code")),
+    "sources": (Source, "incident_id", {"id": F("id"), "url": F("url"), "platform": F("platform"),
+                                        "mainstream_first": F("mainstream_first"), "title": F("title")}, ("id",)),
+    "attachments": (Attachment, "incident_id", {
+        "id": F("id"), "name": F("name"), "kind": F("kind"), "size": F("size"), "sha256": F("sha256"),
+        "note": F("note"), "uploaded_at": F("uploaded_at"), "uploaded_by": F("uploaded_by__username")},
+        ("uploaded_at", "id")),
+    "reports": (Report, "incident_id", {
+        "id": F("id"), "kind": F("kind"), "section": F("section__code"), "zero": F("zero"),
+        "submitted_at": F("submitted_at"), "submitted_by": F("author__username")}, ("submitted_at", "id")),
+    "statements": (Statement, "incident_id", {
+        "id": F("id"), "kind": F("kind"), "section": F("section__code"), "title": F("title"), "state": F("state"),
+        "drafted_by": F("drafted_by__username"), "decided_by": F("decided_by__username"),
+        "drafted_at": F("drafted_at")}, ("drafted_at", "id")),
+    "judgments": (Judgment, "incident_id", {
+        "id": F("id"), "mode": F("mode"), "section": F("section__code"), "veracity": F("veracity"),
+        "severity": F("severity"), "analysis": F("analysis"),
+        "recommended_warning_level": F("recommended_warning_level"),
+        "recommended_response_level": F("recommended_response_level"), "participants": F("participants"),
+        "judged_by": F("judged_by__username"), "judged_at": F("judged_at")}, ("judged_at", "id")),
+    "instructions": (Instruction, "incident_id", {
+        "id": F("id"), "subject": F("subject"), "proposal": F("proposal_id"), "level": F("level"),
+        "decision": F("decision"), "text": F("text"), "author": F("author__username"),
+        "written_at": F("written_at")}, ("written_at", "id")),
+    "consultations": (Consultation, "incident_id", {
+        "id": F("id"), "agenda": F("agenda"), "convened_by": F("convened_by__username"),
+        "convened_at": F("convened_at"), "outside": F("outside"), "minutes": F("minutes"),
+        "recorded_at": F("recorded_at"), "recorded_by": F("recorded_by__username")}, ("convened_at", "id")),
+    # the consultations' own lists, by consultation
+    "participants": (Consultation.participants.through, "consultation_id",
+                     {"user_id": F("user_id"), "username": F("user__username")}, ("user_id",)),
+    "consultation_sections": (Consultation.sections.through, "consultation_id",
+                              {"code": F("section__code"), "order": F("section__order")}, ("order", "code")),
+    "decisions": (ConsultationDecision, "consultation_id", {
+        "id": F("id"), "text": F("text"), "section": F("section__code"), "due_at": F("due_at"),
+        "deadline": F("deadline_id"), "state": F("deadline__state"), "completed_at": F("completed_at"),
+        "completed_by": F("completed_by__username"), "note": F("note")}, ("id",)),
+    # the receipts of the incidents' current warning notices, by notice, in the sections' order
+    "receipts": (NoticeReceipt, "notice_id", {
+        "section": F("section__code"), "order": F("section__order"), "signed_at": F("signed_at"),
+        "signed_by": F("signed_by__username")}, ("order", "section")),
+}
+_BY_CONSULTATION = ("participants", "consultation_sections", "decisions")
+_INSTANTS = {"uploaded_at", "submitted_at", "drafted_at", "judged_at", "written_at", "convened_at", "recorded_at",
+             "due_at", "completed_at", "signed_at"}
+_FLAGS = {"mainstream_first", "zero"}
+_LISTS = {"participants", "outside"}
+
+
+def _instant(text):
+    """A datetime as a JSON object carries it (PostgreSQL: ISO 8601 with offset; SQLite: the
+    stored UTC text) back to an aware datetime."""
+    if text is None:
+        return None
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _decoded(data: dict) -> dict:
+    """A part's row from JSON to Python values: datetimes, booleans (SQLite's 0/1), the JSON
+    lists (SQLite nests a JSON column as text)."""
+    for key, value in data.items():
+        if key in _INSTANTS:
+            data[key] = _instant(value)
+        elif key in _FLAGS:
+            data[key] = bool(value)
+        elif key in _LISTS and isinstance(value, str):
+            data[key] = json.loads(value)
+    return data
+
+
+def _parts_union(incident_ids, notice_ids):
+    """The rows of every part of ``_PARTS`` of the given incidents, one ``UNION ALL``."""
+    branches = []
+    for name, (model, parent, fields, _order) in _PARTS.items():
+        if name in _BY_CONSULTATION:
+            rows = model.objects.filter(consultation__incident_id__in=incident_ids)
+        elif name == "receipts":
+            if not notice_ids:
+                continue
+            rows = model.objects.filter(notice_id__in=notice_ids)
+        else:
+            rows = model.objects.filter(incident_id__in=incident_ids)
+        branches.append(rows.order_by().values_list(Value(name, output_field=CharField()), F(parent),
+                                                    JSONObject(**fields)))
+    first, *rest = branches
+    return first.union(*rest, all=True)
+
+
+def incident_parts(incidents) -> dict[int, dict[str, list]]:
+    """The lists of each incident's representation, by incident id, in three queries whatever
+    the number of incidents or lists (API.md v1.1): the deadlines still owed and the latest
+    ``EMBEDDED`` others, by due time; the latest ``EMBEDDED`` timeline events, oldest first;
+    and every other list (sections, sources, the current notice's receipts, attachments,
+    reports, statements, judgments, 批示意见, consultations with their participants, sections
+    and decisions), each in its model's order. Rows are plain dicts and tuples, not models:
+    a page embeds thousands of them."""
+    incidents = list(incidents)
+    ids = [incident.pk for incident in incidents]
+    parts = {pk: {name: [] for name in (*_PARTS, "deadlines", "timeline")} for pk in ids}
+    if not ids:
+        return parts
+    deadlines = (_embedded_deadlines(Deadline.objects.filter(incident_id__in=ids))
+                 .values("id", "incident_id", "kind", "due_at", "hard_due_at", "state", "met_at", "met_by_id",
+                         "waived_at", "escalated_at", "provisional",
+                         owner_key=Coalesce("owner_section__code", "owner_body__code"),
+                         met_by_name=F("met_by__username")))
+    for row in deadlines:
+        parts[row["incident_id"]]["deadlines"].append(row)
+    events = (TimelineEvent.objects.filter(incident_id__in=ids)
+              .annotate(rank=Window(RowNumber(), partition_by=[F("incident_id")], order_by=[F("at").desc(),
+                                                                                            F("id").desc()]))
+              .filter(rank__lte=EMBEDDED)
+              .values_list("incident_id", "id", "at", "actor_id", "actor__username", "verb", "detail", "before",
+                           "after", "reason"))
+    for row in events:
+        parts[row[0]]["timeline"].append(row)
+    notices = {incident.warning.current_id: incident.pk for incident in incidents
+               if getattr(incident, "warning", None) is not None and incident.warning.current_id}
+    by_consultation = {}
+    for name, parent, data in _parts_union(ids, list(notices)):
+        row = _decoded(data)
+        if name in _BY_CONSULTATION:
+            by_consultation.setdefault(parent, {}).setdefault(name, []).append(row)
+        elif name == "receipts":
+            parts[notices[parent]]["receipts"].append(row)
+        else:
+            parts[parent][name].append(row)
+    for lists in parts.values():
+        lists["deadlines"].sort(key=lambda d: (d["due_at"], d["id"]))
+        lists["timeline"].sort(key=lambda e: (e[2], e[1]))
+        for name, (_m, _p, _f, order) in _PARTS.items():
+            if len(lists[name]) > 1:
+                lists[name].sort(key=lambda row, order=order: tuple(row[key] for key in order))
+        for consultation in lists["consultations"]:
+            own = by_consultation.get(consultation["id"], {})
+            for name in _BY_CONSULTATION:
+                rows = own.get(name, [])
+                rows.sort(key=lambda row, order=_PARTS[name][3]: tuple(row[key] for key in order))
+                consultation[name] = rows
+    return parts
 
 
 # The case page (workplace/detail.py) shows the latest CASE_TIMELINE events and pages the rest.
@@ -216,12 +340,6 @@ def case_receipts(incident):
 def timeline_of(incident) -> list[TimelineEvent]:
     """The embedded timeline of an ``incident_queryset`` row: its latest events, oldest first."""
     return incident.recent_timeline[::-1]
-
-
-def deadlines_of(incident) -> list[Deadline]:
-    """The embedded deadlines of an ``incident_queryset`` row: those still owed and the latest
-    others, by due time."""
-    return sorted(incident.embedded_deadlines, key=lambda d: (d.due_at, d.pk))
 
 
 def timeline_page_queryset(incident):
