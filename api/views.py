@@ -18,8 +18,8 @@ from deadlines.models import Deadline
 from deadlines.selectors import visible_deadlines
 from incidents import permissions as perms
 from incidents import services as records
-from incidents.models import Attachment
-from incidents.selectors import get_incident_for
+from incidents.models import Attachment, Incident
+from incidents.selectors import count_visible, get_incident_for
 from lifecycle import services as lifecycle
 from lifecycle.actions import ACTIONS, ATTACH, run
 from lifecycle.payloads import AttachmentIn, IncidentCreateSerializer
@@ -34,6 +34,7 @@ from organization.models import Section
 from . import serializers as s
 from .idempotency import PARAMETER as IDEMPOTENCY_KEY
 from .idempotency import idempotent
+from .pagination import Counted, IncidentPagination, Pagination
 from .parsers import ObjectJSONParser
 
 
@@ -67,6 +68,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     serializer_class = s.IncidentSerializer
     filterset_class = IncidentFilter
+    pagination_class = IncidentPagination
     parser_classes = [ObjectJSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
@@ -81,7 +83,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return s.IncidentSerializer(incidents, context=context, **kwargs).data
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        """The page from the visible incidents; the exact ``count`` from the visibility rule's
+        branches, each counted from its index (``count_visible``)."""
+        filtered = self.filter_queryset(Incident.objects.all())
+        page = self.paginate_queryset(Counted(incident_queryset(request.user, filtered),
+                                              lambda: count_visible(request.user, filtered)))
         return self.get_paginated_response(self._data(page, many=True))
 
     def retrieve(self, request, *args, **kwargs):
@@ -110,7 +116,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
 
     @extend_schema(responses={200: s.TimelineEventSerializer(many=True)})
-    @drf_action(detail=True, methods=["get"], url_path="timeline")
+    @drf_action(detail=True, methods=["get"], url_path="timeline", pagination_class=Pagination)
     def timeline(self, request, pk=None):
         """The whole timeline, paged, oldest first (API.md v1.1 "Paged sub-resources")."""
         incident = get_incident_for(request.user, pk)

@@ -2,14 +2,17 @@
 
 import datetime as dt
 import json
+import weakref
 
 import django_filters
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
     Case,
     CharField,
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -84,12 +87,12 @@ def with_names(events):
     return events.annotate(actor_name=F("actor__username"))
 
 
-def incident_queryset(user):
-    """Visible incidents as the incident's representation (API.md) reads them: the row with
-    its one-to-one relations joined, the totals of its paged lists and its level's stable
-    days (``policy_stable_days``) annotated. Its lists: ``incident_parts``."""
+def incident_queryset(user, queryset=None):
+    """Visible incidents (of ``queryset``) as the incident's representation (API.md) reads
+    them: the row with its one-to-one relations joined, the totals of its paged lists and its
+    level's stable days (``policy_stable_days``) annotated. Its lists: ``incident_parts``."""
     return (
-        visible(user)
+        visible(user, queryset)
         .select_related("reported_by", "warning__current__issued_by", "response__proposal")
         .annotate(timeline_count=Coalesce(_count_of(TimelineEvent), 0),
                   deadline_count=Coalesce(_count_of(Deadline), 0),
@@ -141,8 +144,8 @@ _PARTS = {
         "id": F("id"), "text": F("text"), "section": F("section__code"), "due_at": F("due_at"),
         "deadline": F("deadline_id"), "state": F("deadline__state"), "completed_at": F("completed_at"),
         "completed_by": F("completed_by__username"), "note": F("note")}, ("id",)),
-    # the receipts of the incidents' current warning notices, by notice, in the sections' order
-    "receipts": (NoticeReceipt, "notice_id", {
+    # the receipts of the incidents' current warning notices, in the sections' order
+    "receipts": (NoticeReceipt, "notice__incident_id", {
         "section": F("section__code"), "order": F("section__order"), "signed_at": F("signed_at"),
         "signed_by": F("signed_by__username")}, ("order", "section")),
 }
@@ -151,6 +154,15 @@ _INSTANTS = {"uploaded_at", "submitted_at", "drafted_at", "judged_at", "written_
              "due_at", "completed_at", "signed_at"}
 _FLAGS = {"mainstream_first", "zero"}
 _LISTS = {"participants", "outside"}
+
+
+class _Row(JSONObject):
+    """``JSONObject`` without Django's probe of SQLite's JSON support (a savepoint and a query,
+    once per connection, inside whichever request comes first): the project's models already
+    need it (``JSONField``), and every SQLite Django supports has ``JSON_OBJECT``."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return Func.as_sql(self, compiler, connection, **extra_context)
 
 
 def _instant(text):
@@ -175,29 +187,90 @@ def _decoded(data: dict) -> dict:
     return data
 
 
-def _parts_union(incident_ids, notice_ids):
+def _parts_union(incident_ids):
     """The rows of every part of ``_PARTS`` of the given incidents, one ``UNION ALL``."""
     branches = []
     for name, (model, parent, fields, _order) in _PARTS.items():
         if name in _BY_CONSULTATION:
             rows = model.objects.filter(consultation__incident_id__in=incident_ids)
         elif name == "receipts":
-            if not notice_ids:
-                continue
-            rows = model.objects.filter(notice_id__in=notice_ids)
+            rows = model.objects.filter(notice__incident_id__in=incident_ids,
+                                        notice__warning__current_id=F("notice_id"))
         else:
             rows = model.objects.filter(incident_id__in=incident_ids)
         branches.append(rows.order_by().values_list(Value(name, output_field=CharField()), F(parent),
-                                                    JSONObject(**fields)))
+                                                    _Row(**fields)))
     first, *rest = branches
     return first.union(*rest, all=True)
+
+
+def _embedded_rows(incident_ids):
+    """The embedded deadlines of the given incidents as rows with their owner's code and the
+    username of whoever met them (not objects: a page embeds hundreds)."""
+    return (_embedded_deadlines(Deadline.objects.filter(incident_id__in=incident_ids))
+            .annotate(owner_key=Coalesce("owner_section__code", "owner_body__code"), met_by_name=F("met_by__username"))
+            .values_list(*DEADLINE_ROW))
+
+
+DEADLINE_ROW = ("id", "incident_id", "kind", "due_at", "hard_due_at", "state", "met_at", "met_by_id", "waived_at",
+                "escalated_at", "provisional", "owner_key", "met_by_name")
+
+
+def _latest_events(incident_ids):
+    """The latest ``EMBEDDED`` timeline events of each of the given incidents, with their
+    actor's username."""
+    return (TimelineEvent.objects.filter(incident_id__in=incident_ids)
+            .annotate(rank=Window(RowNumber(), partition_by=[F("incident_id")],
+                                  order_by=[F("at").desc(), F("id").desc()]))
+            .filter(rank__lte=EMBEDDED)
+            .values_list("incident_id", "id", "at", "actor_id", "actor__username", "verb", "detail", "before",
+                         "after", "reason"))
+
+
+# Compiled queries of the representation, per database connection: building and compiling
+# the three querysets cost more than running them (a dozen parts, window functions), and they
+# differ only in their ids. See ``_rows``.
+_COMPILED = weakref.WeakKeyDictionary()
+_COMPILED_MAX = 300
+
+
+def _rows(build, *id_lists) -> list[tuple]:
+    """``list(build(*id_lists))`` (a ``values_list`` queryset whose only parameters that vary
+    are the ids in ``id_lists``), its SQL compiled once per connection and per number of
+    ids: compiled with placeholder ids (negative, never a row's), whose positions among the
+    parameters are then filled with the real ones; the rows converted as the ORM converts
+    them. A query whose placeholders cannot all be found runs through the ORM."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    key = (build, EMBEDDED, *map(len, id_lists))
+    cache = _COMPILED.setdefault(conn, {})
+    compiled = cache.get(key)
+    if compiled is None:
+        if len(cache) >= _COMPILED_MAX:  # page sizes are few; never more than a bounded set
+            cache.clear()
+        holders = [[-(10**9) - 10**6 * n - i for i in range(len(ids))] for n, ids in enumerate(id_lists)]
+        compiler = build(*holders).query.get_compiler(connection=conn)
+        sql, params = compiler.as_sql()
+        where = {value: (n, i) for n, ids in enumerate(holders) for i, value in enumerate(ids)}
+        slots = [(k, where[p]) for k, p in enumerate(params) if isinstance(p, int) and p in where]
+        if {slot for _k, slot in slots} != set(where.values()):
+            return list(build(*id_lists))
+        fields = [column[0] for column in compiler.select[:compiler.col_count]]
+        compiled = cache[key] = (compiler, sql, list(params), slots, compiler.get_converters(fields))
+    compiler, sql, params, slots, converters = compiled
+    params = list(params)
+    for k, (n, i) in slots:
+        params[k] = id_lists[n][i]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [tuple(row) for row in compiler.apply_converters(rows, converters)] if converters else rows
 
 
 def incident_parts(incidents) -> dict[int, dict[str, list]]:
     """The lists of each incident's representation, by incident id, in three queries whatever
     the number of incidents or lists (API.md v1.1): the deadlines still owed and the latest
     ``EMBEDDED`` others, by due time; the latest ``EMBEDDED`` timeline events, oldest first;
-    and every other list (sections, sources, the current notice's receipts, attachments,
+    and every other list (sections, sources, the current warning notice's receipts, attachments,
     reports, statements, judgments, 批示意见, consultations with their participants, sections
     and decisions), each in its model's order. Rows are plain dicts and tuples, not models:
     a page embeds thousands of them."""
@@ -206,30 +279,15 @@ def incident_parts(incidents) -> dict[int, dict[str, list]]:
     parts = {pk: {name: [] for name in (*_PARTS, "deadlines", "timeline")} for pk in ids}
     if not ids:
         return parts
-    deadlines = (_embedded_deadlines(Deadline.objects.filter(incident_id__in=ids))
-                 .values("id", "incident_id", "kind", "due_at", "hard_due_at", "state", "met_at", "met_by_id",
-                         "waived_at", "escalated_at", "provisional",
-                         owner_key=Coalesce("owner_section__code", "owner_body__code"),
-                         met_by_name=F("met_by__username")))
-    for row in deadlines:
-        parts[row["incident_id"]]["deadlines"].append(row)
-    events = (TimelineEvent.objects.filter(incident_id__in=ids)
-              .annotate(rank=Window(RowNumber(), partition_by=[F("incident_id")], order_by=[F("at").desc(),
-                                                                                            F("id").desc()]))
-              .filter(rank__lte=EMBEDDED)
-              .values_list("incident_id", "id", "at", "actor_id", "actor__username", "verb", "detail", "before",
-                           "after", "reason"))
-    for row in events:
+    for row in _rows(_embedded_rows, ids):
+        parts[row[1]]["deadlines"].append(dict(zip(DEADLINE_ROW, row, strict=True)))
+    for row in _rows(_latest_events, ids):
         parts[row[0]]["timeline"].append(row)
-    notices = {incident.warning.current_id: incident.pk for incident in incidents
-               if getattr(incident, "warning", None) is not None and incident.warning.current_id}
     by_consultation = {}
-    for name, parent, data in _parts_union(ids, list(notices)):
+    for name, parent, data in _rows(_parts_union, ids):
         row = _decoded(data)
         if name in _BY_CONSULTATION:
             by_consultation.setdefault(parent, {}).setdefault(name, []).append(row)
-        elif name == "receipts":
-            parts[notices[parent]]["receipts"].append(row)
         else:
             parts[parent][name].append(row)
     for lists in parts.values():
