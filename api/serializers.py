@@ -118,16 +118,16 @@ def _warning(incident, receipts, visible: bool):
                          for r in receipts]}
 
 
-def _response(incident):
-    """The response, its lift eligibility judged against the level's stable days read on the
-    row (``policy_stable_days``: no query)."""
+def _response(incident, stable_days):
+    """The response, its lift eligibility judged against the level's ``stable_days`` (read
+    with the incident's parts: no query)."""
     response = getattr(incident, "response", None)
     if response is None:
         return None
     return {"level": response.level, "state": response.state, "proposed_level": response.proposed_level,
             "activated_at": when(response.activated_at), "level_since": when(response.level_since),
             "lifted_at": when(response.lifted_at), "stable_working_days": response.stable_working_days,
-            "lift_eligible": lift_eligible(response, stable_days=incident.policy_stable_days)}
+            "lift_eligible": lift_eligible(response, stable_days=stable_days)}
 
 
 class WarningOut(serializers.Serializer):
@@ -287,11 +287,11 @@ class IncidentSerializer(serializers.Serializer):
             "sources": [{"url": r["url"], "platform": r["platform"], "mainstream_first": r["mainstream_first"],
                          "title": r["title"]} for r in parts["sources"]] if visible else [],
             "warning": _warning(incident, parts["receipts"], visible),
-            "response": _response(incident),
+            "response": _response(incident, parts["stable_days"]),
             "highest_warning_level": incident.highest_warning_level,
             "highest_response_level": incident.highest_response_level,
             "deadlines": [deadline_data(d) for d in parts["deadlines"]],
-            "deadline_count": incident.deadline_count,
+            "deadline_count": parts["deadline_count"],
             "attachments": [
                 {"id": a["id"], "name": a["name"], "kind": a["kind"], "size": a["size"], "sha256": a["sha256"],
                  "note": a["note"], "uploaded_at": when(a["uploaded_at"]), "uploaded_by": a["uploaded_by"],
@@ -300,7 +300,7 @@ class IncidentSerializer(serializers.Serializer):
             ] if visible else [],
             "timeline": [event_data(at, actor if actor_id else None, verb, detail, before, after, reason, visible)
                          for _i, _e, at, actor_id, actor, verb, detail, before, after, reason in parts["timeline"]],
-            "timeline_count": incident.timeline_count,
+            "timeline_count": parts["timeline_count"],
             "reports": [{"id": r["id"], "kind": r["kind"], "section": r["section"], "zero": r["zero"],
                          "submitted_at": when(r["submitted_at"]), "submitted_by": r["submitted_by"]}
                         for r in parts["reports"]],

@@ -89,15 +89,9 @@ def with_names(events):
 
 def incident_queryset(user, queryset=None):
     """Visible incidents (of ``queryset``) as the incident's representation (API.md) reads
-    them: the row with its one-to-one relations joined, the totals of its paged lists and its
-    level's stable days (``policy_stable_days``) annotated. Its lists: ``incident_parts``."""
-    return (
-        visible(user, queryset)
-        .select_related("reported_by", "warning__current__issued_by", "response__proposal")
-        .annotate(timeline_count=Coalesce(_count_of(TimelineEvent), 0),
-                  deadline_count=Coalesce(_count_of(Deadline), 0),
-                  policy_stable_days=stable_days_target("response__level"))
-    )
+    them: the row with its one-to-one relations joined. Its lists, the totals of the paged ones
+    and its level's stable days: ``incident_parts``."""
+    return visible(user, queryset).select_related("reported_by", "warning__current__issued_by", "response__proposal")
 
 
 # --- the lists of the representation, for a page of incidents in three queries -------------
@@ -106,6 +100,10 @@ def incident_queryset(user, queryset=None):
 # query per list cost more in the ORM than the rows did. Each part: the model, the lookup of
 # its parent (an incident, or a consultation), the fields, and how its rows are ordered.
 _PARTS = {
+    # the incident's own figures: the totals of its paged lists, its level's stable days
+    "totals": (Incident, "id", {"timeline_count": Coalesce(_count_of(TimelineEvent), 0),
+                                "deadline_count": Coalesce(_count_of(Deadline), 0),
+                                "stable_days": stable_days_target("response__level")}, ()),
     "sections": (Assignment, "incident_id", {"code": F("section__code"), "order": F("section__order")},
                  ("order", "code")),
     "sources": (Source, "incident_id", {"id": F("id"), "url": F("url"), "platform": F("platform"),
@@ -193,6 +191,8 @@ def _parts_union(incident_ids):
     for name, (model, parent, fields, _order) in _PARTS.items():
         if name in _BY_CONSULTATION:
             rows = model.objects.filter(consultation__incident_id__in=incident_ids)
+        elif model is Incident:
+            rows = model.objects.filter(pk__in=incident_ids)
         elif name == "receipts":
             rows = model.objects.filter(notice__incident_id__in=incident_ids,
                                         notice__warning__current_id=F("notice_id"))
@@ -206,10 +206,10 @@ def _parts_union(incident_ids):
 
 def _embedded_rows(incident_ids):
     """The embedded deadlines of the given incidents as rows with their owner's code and the
-    username of whoever met them (not objects: a page embeds hundreds)."""
+    username of whoever met them (not objects: a page embeds hundreds), by due time."""
     return (_embedded_deadlines(Deadline.objects.filter(incident_id__in=incident_ids))
             .annotate(owner_key=Coalesce("owner_section__code", "owner_body__code"), met_by_name=F("met_by__username"))
-            .values_list(*DEADLINE_ROW))
+            .order_by("due_at", "id").values_list(*DEADLINE_ROW))
 
 
 DEADLINE_ROW = ("id", "incident_id", "kind", "due_at", "hard_due_at", "state", "met_at", "met_by_id", "waived_at",
@@ -218,11 +218,11 @@ DEADLINE_ROW = ("id", "incident_id", "kind", "due_at", "hard_due_at", "state", "
 
 def _latest_events(incident_ids):
     """The latest ``EMBEDDED`` timeline events of each of the given incidents, with their
-    actor's username."""
+    actor's username, oldest first."""
     return (TimelineEvent.objects.filter(incident_id__in=incident_ids)
             .annotate(rank=Window(RowNumber(), partition_by=[F("incident_id")],
                                   order_by=[F("at").desc(), F("id").desc()]))
-            .filter(rank__lte=EMBEDDED)
+            .filter(rank__lte=EMBEDDED).order_by("at", "id")
             .values_list("incident_id", "id", "at", "actor_id", "actor__username", "verb", "detail", "before",
                          "after", "reason"))
 
@@ -270,7 +270,8 @@ def incident_parts(incidents) -> dict[int, dict[str, list]]:
     """The lists of each incident's representation, by incident id, in three queries whatever
     the number of incidents or lists (API.md v1.1): the deadlines still owed and the latest
     ``EMBEDDED`` others, by due time; the latest ``EMBEDDED`` timeline events, oldest first;
-    and every other list (sections, sources, the current warning notice's receipts, attachments,
+    and the totals of both (``timeline_count``, ``deadline_count``), the level's stable days
+    (``stable_days``: ``organization.selectors.stable_days_target``) and every other list (sections, sources, the current warning notice's receipts, attachments,
     reports, statements, judgments, 批示意见, consultations with their participants, sections
     and decisions), each in its model's order. Rows are plain dicts and tuples, not models:
     a page embeds thousands of them."""
@@ -291,10 +292,9 @@ def incident_parts(incidents) -> dict[int, dict[str, list]]:
         else:
             parts[parent][name].append(row)
     for lists in parts.values():
-        lists["deadlines"].sort(key=lambda d: (d["due_at"], d["id"]))
-        lists["timeline"].sort(key=lambda e: (e[2], e[1]))
+        lists.update(lists.pop("totals")[0])
         for name, (_m, _p, _f, order) in _PARTS.items():
-            if len(lists[name]) > 1:
+            if name in lists and len(lists[name]) > 1:
                 lists[name].sort(key=lambda row, order=order: tuple(row[key] for key in order))
         for consultation in lists["consultations"]:
             own = by_consultation.get(consultation["id"], {})
