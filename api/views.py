@@ -77,10 +77,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def get_object(self):
         return get_incident_for(self.request.user, self.kwargs["pk"], queryset=self.get_queryset())
 
-    def _data(self, incidents, **kwargs):
+    def _data(self, incidents) -> list[dict]:
         """The representation of ``incidents``, their lists read for all of them at once."""
         context = {**self.get_serializer_context(), "parts": incident_parts(incidents)}
-        return s.IncidentSerializer(incidents, context=context, **kwargs).data
+        return s.IncidentSerializer(incidents, many=True, context=context).data
 
     def list(self, request, *args, **kwargs):
         """The page from the visible incidents; the exact ``count`` from the visibility rule's
@@ -88,12 +88,12 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         filtered = self.filter_queryset(Incident.objects.all())
         page = self.paginate_queryset(Counted(incident_queryset(request.user, filtered),
                                               lambda: count_visible(request.user, filtered)))
-        return self.get_paginated_response(self._data(page, many=True))
+        return self.get_paginated_response(self._data(page))
 
     def retrieve(self, request, *args, **kwargs):
         incident = self.get_object()
         records.classified_access_log(incident=incident, user=request.user, via="api")
-        return Response(self._data([incident], many=True)[0])
+        return Response(self._data([incident])[0])
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: s.IncidentSerializer},
                    parameters=[IDEMPOTENCY_KEY])
