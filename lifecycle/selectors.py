@@ -98,7 +98,8 @@ def incident_queryset(user, queryset=None):
 # Every list but the timeline and the deadlines is small and is read in ONE ``UNION ALL`` of
 # rows (part, parent id, JSON object of the row's fields), whatever the number of lists: a
 # query per list cost more in the ORM than the rows did. Each part: the model, the lookup of
-# its parent (an incident, or a consultation), the fields, and how its rows are ordered.
+# its parent (the incident — or, for the incident's own figures, its id — or a consultation),
+# the fields, and how its rows are ordered.
 _PARTS = {
     # the incident's own figures: the totals of its paged lists, its level's stable days
     "totals": (Incident, "id", {"timeline_count": Coalesce(_count_of(TimelineEvent), 0),
