@@ -1,7 +1,9 @@
-"""The API's page size: 50 by default, ``page_size`` up to 200; a page number that is not a
-page answers 400 ``{"page": [message]}`` in the request's language (API.md "Errors")."""
+"""The API's page size: 50 by default, 20 for incidents (``IncidentPagination``),
+``page_size`` up to 200; a page number that is not a page answers 400 ``{"page": [message]}``
+in the request's language (API.md "Errors")."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -16,3 +18,30 @@ class Pagination(PageNumberPagination):
             return super().paginate_queryset(queryset, request, view)
         except NotFound:
             raise ValidationError({self.page_query_param: [_("页码无效。")]}) from None
+
+
+class IncidentPagination(Pagination):
+    """Incidents 20 a page by default, as the browser's list: each embeds its latest 100
+    events, its deadlines and its other lists (API.md v1.1), so a page's cost and size grow
+    with its length; ``page_size`` still asks for up to 200."""
+
+    page_size = 20
+    page_size_query_description = _l("每页返回的事件数：默认 20，最多 200。")
+
+
+class Counted:
+    """A queryset to page whose total comes from ``count`` (a function): Django's paginator
+    asks the list for ``count()`` and slices it for the page."""
+
+    def __init__(self, queryset, count):
+        self.queryset, self.count = queryset, count
+
+    @property
+    def ordered(self):
+        return self.queryset.ordered
+
+    def __getitem__(self, key):
+        return self.queryset[key]
+
+    def __len__(self):
+        return self.count()

@@ -8,8 +8,6 @@ from rest_framework.settings import api_settings
 from deadlines.models import Deadline
 from incidents import permissions as perms
 from lifecycle.payloads import SourceSerializer
-from lifecycle.selectors import deadlines_of, timeline_of
-from organization.models import LevelPolicy
 from responses.services import lift_eligible
 
 
@@ -46,12 +44,20 @@ class DeadlineSerializer(serializers.ModelSerializer):
                   "escalated_at", "provisional"]
 
     def to_representation(self, d):
-        named = hasattr(d, "owner_key")  # read with names only (lifecycle.selectors.incident_queryset)
-        return {"id": d.pk, "incident": d.incident_id, "kind": d.kind, "owner": d.owner_key if named else d.owner_code,
-                "due_at": when(d.due_at), "hard_due_at": when(d.hard_due_at), "state": d.state,
-                "met_at": when(d.met_at),
-                "met_by": (d.met_by_name if named else d.met_by.username) if d.met_by_id else None,
-                "waived_at": when(d.waived_at), "escalated_at": when(d.escalated_at), "provisional": d.provisional}
+        return deadline_data({
+            "id": d.pk, "incident_id": d.incident_id, "kind": d.kind, "owner_key": d.owner_code, "due_at": d.due_at,
+            "hard_due_at": d.hard_due_at, "state": d.state, "met_at": d.met_at, "met_by_id": d.met_by_id,
+            "met_by_name": d.met_by.username if d.met_by_id else None, "waived_at": d.waived_at,
+            "escalated_at": d.escalated_at, "provisional": d.provisional})
+
+
+def deadline_data(d: dict) -> dict:
+    """A deadline as API.md shows it, from a row of ``lifecycle.selectors.incident_parts``
+    (or the same keys read from a model: ``DeadlineSerializer``)."""
+    return {"id": d["id"], "incident": d["incident_id"], "kind": d["kind"], "owner": d["owner_key"],
+            "due_at": when(d["due_at"]), "hard_due_at": when(d["hard_due_at"]), "state": d["state"],
+            "met_at": when(d["met_at"]), "met_by": d["met_by_name"] if d["met_by_id"] else None,
+            "waived_at": when(d["waived_at"]), "escalated_at": when(d["escalated_at"]), "provisional": d["provisional"]}
 
 
 class TimelineEventSerializer(serializers.Serializer):
@@ -70,57 +76,58 @@ class TimelineEventSerializer(serializers.Serializer):
 
     def to_representation(self, e):
         """The declared fields' output, written directly (as ``DeadlineSerializer``'s)."""
-        return {"at": when(e.at), "actor": self.get_actor(e), "verb": e.verb, "detail": e.detail,
-                "before": e.before, "after": e.after, "reason": e.reason}
+        return event_data(e.at, self.get_actor(e), e.verb, e.detail, e.before, e.after, e.reason)
 
 
-def rows(serializer_class, items, context: dict | None = None) -> list[dict]:
-    """``serializer_class(items, many=True).data`` with ONE serializer per response (kept in
-    ``context``): building a serializer's fields costs more than using them, and an incident
-    list builds its embedded lists fifty times a page."""
-    context = {} if context is None else context
-    key = f"_serializer_{serializer_class.__name__}"
-    if key not in context:
-        context[key] = serializer_class(context=context)
-    one = context[key]
-    return [one.to_representation(item) for item in items]
+def event_data(at, actor, verb, detail, before, after, reason, visible: bool = True) -> dict:
+    """A timeline event as the API shows it: detail and reason withheld from whoever may not
+    read the incident's content (R54)."""
+    return {"at": when(at), "actor": actor, "verb": verb, "detail": detail if visible else {},
+            "before": before, "after": after, "reason": reason if visible else ""}
 
 
-def timeline_data(events, visible: bool, context: dict | None = None) -> list[dict]:
+def timeline_data(events, visible: bool) -> list[dict]:
     """Timeline events as the API shows them: detail and reason withheld from whoever may not
     read the incident's content (R54)."""
-    return [{**e, "detail": e["detail"] if visible else {}, "reason": e["reason"] if visible else ""}
-            for e in rows(TimelineEventSerializer, events, context)]
+    return [event_data(e.at, e.actor_name if e.actor_id else None, e.verb, e.detail, e.before, e.after, e.reason,
+                       visible) for e in events]
 
 
-def _warning(incident):
+def utc(value):
+    """A datetime as DRF's JSON encoder writes one it is handed raw (``Z`` for UTC): how the
+    notice's receipts have always shown ``signed_at``."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _warning(incident, receipts, visible: bool):
+    """The active warning; only its level to whoever may not read the content (R54)."""
     warning = getattr(incident, "warning", None)
     if warning is None or warning.state != "active":
         return None
+    if not visible:
+        return {"level": warning.level}
     notice = warning.current
     return {"level": warning.level, "subject": notice.subject, "scope": notice.scope, "matters": notice.matters,
-            "measures": notice.measures, "delivery": notice.delivery, "start_at": notice.start_at,
-            "issuing_body": notice.issuing_body, "issued_at": notice.issued_at,
+            "measures": notice.measures, "delivery": notice.delivery, "start_at": when(notice.start_at),
+            "issuing_body": notice.issuing_body, "issued_at": when(notice.issued_at),
             "issued_by": notice.issued_by.username, "kind": notice.kind, "notice": notice.pk,
-            "receipts": [{"section": r.section.code, "signed_at": r.signed_at,
-                          "signed_by": r.signed_by.username if r.signed_by_id else None}
-                         for r in notice.receipts.all()]}
+            "receipts": [{"section": r["section"], "signed_at": utc(r["signed_at"]), "signed_by": r["signed_by"]}
+                         for r in receipts]}
 
 
-def _response(incident, policies=None):
-    """``policies``: level → LevelPolicy, shared by the rows of one request (no query per row)."""
+def _response(incident, stable_days):
+    """The response, its lift eligibility judged against the level's ``stable_days`` (read
+    with the incident's parts: no query)."""
     response = getattr(incident, "response", None)
     if response is None:
         return None
-    policy = None
-    if policies is not None and response.level is not None:
-        if not policies:  # every level's policy at once: one query per request, whatever the rows
-            policies.update(LevelPolicy.by_level())
-        policy = policies[response.level]
     return {"level": response.level, "state": response.state, "proposed_level": response.proposed_level,
-            "activated_at": response.activated_at, "level_since": response.level_since,
-            "lifted_at": response.lifted_at, "stable_working_days": response.stable_working_days,
-            "lift_eligible": lift_eligible(response, policy)}
+            "activated_at": when(response.activated_at), "level_since": when(response.level_since),
+            "lifted_at": when(response.lifted_at), "stable_working_days": response.stable_working_days,
+            "lift_eligible": lift_eligible(response, stable_days=stable_days)}
 
 
 class WarningOut(serializers.Serializer):
@@ -150,10 +157,6 @@ class ResponseOut(serializers.Serializer):
     lift_eligible = serializers.BooleanField()
 
 
-def _who(user) -> str | None:
-    return user.username if user is not None else None
-
-
 class ReportOut(serializers.Serializer):
     """API.md v1.1 "More of the incident": a report, without its text."""
 
@@ -163,11 +166,6 @@ class ReportOut(serializers.Serializer):
     zero = serializers.BooleanField()
     submitted_at = serializers.DateTimeField()
     submitted_by = serializers.CharField()
-
-    def to_representation(self, report):
-        return {"id": report.pk, "kind": report.kind, "section": report.section.code if report.section_id else None,
-                "zero": report.zero, "submitted_at": serializers.DateTimeField().to_representation(report.submitted_at),
-                "submitted_by": report.author.username}
 
 
 class StatementOut(serializers.Serializer):
@@ -180,10 +178,6 @@ class StatementOut(serializers.Serializer):
     state = serializers.ChoiceField(choices=["draft", "approved", "rejected", "released"])
     drafted_by = serializers.CharField()
     decided_by = serializers.CharField(allow_null=True)
-
-    def to_representation(self, st):
-        return {"id": st.pk, "kind": st.kind, "section": st.section.code, "title": st.title, "state": st.state,
-                "drafted_by": st.drafted_by.username, "decided_by": _who(st.decided_by)}
 
 
 class JudgmentOut(serializers.Serializer):
@@ -202,14 +196,6 @@ class JudgmentOut(serializers.Serializer):
     judged_by = serializers.CharField()
     judged_at = serializers.DateTimeField()
 
-    def to_representation(self, j):
-        return {"id": j.pk, "mode": j.mode, "section": j.section.code if j.section_id else None,
-                "veracity": j.veracity, "severity": j.severity or None, "analysis": j.analysis,
-                "recommended_warning_level": j.recommended_warning_level,
-                "recommended_response_level": j.recommended_response_level,
-                "participants": list(j.participants), "judged_by": j.judged_by.username,
-                "judged_at": serializers.DateTimeField().to_representation(j.judged_at)}
-
 
 class InstructionOut(serializers.Serializer):
     """批示意见: a leader's comment with the approval or rejection of a proposal or a lift."""
@@ -223,32 +209,23 @@ class InstructionOut(serializers.Serializer):
     author = serializers.CharField()
     written_at = serializers.DateTimeField()
 
-    def to_representation(self, i):
-        return {"id": i.pk, "subject": i.subject, "proposal": i.proposal_id, "level": i.level,
-                "decision": i.decision, "text": i.text, "author": i.author.username,
-                "written_at": serializers.DateTimeField().to_representation(i.written_at)}
-def consultations_data(incident, visible: bool) -> list[dict]:
+
+def consultations_data(consultations, visible: bool) -> list[dict]:
     """API.md v1.1: the incident's consultations (R35) with their decisions and work orders
     (an order's ``deadline`` is its ``order`` deadline). Agenda, minutes and decision texts
     are content (R54)."""
-    dt = serializers.DateTimeField()
-
-    def when(value):
-        return dt.to_representation(value) if value is not None else None
-
     return [{
-        "id": c.pk, "agenda": c.agenda if visible else "", "convened_by": c.convened_by.username,
-        "convened_at": when(c.convened_at), "participants": [u.username for u in c.participants.all()],
-        "sections": [s.code for s in c.sections.all()], "outside": c.outside if visible else [],
-        "minutes": c.minutes if visible else "", "recorded_at": when(c.recorded_at),
-        "recorded_by": c.recorded_by.username if c.recorded_by_id else None,
+        "id": c["id"], "agenda": c["agenda"] if visible else "", "convened_by": c["convened_by"],
+        "convened_at": when(c["convened_at"]), "participants": [u["username"] for u in c["participants"]],
+        "sections": [s["code"] for s in c["consultation_sections"]], "outside": c["outside"] if visible else [],
+        "minutes": c["minutes"] if visible else "", "recorded_at": when(c["recorded_at"]),
+        "recorded_by": c["recorded_by"],
         "decisions": [{
-            "id": d.pk, "text": d.text if visible else "", "section": d.section.code if d.section_id else None,
-            "due_at": when(d.due_at), "deadline": d.deadline_id,
-            "state": d.deadline.state if d.deadline_id else None, "completed_at": when(d.completed_at),
-            "completed_by": d.completed_by.username if d.completed_by_id else None,
-            "note": d.note if visible else ""} for d in c.decisions.all()],
-    } for c in incident.consultations.all()]
+            "id": d["id"], "text": d["text"] if visible else "", "section": d["section"],
+            "due_at": when(d["due_at"]), "deadline": d["deadline"], "state": d["state"],
+            "completed_at": when(d["completed_at"]), "completed_by": d["completed_by"],
+            "note": d["note"] if visible else ""} for d in c["decisions"]],
+    } for c in consultations]
 
 
 class IncidentSerializer(serializers.Serializer):
@@ -286,11 +263,12 @@ class IncidentSerializer(serializers.Serializer):
     consultations = serializers.ListField(child=serializers.DictField())
 
     def to_representation(self, incident):
-        context = self.context
-        user = context["request"].user
-        codes = [s.code for s in incident.sections.all()]
+        """``incident``: a row of ``lifecycle.selectors.incident_queryset``; its lists come from
+        ``incident_parts`` (read for the whole page by the view: ``context["parts"]``)."""
+        user = self.context["request"].user
+        parts = self.context["parts"][incident.pk]
+        codes = [row["code"] for row in parts["sections"]]
         visible = perms.can_see_content(user, incident, set(codes))
-        timeline = timeline_of(incident)
         return {
             "id": incident.pk,
             "title": incident.title if visible else _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk},
@@ -306,29 +284,38 @@ class IncidentSerializer(serializers.Serializer):
             "reported_by": incident.reported_by.username,
             "keywords": incident.keywords if visible else "",
             "sections": codes,
-            "sources": rows(SourceSerializer, incident.sources.all(), context) if visible else [],
-            "warning": rows(WarningOut, [w], context)[0] if (w := _warning(incident)) and visible else (
-                {"level": w["level"]} if w else None),
-            "response": rows(ResponseOut, [r], context)[0] if (
-                r := _response(incident, context.setdefault("_level_policies", {}))) else None,
+            "sources": [{"url": r["url"], "platform": r["platform"], "mainstream_first": r["mainstream_first"],
+                         "title": r["title"]} for r in parts["sources"]] if visible else [],
+            "warning": _warning(incident, parts["receipts"], visible),
+            "response": _response(incident, parts["stable_days"]),
             "highest_warning_level": incident.highest_warning_level,
             "highest_response_level": incident.highest_response_level,
-            "deadlines": rows(DeadlineSerializer, deadlines_of(incident), context),
-            "deadline_count": incident.deadline_count,
+            "deadlines": [deadline_data(d) for d in parts["deadlines"]],
+            "deadline_count": parts["deadline_count"],
             "attachments": [
-                {"id": a.pk, "name": a.name, "kind": a.kind, "size": a.size, "sha256": a.sha256, "note": a.note,
-                 "uploaded_at": when(a.uploaded_at),
-                 "uploaded_by": a.uploaded_by.username, "url": f"/api/v1/attachments/{a.pk}/download/"}
-                for a in incident.attachments.all()
+                {"id": a["id"], "name": a["name"], "kind": a["kind"], "size": a["size"], "sha256": a["sha256"],
+                 "note": a["note"], "uploaded_at": when(a["uploaded_at"]), "uploaded_by": a["uploaded_by"],
+                 "url": f"/api/v1/attachments/{a['id']}/download/"}
+                for a in parts["attachments"]
             ] if visible else [],
-            "timeline": timeline_data(timeline, visible, context),
-            "timeline_count": incident.timeline_count,
-            "reports": ReportOut(incident.reports.all(), many=True).data,
+            "timeline": [event_data(at, actor if actor_id else None, verb, detail, before, after, reason, visible)
+                         for _i, _e, at, actor_id, actor, verb, detail, before, after, reason in parts["timeline"]],
+            "timeline_count": parts["timeline_count"],
+            "reports": [{"id": r["id"], "kind": r["kind"], "section": r["section"], "zero": r["zero"],
+                         "submitted_at": when(r["submitted_at"]), "submitted_by": r["submitted_by"]}
+                        for r in parts["reports"]],
             # titles, analyses and comments are content (R54)
-            "statements": StatementOut(incident.statements.all(), many=True).data if visible else [],
-            "judgments": JudgmentOut(incident.judgments.all(), many=True).data if visible else [],
-            "instructions": InstructionOut(incident.instructions.all(), many=True).data if visible else [],
-            "consultations": consultations_data(incident, visible),
+            "statements": [{"id": r["id"], "kind": r["kind"], "section": r["section"], "title": r["title"],
+                            "state": r["state"], "drafted_by": r["drafted_by"], "decided_by": r["decided_by"]}
+                           for r in parts["statements"]] if visible else [],
+            "judgments": [{"id": j["id"], "mode": j["mode"], "section": j["section"], "veracity": j["veracity"],
+                           "severity": j["severity"] or None, "analysis": j["analysis"],
+                           "recommended_warning_level": j["recommended_warning_level"],
+                           "recommended_response_level": j["recommended_response_level"],
+                           "participants": list(j["participants"]), "judged_by": j["judged_by"],
+                           "judged_at": when(j["judged_at"])} for j in parts["judgments"]] if visible else [],
+            "instructions": [{"id": i["id"], "subject": i["subject"], "proposal": i["proposal"], "level": i["level"],
+                              "decision": i["decision"], "text": i["text"], "author": i["author"],
+                              "written_at": when(i["written_at"])} for i in parts["instructions"]] if visible else [],
+            "consultations": consultations_data(parts["consultations"], visible),
         }
-
-

@@ -18,27 +18,34 @@ from deadlines.models import Deadline
 from deadlines.selectors import visible_deadlines
 from incidents import permissions as perms
 from incidents import services as records
-from incidents.models import Attachment
-from incidents.selectors import get_incident_for
+from incidents.models import Attachment, Incident
+from incidents.selectors import count_visible, get_incident_for
 from lifecycle import services as lifecycle
 from lifecycle.actions import ACTIONS, ATTACH, run
 from lifecycle.payloads import AttachmentIn, IncidentCreateSerializer
-from lifecycle.selectors import IncidentFilter, incident_queryset, timeline_page_queryset
+from lifecycle.selectors import (
+    IncidentFilter,
+    incident_parts,
+    incident_queryset,
+    timeline_page_queryset,
+)
 from organization.models import Section
 
 from . import serializers as s
 from .idempotency import PARAMETER as IDEMPOTENCY_KEY
 from .idempotency import idempotent
+from .pagination import Counted, IncidentPagination, Pagination
 from .parsers import ObjectJSONParser
 
 
 def _represent(request, pk, *, created=False):
     """The incident as the caller now sees it; 204 when the action took it out of their sight
     (e.g. they unassigned their own section)."""
-    fresh = incident_queryset(request.user, names_only=True).filter(pk=pk).first()
+    fresh = incident_queryset(request.user).filter(pk=pk).first()
     if fresh is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(s.IncidentSerializer(fresh, context={"request": request}).data,
+    context = {"request": request, "parts": incident_parts([fresh])}
+    return Response(s.IncidentSerializer(fresh, context=context).data,
                     status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -61,18 +68,32 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     serializer_class = s.IncidentSerializer
     filterset_class = IncidentFilter
+    pagination_class = IncidentPagination
     parser_classes = [ObjectJSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
-        return incident_queryset(self.request.user, names_only=True)
+        return incident_queryset(self.request.user)
 
     def get_object(self):
         return get_incident_for(self.request.user, self.kwargs["pk"], queryset=self.get_queryset())
 
+    def _data(self, incidents) -> list[dict]:
+        """The representation of ``incidents``, their lists read for all of them at once."""
+        context = {**self.get_serializer_context(), "parts": incident_parts(incidents)}
+        return s.IncidentSerializer(incidents, many=True, context=context).data
+
+    def list(self, request, *args, **kwargs):
+        """The page from the visible incidents; the exact ``count`` from the visibility rule's
+        branches, each counted from its index (``count_visible``)."""
+        filtered = self.filter_queryset(Incident.objects.all())
+        page = self.paginate_queryset(Counted(incident_queryset(request.user, filtered),
+                                              lambda: count_visible(request.user, filtered)))
+        return self.get_paginated_response(self._data(page))
+
     def retrieve(self, request, *args, **kwargs):
         incident = self.get_object()
         records.classified_access_log(incident=incident, user=request.user, via="api")
-        return Response(self.get_serializer(incident).data)
+        return Response(self._data([incident])[0])
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: s.IncidentSerializer},
                    parameters=[IDEMPOTENCY_KEY])
@@ -95,7 +116,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
 
     @extend_schema(responses={200: s.TimelineEventSerializer(many=True)})
-    @drf_action(detail=True, methods=["get"], url_path="timeline")
+    @drf_action(detail=True, methods=["get"], url_path="timeline", pagination_class=Pagination)
     def timeline(self, request, pk=None):
         """The whole timeline, paged, oldest first (API.md v1.1 "Paged sub-resources")."""
         incident = get_incident_for(request.user, pk)

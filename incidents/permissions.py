@@ -3,6 +3,9 @@ django-guardian grants that record a section's object permissions. Visibility it
 from the indexed ``Assignment`` relation (the grants are kept in step with it and serve
 ``user.has_perm(perm, incident)`` and the admin; no list filters through them)."""
 
+import functools
+import operator
+
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
@@ -49,18 +52,26 @@ def visibility_filter(user) -> Q:
     section id); a level's body sees the incidents whose response is, or was ever proposed,
     at its level; everyone sees what they logged. Each branch is an indexed semi-join, so
     the filter costs what the page shows, not what the database holds."""
+    branches = visibility_branches(user)
+    return Q() if branches is None else functools.reduce(operator.or_, branches)
+
+
+def visibility_branches(user) -> list[Q] | None:
+    """The branches of ``visibility_filter``, OR-ed there (None: the user sees everything).
+    Counted apart and united (``incidents.selectors.count_visible``), each is read from its
+    own index; their OR is not."""
     if sees_everything(user):
-        return Q()
-    q = Q(reported_by=user)
+        return None
+    branches = [Q(reported_by=user)]
     section_ids = user_section_ids(user)
     if section_ids:
-        q |= Q(Exists(Assignment.objects.filter(incident=OuterRef("pk"), section_id__in=section_ids)))
+        branches.append(Q(Exists(Assignment.objects.filter(incident=OuterRef("pk"), section_id__in=section_ids))))
     levels = body_levels(user)
     if levels:
         # A body keeps seeing every incident it was ever asked to decide on.
         asked = Incident.objects.filter(response_proposals__level__in=levels).values("pk")
-        q |= Q(response__level__in=levels) | Q(pk__in=asked)
-    return q
+        branches.append(Q(response__level__in=levels) | Q(pk__in=asked))
+    return branches
 
 
 def user_section_ids(user) -> list[int]:

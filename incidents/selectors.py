@@ -19,6 +19,21 @@ def visible(user, queryset=None):
     return qs.filter(perms.visibility_filter(user)) if user.is_authenticated else qs.none()
 
 
+def count_visible(user, queryset=None) -> int:
+    """``visible(user, queryset).count()``, counted from indexes: for a user who sees through
+    several branches of the rule (what they logged, their sections' assignments, their
+    body's levels), the union of each branch's visible ids, each read from its own index
+    (the OR of the branches is a sequential scan of every incident)."""
+    qs = (Incident.objects.all() if queryset is None else queryset).order_by()
+    if not user.is_authenticated:
+        return 0
+    branches = perms.visibility_branches(user)
+    if branches is None:
+        return qs.count()
+    first, *rest = [qs.filter(branch).values("pk") for branch in branches]
+    return first.union(*rest).count() if rest else first.count()
+
+
 def visible_pks(user):
     """The visible incidents as a subquery of primary keys (``incident__in=…``)."""
     return visible(user).values("pk")

@@ -1,14 +1,18 @@
 """Reads that span the case's apps, shared by the JSON API and the pages."""
 
 import datetime as dt
+import json
+import weakref
 
 import django_filters
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
     Case,
     CharField,
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -18,7 +22,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, JSONObject, RowNumber
 from django.utils import timezone
 
 from deadlines.models import Deadline, DeadlineState
@@ -83,44 +87,223 @@ def with_names(events):
     return events.annotate(actor_name=F("actor__username"))
 
 
-def incident_queryset(user, *, names_only=False):
-    """Visible incidents with everything the incident's representation (API.md) and the case
-    page need, in a fixed number of queries and a bounded number of rows (the timeline and
-    the deadlines capped, with their totals: ``timeline_of``, ``deadlines_of``).
-    ``names_only`` (the JSON API): the embedded rows carry the names of their users and units
-    (``actor_name``; ``owner_key``, ``met_by_name``) instead of the objects — a list embeds a
-    thousand rows, and building a user per row was a quarter of its cost."""
-    if names_only:
-        deadlines = Deadline.objects.annotate(owner_key=Coalesce("owner_section__code", "owner_body__code"),
-                                              met_by_name=F("met_by__username"))
-        events = with_names(TimelineEvent.objects.all())
-    else:
-        deadlines = Deadline.objects.select_related("owner_section", "owner_body", "met_by")
-        events = TimelineEvent.objects.select_related("actor")
-    return (
-        visible(user)
-        .select_related("reported_by", "warning__current__issued_by", "response__proposal")
-        .annotate(timeline_count=Coalesce(_count_of(TimelineEvent), 0),
-                  deadline_count=Coalesce(_count_of(Deadline), 0))
-        .prefetch_related(
-            Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
-            "sources",
-            Prefetch("warning__current__receipts",
-                     queryset=NoticeReceipt.objects.select_related("section", "signed_by")),
-            Prefetch("deadlines", queryset=_embedded_deadlines(deadlines), to_attr="embedded_deadlines"),
-            Prefetch("timeline", queryset=events.order_by("-at", "-id")[:EMBEDDED], to_attr="recent_timeline"),
-            Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
-            # API.md v1.1 "More of the incident", the judgments (R13) and the 批示意见: one query each
-            Prefetch("reports", queryset=Report.objects.select_related("section", "author").order_by("submitted_at", "id")),
-            Prefetch("statements", queryset=Statement.objects.select_related("section", "drafted_by", "decided_by")
-                     .order_by("drafted_at", "id")),
-            Prefetch("judgments", queryset=Judgment.objects.select_related("section", "judged_by")
-                     .order_by("judged_at", "id")),
-            Prefetch("instructions", queryset=Instruction.objects.select_related("author")),
-            Prefetch("consultations", queryset=Consultation.objects.select_related("convened_by", "recorded_by")
-                     .prefetch_related(*_consultation_parts())),
-        )
-    )
+def incident_queryset(user, queryset=None):
+    """Visible incidents (of ``queryset``) as the incident's representation (API.md) reads
+    them: the row with its one-to-one relations joined. Its lists, the totals of the paged ones
+    and its level's stable days: ``incident_parts``."""
+    return visible(user, queryset).select_related("reported_by", "warning__current__issued_by", "response__proposal")
+
+
+# --- the lists of the representation, for a page of incidents in three queries -------------
+# Every list but the timeline and the deadlines is small and is read in ONE ``UNION ALL`` of
+# rows (part, parent id, JSON object of the row's fields), whatever the number of lists: a
+# query per list cost more in the ORM than the rows did. Each part: the model, the lookup of
+# its parent (the incident — or, for the incident's own figures, its id — or a consultation),
+# the fields, and how its rows are ordered.
+_PARTS = {
+    # the incident's own figures: the totals of its paged lists, its level's stable days
+    "totals": (Incident, "id", {"timeline_count": Coalesce(_count_of(TimelineEvent), 0),
+                                "deadline_count": Coalesce(_count_of(Deadline), 0),
+                                "stable_days": stable_days_target("response__level")}, ()),
+    "sections": (Assignment, "incident_id", {"code": F("section__code"), "order": F("section__order")},
+                 ("order", "code")),
+    "sources": (Source, "incident_id", {"id": F("id"), "url": F("url"), "platform": F("platform"),
+                                        "mainstream_first": F("mainstream_first"), "title": F("title")}, ("id",)),
+    "attachments": (Attachment, "incident_id", {
+        "id": F("id"), "name": F("name"), "kind": F("kind"), "size": F("size"), "sha256": F("sha256"),
+        "note": F("note"), "uploaded_at": F("uploaded_at"), "uploaded_by": F("uploaded_by__username")},
+        ("uploaded_at", "id")),
+    "reports": (Report, "incident_id", {
+        "id": F("id"), "kind": F("kind"), "section": F("section__code"), "zero": F("zero"),
+        "submitted_at": F("submitted_at"), "submitted_by": F("author__username")}, ("submitted_at", "id")),
+    "statements": (Statement, "incident_id", {
+        "id": F("id"), "kind": F("kind"), "section": F("section__code"), "title": F("title"), "state": F("state"),
+        "drafted_by": F("drafted_by__username"), "decided_by": F("decided_by__username"),
+        "drafted_at": F("drafted_at")}, ("drafted_at", "id")),
+    "judgments": (Judgment, "incident_id", {
+        "id": F("id"), "mode": F("mode"), "section": F("section__code"), "veracity": F("veracity"),
+        "severity": F("severity"), "analysis": F("analysis"),
+        "recommended_warning_level": F("recommended_warning_level"),
+        "recommended_response_level": F("recommended_response_level"), "participants": F("participants"),
+        "judged_by": F("judged_by__username"), "judged_at": F("judged_at")}, ("judged_at", "id")),
+    "instructions": (Instruction, "incident_id", {
+        "id": F("id"), "subject": F("subject"), "proposal": F("proposal_id"), "level": F("level"),
+        "decision": F("decision"), "text": F("text"), "author": F("author__username"),
+        "written_at": F("written_at")}, ("written_at", "id")),
+    "consultations": (Consultation, "incident_id", {
+        "id": F("id"), "agenda": F("agenda"), "convened_by": F("convened_by__username"),
+        "convened_at": F("convened_at"), "outside": F("outside"), "minutes": F("minutes"),
+        "recorded_at": F("recorded_at"), "recorded_by": F("recorded_by__username")}, ("convened_at", "id")),
+    # the consultations' own lists, by consultation
+    "participants": (Consultation.participants.through, "consultation_id",
+                     {"user_id": F("user_id"), "username": F("user__username")}, ("user_id",)),
+    "consultation_sections": (Consultation.sections.through, "consultation_id",
+                              {"code": F("section__code"), "order": F("section__order")}, ("order", "code")),
+    "decisions": (ConsultationDecision, "consultation_id", {
+        "id": F("id"), "text": F("text"), "section": F("section__code"), "due_at": F("due_at"),
+        "deadline": F("deadline_id"), "state": F("deadline__state"), "completed_at": F("completed_at"),
+        "completed_by": F("completed_by__username"), "note": F("note")}, ("id",)),
+    # the receipts of the incidents' current warning notices, in the sections' order
+    "receipts": (NoticeReceipt, "notice__incident_id", {
+        "section": F("section__code"), "order": F("section__order"), "signed_at": F("signed_at"),
+        "signed_by": F("signed_by__username")}, ("order", "section")),
+}
+_BY_CONSULTATION = ("participants", "consultation_sections", "decisions")
+_INSTANTS = {"uploaded_at", "submitted_at", "drafted_at", "judged_at", "written_at", "convened_at", "recorded_at",
+             "due_at", "completed_at", "signed_at"}
+_FLAGS = {"mainstream_first", "zero"}
+_LISTS = {"participants", "outside"}
+
+
+class _Row(JSONObject):
+    """``JSONObject`` without Django's probe of SQLite's JSON support (a savepoint and a query,
+    once per connection, inside whichever request comes first): the project's models already
+    need it (``JSONField``), and every SQLite Django supports has ``JSON_OBJECT``."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return Func.as_sql(self, compiler, connection, **extra_context)
+
+
+def _instant(text):
+    """A datetime as a JSON object carries it (PostgreSQL: ISO 8601 with offset; SQLite: the
+    stored UTC text) back to an aware datetime."""
+    if text is None:
+        return None
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _decoded(data: dict) -> dict:
+    """A part's row from JSON to Python values: datetimes, booleans (SQLite's 0/1), the JSON
+    lists (SQLite nests a JSON column as text)."""
+    for key, value in data.items():
+        if key in _INSTANTS:
+            data[key] = _instant(value)
+        elif key in _FLAGS:
+            data[key] = bool(value)
+        elif key in _LISTS and isinstance(value, str):
+            data[key] = json.loads(value)
+    return data
+
+
+def _parts_union(incident_ids):
+    """The rows of every part of ``_PARTS`` of the given incidents, one ``UNION ALL``."""
+    branches = []
+    for name, (model, parent, fields, _order) in _PARTS.items():
+        if name in _BY_CONSULTATION:
+            rows = model.objects.filter(consultation__incident_id__in=incident_ids)
+        elif model is Incident:
+            rows = model.objects.filter(pk__in=incident_ids)
+        elif name == "receipts":
+            rows = model.objects.filter(notice__incident_id__in=incident_ids,
+                                        notice__warning__current_id=F("notice_id"))
+        else:
+            rows = model.objects.filter(incident_id__in=incident_ids)
+        branches.append(rows.order_by().values_list(Value(name, output_field=CharField()), F(parent),
+                                                    _Row(**fields)))
+    first, *rest = branches
+    return first.union(*rest, all=True)
+
+
+def _embedded_rows(incident_ids):
+    """The embedded deadlines of the given incidents as rows with their owner's code and the
+    username of whoever met them (not objects: a page embeds hundreds), by due time."""
+    return (_embedded_deadlines(Deadline.objects.filter(incident_id__in=incident_ids))
+            .annotate(owner_key=Coalesce("owner_section__code", "owner_body__code"), met_by_name=F("met_by__username"))
+            .order_by("due_at", "id").values_list(*DEADLINE_ROW))
+
+
+DEADLINE_ROW = ("id", "incident_id", "kind", "due_at", "hard_due_at", "state", "met_at", "met_by_id", "waived_at",
+                "escalated_at", "provisional", "owner_key", "met_by_name")
+
+
+def _latest_events(incident_ids):
+    """The latest ``EMBEDDED`` timeline events of each of the given incidents, with their
+    actor's username, oldest first."""
+    return (TimelineEvent.objects.filter(incident_id__in=incident_ids)
+            .annotate(rank=Window(RowNumber(), partition_by=[F("incident_id")],
+                                  order_by=[F("at").desc(), F("id").desc()]))
+            .filter(rank__lte=EMBEDDED).order_by("at", "id")
+            .values_list("incident_id", "id", "at", "actor_id", "actor__username", "verb", "detail", "before",
+                         "after", "reason"))
+
+
+# Compiled queries of the representation, per database connection: building and compiling
+# the three querysets cost more than running them (a dozen parts, window functions), and they
+# differ only in their ids. See ``_rows``.
+_COMPILED = weakref.WeakKeyDictionary()
+_COMPILED_MAX = 300
+
+
+def _rows(build, *id_lists) -> list[tuple]:
+    """``list(build(*id_lists))`` (a ``values_list`` queryset whose only parameters that vary
+    are the ids in ``id_lists``), its SQL compiled once per connection and per number of
+    ids: compiled with placeholder ids (negative, never a row's), whose positions among the
+    parameters are then filled with the real ones; the rows converted as the ORM converts
+    them. A query whose placeholders cannot all be found runs through the ORM."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    key = (build, EMBEDDED, *map(len, id_lists))
+    cache = _COMPILED.setdefault(conn, {})
+    compiled = cache.get(key)
+    if compiled is None:
+        if len(cache) >= _COMPILED_MAX:  # page sizes are few; never more than a bounded set
+            cache.clear()
+        holders = [[-(10**9) - 10**6 * n - i for i in range(len(ids))] for n, ids in enumerate(id_lists)]
+        compiler = build(*holders).query.get_compiler(connection=conn)
+        sql, params = compiler.as_sql()
+        where = {value: (n, i) for n, ids in enumerate(holders) for i, value in enumerate(ids)}
+        slots = [(k, where[p]) for k, p in enumerate(params) if isinstance(p, int) and p in where]
+        if {slot for _k, slot in slots} != set(where.values()):
+            return list(build(*id_lists))
+        fields = [column[0] for column in compiler.select[:compiler.col_count]]
+        compiled = cache[key] = (compiler, sql, list(params), slots, compiler.get_converters(fields))
+    compiler, sql, params, slots, converters = compiled
+    params = list(params)
+    for k, (n, i) in slots:
+        params[k] = id_lists[n][i]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [tuple(row) for row in compiler.apply_converters(rows, converters)] if converters else rows
+
+
+def incident_parts(incidents) -> dict[int, dict[str, list]]:
+    """The lists of each incident's representation, by incident id, in three queries whatever
+    the number of incidents or lists (API.md v1.1): the deadlines still owed and the latest
+    ``EMBEDDED`` others, by due time; the latest ``EMBEDDED`` timeline events, oldest first;
+    and the totals of both (``timeline_count``, ``deadline_count``), the level's stable days
+    (``stable_days``: ``organization.selectors.stable_days_target``) and every other list (sections, sources, the current warning notice's receipts, attachments,
+    reports, statements, judgments, 批示意见, consultations with their participants, sections
+    and decisions), each in its model's order. Rows are plain dicts and tuples, not models:
+    a page embeds thousands of them."""
+    incidents = list(incidents)
+    ids = [incident.pk for incident in incidents]
+    parts = {pk: {name: [] for name in (*_PARTS, "deadlines", "timeline")} for pk in ids}
+    if not ids:
+        return parts
+    for row in _rows(_embedded_rows, ids):
+        parts[row[1]]["deadlines"].append(dict(zip(DEADLINE_ROW, row, strict=True)))
+    for row in _rows(_latest_events, ids):
+        parts[row[0]]["timeline"].append(row)
+    by_consultation = {}
+    for name, parent, data in _rows(_parts_union, ids):
+        row = _decoded(data)
+        if name in _BY_CONSULTATION:
+            by_consultation.setdefault(parent, {}).setdefault(name, []).append(row)
+        else:
+            parts[parent][name].append(row)
+    for lists in parts.values():
+        lists.update(lists.pop("totals")[0])
+        for name, (_m, _p, _f, order) in _PARTS.items():
+            if name in lists and len(lists[name]) > 1:
+                lists[name].sort(key=lambda row, order=order: tuple(row[key] for key in order))
+        for consultation in lists["consultations"]:
+            own = by_consultation.get(consultation["id"], {})
+            for name in _BY_CONSULTATION:
+                rows = own.get(name, [])
+                rows.sort(key=lambda row, order=_PARTS[name][3]: tuple(row[key] for key in order))
+                consultation[name] = rows
+    return parts
 
 
 # The case page (workplace/detail.py) shows the latest CASE_TIMELINE events and pages the rest.
@@ -216,12 +399,6 @@ def case_receipts(incident):
 def timeline_of(incident) -> list[TimelineEvent]:
     """The embedded timeline of an ``incident_queryset`` row: its latest events, oldest first."""
     return incident.recent_timeline[::-1]
-
-
-def deadlines_of(incident) -> list[Deadline]:
-    """The embedded deadlines of an ``incident_queryset`` row: those still owed and the latest
-    others, by due time."""
-    return sorted(incident.embedded_deadlines, key=lambda d: (d.due_at, d.pk))
 
 
 def timeline_page_queryset(incident):

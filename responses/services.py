@@ -292,10 +292,15 @@ def stable_working_days(incident, response) -> int:
     return count
 
 
-def lift_eligible(response, policy: LevelPolicy | None = None) -> bool:
-    """``policy``: the level's policy when the caller already has it (a list of incidents)."""
-    return (response.level is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)
-            and response.stable_working_days >= (policy or LevelPolicy.for_level(response.level)).stable_working_days)
+def lift_eligible(response, policy: LevelPolicy | None = None, *, stable_days: int | None = None) -> bool:
+    """``policy``, or ``stable_days`` (the level's, e.g. read on the incident's row by
+    ``organization.selectors.stable_days_target``): what the caller already has, else the
+    level's policy is read."""
+    if not (response.level is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)):
+        return False
+    if stable_days is None:
+        stable_days = (policy or LevelPolicy.for_level(response.level)).stable_working_days
+    return response.stable_working_days >= stable_days
 
 
 def _running(response) -> bool:
