@@ -2,10 +2,8 @@
 
 import datetime as dt
 import json
-import weakref
 
 import django_filters
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
     Case,
     CharField,
@@ -55,6 +53,7 @@ from responses.models import (
     StatementState,
     SupportRequest,
 )
+from sentiment_ops import prepared
 
 # API.md v1.1 "Paged sub-resources": the representation embeds the latest EMBEDDED timeline
 # events, and the deadlines still owed plus the latest EMBEDDED others; the rest is paged.
@@ -228,45 +227,6 @@ def _latest_events(incident_ids):
                          "after", "reason"))
 
 
-# Compiled queries of the representation, per database connection: building and compiling
-# the three querysets cost more than running them (a dozen parts, window functions), and they
-# differ only in their ids. See ``_rows``.
-_COMPILED = weakref.WeakKeyDictionary()
-_COMPILED_MAX = 300
-
-
-def _rows(build, *id_lists) -> list[tuple]:
-    """``list(build(*id_lists))`` (a ``values_list`` queryset whose only parameters that vary
-    are the ids in ``id_lists``), its SQL compiled once per connection and per number of
-    ids: compiled with placeholder ids (negative, never a row's), whose positions among the
-    parameters are then filled with the real ones; the rows converted as the ORM converts
-    them. A query whose placeholders cannot all be found runs through the ORM."""
-    conn = connections[DEFAULT_DB_ALIAS]
-    key = (build, EMBEDDED, *map(len, id_lists))
-    cache = _COMPILED.setdefault(conn, {})
-    compiled = cache.get(key)
-    if compiled is None:
-        if len(cache) >= _COMPILED_MAX:  # page sizes are few; never more than a bounded set
-            cache.clear()
-        holders = [[-(10**9) - 10**6 * n - i for i in range(len(ids))] for n, ids in enumerate(id_lists)]
-        compiler = build(*holders).query.get_compiler(connection=conn)
-        sql, params = compiler.as_sql()
-        where = {value: (n, i) for n, ids in enumerate(holders) for i, value in enumerate(ids)}
-        slots = [(k, where[p]) for k, p in enumerate(params) if isinstance(p, int) and p in where]
-        if {slot for _k, slot in slots} != set(where.values()):
-            return list(build(*id_lists))
-        fields = [column[0] for column in compiler.select[:compiler.col_count]]
-        compiled = cache[key] = (compiler, sql, list(params), slots, compiler.get_converters(fields))
-    compiler, sql, params, slots, converters = compiled
-    params = list(params)
-    for k, (n, i) in slots:
-        params[k] = id_lists[n][i]
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [tuple(row) for row in compiler.apply_converters(rows, converters)] if converters else rows
-
-
 def incident_parts(incidents) -> dict[int, dict[str, list]]:
     """The lists of each incident's representation, by incident id, in three queries whatever
     the number of incidents or lists (API.md v1.1): the deadlines still owed and the latest
@@ -281,12 +241,12 @@ def incident_parts(incidents) -> dict[int, dict[str, list]]:
     parts = {pk: {name: [] for name in (*_PARTS, "deadlines", "timeline")} for pk in ids}
     if not ids:
         return parts
-    for row in _rows(_embedded_rows, ids):
+    for row in prepared.by_ids(EMBEDDED, _embedded_rows, ids):
         parts[row[1]]["deadlines"].append(dict(zip(DEADLINE_ROW, row, strict=True)))
-    for row in _rows(_latest_events, ids):
+    for row in prepared.by_ids(EMBEDDED, _latest_events, ids):
         parts[row[0]]["timeline"].append(row)
     by_consultation = {}
-    for name, parent, data in _rows(_parts_union, ids):
+    for name, parent, data in prepared.by_ids(EMBEDDED, _parts_union, ids):
         row = _decoded(data)
         if name in _BY_CONSULTATION:
             by_consultation.setdefault(parent, {}).setdefault(name, []).append(row)

@@ -190,6 +190,47 @@ def rows(key: Hashable, build: Callable, now: dt.datetime | None = None,
     return found
 
 
+def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    """``list(build(*id_lists))`` for a ``values_list`` queryset whose only parameters that vary
+    are the ids in ``id_lists`` (a page's incidents, say): its SQL compiled once per process
+    for ``key`` (the caller's constants that decide the text) and each number of ids, with
+    placeholder ids (negative, never a row's) whose positions among the parameters are then
+    filled with the real ones; the rows converted as the ORM converts them. A statement whose
+    placeholders cannot all be found among its parameters runs through the ORM every time."""
+    conn = connections[using]
+    full_key = (using, conn.vendor, "ids", key, build, *map(len, id_lists))
+    entry = _entries.get(full_key)
+    if entry is None:
+        holders = [[-(10**9) - 10**6 * n - i for i in range(len(ids))] for n, ids in enumerate(id_lists)]
+        compiler = build(*holders).query.get_compiler(using=using)
+        text, params = compiler.as_sql()
+        where = {value: (n, i) for n, ids in enumerate(holders) for i, value in enumerate(ids)}
+        slots = [(k, where[p]) for k, p in enumerate(params) if isinstance(p, int) and p in where]
+        if {slot for _k, slot in slots} != set(where.values()):
+            entry = _UNCACHEABLE
+        else:
+            fields = [column[0] for column in compiler.select[:compiler.col_count]]
+            entry = (compiler, text, tuple(params), slots, compiler.get_converters(fields))
+        with _lock:
+            _entries[full_key] = entry
+            while len(_entries) > SIZE:
+                _entries.popitem(last=False)
+    else:
+        with _lock:
+            if full_key in _entries:
+                _entries.move_to_end(full_key)
+    if entry is _UNCACHEABLE:
+        return list(build(*id_lists))
+    compiler, text, params, slots, converters = entry
+    params = list(params)
+    for k, (n, i) in slots:
+        params[k] = id_lists[n][i]
+    with conn.cursor() as cursor:
+        cursor.execute(text, params)
+        found = cursor.fetchall()
+    return [tuple(row) for row in compiler.apply_converters(found, converters)] if converters else found
+
+
 def clear():
     """Forget every statement (tests that change how the ORM compiles)."""
     with _lock:

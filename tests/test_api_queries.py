@@ -275,19 +275,20 @@ def test_the_embedded_rows_give_the_same_json_as_the_objects(demo):
 @pytest.mark.django_db
 def test_the_compiled_parts_queries_give_what_the_orm_gives(demo, monkeypatch):
     """The representation's three queries run from SQL compiled once per number of ids, the
-    real ids put in the placeholders' places (``lifecycle.selectors._rows``): the same rows
+    real ids put in the placeholders' places (``sentiment_ops.prepared.by_ids``): the same rows
     as the querysets, for pages of every size and the same size with other ids, and
     compiled afresh when the cap changes."""
     from benchmarks.pages_seed import seed
     from lifecycle import selectors
+    from sentiment_ops import prepared
 
     seed(30, big_events=120, seed=8)
     ids = list(Incident.objects.order_by("pk").values_list("pk", flat=True))
     pages = [ids[:1], ids[1:2], ids[:7], ids[7:14], ids[14:21][::-1], ids]
     for build in (selectors._embedded_rows, selectors._latest_events, selectors._parts_union):
         for page in pages:
-            assert sorted(map(tuple, selectors._rows(build, page)), key=repr) == sorted(
+            assert sorted(map(tuple, prepared.by_ids(selectors.EMBEDDED, build, page)), key=repr) == sorted(
                 map(tuple, build(page)), key=repr), (build.__name__, page)
     monkeypatch.setattr(selectors, "EMBEDDED", 3)
-    events = selectors._rows(selectors._latest_events, ids[:1])
+    events = prepared.by_ids(selectors.EMBEDDED, selectors._latest_events, ids[:1])
     assert len(events) == 3 and events == list(selectors._latest_events(ids[:1]))
