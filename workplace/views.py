@@ -58,6 +58,7 @@ from .forms import (
     service_call,
 )
 from .paging import page_of
+from .rows import incident_rows
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -206,16 +207,11 @@ def incident_list(request):
     # probed); a filtered or searched one is counted from its filters' own indexes.
     filtered = any(value for key, value in request.GET.items() if key != "page")
     page = page_of(results, request.GET.get("page"), ordered=not filtered)
-    for incident in page.object_list:
-        # A missing one-to-one raises on every template lookup (and Django then lists the
-        # model's attributes to tell a failing property from a missing one): read each once.
-        warning = getattr(incident, "warning", None)
-        incident.row_warning = warning if warning is not None and warning.state == "active" else None
-        incident.row_response = getattr(incident, "response", None)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "page": page,
+        "rows": incident_rows(user, page.object_list),
         "query": query.urlencode(),
         "filters": request.GET,
         "states": State.choices,

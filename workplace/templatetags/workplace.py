@@ -85,14 +85,21 @@ def state_badge(incident):
 
 @register.simple_tag(takes_context=True)
 def title_for(context, incident, readable=None):
+    """``{% title_for incident %}``: ``shown_title`` for the user of the page."""
+    return shown_title(getattr(context.get("request"), "user", None), incident, readable)
+
+
+def shown_title(user, incident, readable=None, codes=None) -> str:
     """R54: a classified incident's title only for those who may read its content.
     ``readable``: the list's ``content_ok`` annotation (incidents.selectors.content_flag), so
-    that no row costs a query; else the incident's own annotation, else the rule itself."""
+    that no row costs a query; else the incident's own annotation, else the rule itself
+    (``codes``: its sections' codes when already at hand)."""
     if readable is None:
         readable = getattr(incident, "content_ok", None)
     if readable is None:
-        user = context["request"].user
-        readable = perms.can_see_content(user, incident, {s.code for s in incident.sections.all()})
+        if codes is None:
+            codes = {s.code for s in incident.sections.all()}
+        readable = perms.can_see_content(user, incident, codes)
     if readable:
         return incident.title
     return _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk}
