@@ -58,7 +58,7 @@ from .forms import (
     service_call,
 )
 from .paging import page_of
-from .rows import incident_rows
+from .rows import deadline_rows, incident_rows, notification_rows, receipt_rows
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -394,11 +394,10 @@ def _todo_context(request, params=None):
     now = timezone.now()
     mine = perms.user_section_ids(user)
     page = page_of(deadline_reads.owed_by(user), params.get("page"))
-    for d in page.object_list:
-        d.zero_ok = d.kind == "status" and d.owner_section_id in mine
     receipts = page_of(unsigned_receipts(user), params.get("signpage"))
-    return {"page": page, "deadlines": list(page.object_list), "receipts": list(receipts.object_list),
-            "receipts_page": receipts, "now": now}
+    deadlines, signs = list(page.object_list), list(receipts.object_list)
+    return {"page": page, "deadlines": deadlines, "deadline_rows": deadline_rows(user, deadlines, now, mine),
+            "receipts": signs, "receipt_rows": receipt_rows(user, signs), "receipts_page": receipts, "now": now}
 
 
 @login_required
@@ -429,7 +428,7 @@ def _notifications_context(request, params):
     unread_only = params.get("unread") in ("1", "true")
     qs = deadline_reads.notifications_of(request.user, unread_only=unread_only)
     page = page_of(qs, params.get("page"))
-    return {"page": page, "unread_only": unread_only, "query": "unread=1" if unread_only else "",
+    return {"page": page, "rows": notification_rows(page.object_list), "unread_only": unread_only, "query": "unread=1" if unread_only else "",
             "unread": nav.unread(request), "unread_shown": nav.shown(nav.unread(request)) or "0"}
 
 
