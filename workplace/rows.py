@@ -3,10 +3,12 @@ row — links, badges, labels, local times, the classified-title rule — is wor
 per row in Python, where it costs a fraction of the template's lookups, filters and tags. The
 templates keep the markup; each value is what the filter or tag it replaces would print."""
 
+from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
+from .labels import verb_label
 from .templatetags.workplace import (
     level_badge,
     owner_name,
@@ -128,3 +130,33 @@ def notification_rows(notifications) -> list[dict]:
             "read_url": "" if n.read_at else reverse("notification_read", args=[n.pk]),
         })
     return rows
+
+
+def approval_row(user, item) -> dict:
+    """What one proposal of the approvals inbox prints (workplace/_approvals_list.html), from
+    the item ``workplace.views._approval_items`` reads: badges, links, local times, the
+    judgment's labels and the latest timeline entries as lines."""
+    incident, response, proposal, judgment = item["incident"], item["response"], item["proposal"], item["judgment"]
+    lift = item["lift"]
+    actions = ("approve-lift", "reject-lift") if lift else ("approve-response", "reject-response")
+    system = _("系统")
+    return {
+        "level": level_badge(response.level, "response") if lift else level_badge(proposal.level, "response"),
+        "from_level": "" if lift or not proposal.from_level else level_badge(proposal.from_level, "response"),
+        "url": reverse("incident_detail", args=[incident.pk]),
+        "title": shown_title(user, incident, item["visible"]),
+        "state": state_badge(incident),
+        "proposed_by": str(response.lift_proposed_by if lift else proposal.proposed_by),
+        "proposed_at": "" if lift else local(proposal.proposed_at, "m-d H:i"),
+        "judgment": judgment and {
+            "severity": judgment.get_severity_display(), "veracity": judgment.get_veracity_display(),
+            "at": local(judgment.judged_at, "m-d H:i"), "analysis": judgment.analysis,
+            "recommended": level_badge(judgment.recommended_response_level, "response")},
+        "warning_active": bool(item["notice"]) and item["warning"].state == "active",
+        "warning_level": level_badge(item["warning"].level) if item["notice"] else "",
+        "matters": truncatechars(item["notice"].matters, 80) if item["notice"] else "",
+        "timeline": [(local(e.at, "m-d H:i"), str(e.actor) if e.actor else system, verb_label(e.verb))
+                     for e in item["timeline"]],
+        "approve_url": reverse("incident_action", args=[incident.pk, actions[0]]),
+        "reject_url": reverse("incident_action", args=[incident.pk, actions[1]]),
+    }

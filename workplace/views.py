@@ -58,7 +58,7 @@ from .forms import (
     service_call,
 )
 from .paging import page_of
-from .rows import deadline_rows, incident_rows, notification_rows, receipt_rows
+from .rows import approval_row, deadline_rows, incident_rows, notification_rows, receipt_rows
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -355,6 +355,7 @@ def _approval_items(request, forms=None, params=None):
             "needed_days": policies[response.level].stable_working_days if response.level else None,
             "form": forms[f"reject_{incident.pk}"],
         })
+        items[-1]["row"] = approval_row(user, items[-1])
     return items, page
 
 
