@@ -330,13 +330,18 @@ def _approval_items(request, forms=None, params=None):
     user = request.user
     forms = forms if forms is not None else Forms()
     params = request.GET if params is None else params
-    page = page_of(approvals_of(user), params.get("page"))
-    ids = [response.incident_id for response in page.object_list]
+    # The page's rows by their keys first (the filter and the order alone), then those rows
+    # with their joins: the joins run for a page, not for every proposal waiting.
+    waiting = approvals_of(user)
+    page = page_of(waiting.select_related(None).prefetch_related(None).values_list("pk", flat=True),
+                   params.get("page"))
+    responses = list(waiting.filter(pk__in=list(page.object_list)))
+    ids = [response.incident_id for response in responses]
     judgments = latest_judgments(ids)
     events = latest_events(ids, APPROVAL_EVENTS)
     policies = LevelPolicy.by_level()
     items = []
-    for response in page.object_list:
+    for response in responses:
         incident = response.incident
         codes = {sec.code for sec in incident.sections.all()}
         warning = getattr(incident, "warning", None)
