@@ -17,21 +17,22 @@ from deadlines.policy import DUE_SOON
 from incidents import permissions as perms
 
 from .. import nav
+from ..fields import render_field
 from ..labels import ROMAN, verb_label
 
 register = template.Library()
 
 
-@register.inclusion_tag("workplace/_field.html")
-def field(state, name, label, type="text", choices=None, required=False, help="", rows=3, blank=None,
+@register.simple_tag(takes_context=True)
+def field(context, state, name, label, type="text", choices=None, required=False, help="", rows=3, blank=None,
           attrs="", placeholder="", default=None, inline=False, small=False):
     """``{% field fs "title" _("标题") required=True %}``: label, input with what the user
-    typed (or the initial value), and the field's errors beside it."""
+    typed (or the initial value), and the field's errors beside it (workplace/fields.py)."""
     state.rendered.add(name)
     value = state.value(name, "" if default is None else default)
     selected = set(state.values(name)) if type == "checkboxes" else {str(value)}
     options = [(str(v), str(lbl), str(v) in selected) for v, lbl in (choices or [])]
-    return {
+    return render_field({
         "id": f"id_{state.key}_{name}",
         "name": name,
         "label": label,
@@ -48,7 +49,7 @@ def field(state, name, label, type="text", choices=None, required=False, help=""
         "errors": state.errors_for(name),
         "inline": inline,
         "small": small,
-    }
+    }, context)
 
 
 @register.inclusion_tag("workplace/_form_errors.html")
