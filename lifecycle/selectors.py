@@ -174,8 +174,8 @@ def case_queryset(user):
     """Visible incidents with what the case page shows at once, in a fixed number of queries
     whatever the case's history: the warning, the response and its pending proposal, the
     level policy's stable days and the highest levels ever reached on the row; the deadlines
-    still owed, the latest ``CASE_TIMELINE`` events and the latest judgment in one query each; the count of every list of
-    ``CASE_LISTS`` (the lists themselves: ``case_list``)."""
+    still owed in one query; the count of every list of ``CASE_LISTS`` (the lists themselves:
+    ``case_list``). The latest events and judgment: ``case_history``."""
     deadlines = Deadline.objects.select_related("owner_section", "owner_body", "met_by")
     return (
         visible(user)
@@ -186,12 +186,20 @@ def case_queryset(user):
             Prefetch("sections", queryset=Section.objects.only("id", "code", "name")),
             Prefetch("deadlines", queryset=deadlines.filter(state__in=OWED).order_by("due_at", "id"),
                      to_attr="owed_deadlines"),
-            Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor")
-                     .order_by("-at", "-id")[:CASE_TIMELINE], to_attr="recent_timeline"),
-            Prefetch("judgments", queryset=Judgment.objects.filter(section__isnull=True).select_related("judged_by")
-                     .order_by("-judged_at", "-id")[:1], to_attr="latest_judgments"),
         )
     )
+
+
+def case_history(incident):
+    """The case page's ``incident`` (a ``case_queryset`` row) with its latest ``CASE_TIMELINE``
+    events (``recent_timeline``, newest first) and its latest command judgment
+    (``latest_judgments``), one query each: a LIMIT on one incident's rows, where a sliced
+    prefetch is a window over them that costs several times as much to compile."""
+    incident.recent_timeline = list(TimelineEvent.objects.filter(incident=incident).select_related("actor")
+                                    .order_by("-at", "-id")[:CASE_TIMELINE])
+    incident.latest_judgments = list(Judgment.objects.filter(incident=incident, section__isnull=True)
+                                     .select_related("judged_by").order_by("-judged_at", "-id")[:1])
+    return incident
 
 
 def case_list(incident, name):

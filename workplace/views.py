@@ -37,6 +37,7 @@ from lifecycle.payloads import IncidentCreateSerializer
 from lifecycle.selectors import (
     CASE_TIMELINE,
     IncidentFilter,
+    case_history,
     case_queryset,
     timeline_page_queryset,
 )
@@ -229,7 +230,7 @@ def incident_list(request):
 
 def _incident(request, pk):
     """The incident with everything its case page shows, if the user may see it (else 404)."""
-    return get_incident_for(request.user, pk, queryset=case_queryset(request.user))
+    return case_history(get_incident_for(request.user, pk, queryset=case_queryset(request.user)))
 
 
 @login_required
