@@ -24,7 +24,7 @@ from deadlines.notifications import notification_mark_read
 from early_warnings.selectors import unsigned_receipts
 from incidents import permissions as perms
 from incidents import services as records
-from incidents.models import Platform, State
+from incidents.models import Incident, Platform, State
 from incidents.selectors import (
     get_incident_for,
     latest_events,
@@ -58,7 +58,7 @@ from .forms import (
     serializer_errors,
     service_call,
 )
-from .paging import page_of
+from .paging import page_of, page_of_rows
 from .rows import approval_row, deadline_rows, incident_rows, notification_rows, receipt_rows
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
@@ -196,8 +196,7 @@ def incident_new(request):
 def incident_list(request):
     """Filters and search as the API's (IncidentFilter reuses ``search_filter``)."""
     user = request.user
-    qs = (visible(user).select_related("warning", "response", "reported_by")
-          .prefetch_related("sections"))
+    qs = visible(user)
     if request.GET.get("open") == "1":
         qs = qs.exclude(state=State.CLOSED)
     filterset = IncidentFilter(data=request.GET, queryset=qs, request=request)
@@ -207,7 +206,8 @@ def incident_list(request):
     # The whole list is counted in its order (the newest-first index, each row's visibility
     # probed); a filtered or searched one is counted from its filters' own indexes.
     filtered = any(value for key, value in request.GET.items() if key != "page")
-    page = page_of(results, request.GET.get("page"), ordered=not filtered)
+    page = page_of_rows(results, request.GET.get("page"), ordered=not filtered, rows=lambda keys: (
+        Incident.objects.filter(pk__in=keys).select_related("warning", "response").prefetch_related("sections")))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -331,18 +331,15 @@ def _approval_items(request, forms=None, params=None):
     user = request.user
     forms = forms if forms is not None else Forms()
     params = request.GET if params is None else params
-    # The page's rows by their keys first (the filter and the order alone), then those rows
-    # with their joins: the joins run for a page, not for every proposal waiting.
     waiting = approvals_of(user)
-    page = page_of(waiting.select_related(None).prefetch_related(None).values_list("pk", flat=True),
-                   params.get("page"))
-    responses = list(waiting.filter(pk__in=list(page.object_list)))
-    ids = [response.incident_id for response in responses]
+    page = page_of_rows(waiting.select_related(None).prefetch_related(None), params.get("page"),
+                        lambda keys: waiting.filter(pk__in=keys))
+    ids = [response.incident_id for response in page.object_list]
     judgments = latest_judgments(ids)
     events = latest_events(ids, APPROVAL_EVENTS)
     policies = LevelPolicy.by_level()
     items = []
-    for response in responses:
+    for response in page.object_list:
         incident = response.incident
         codes = {sec.code for sec in incident.sections.all()}
         warning = getattr(incident, "warning", None)
