@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
+from incidents.models import Severity
+
 from .labels import verb_label
 from .templatetags.workplace import (
     level_badge,
@@ -17,6 +19,8 @@ from .templatetags.workplace import (
     state_badge,
     urgency,
 )
+
+SEVERITY_LABELS = dict(Severity.choices)  # get_severity_display() builds it on every call
 
 # The formats the lists print, as strftime's (the same text, a fraction of the cost).
 STRFTIME = {"m-d H:i": "%m-%d %H:%M", "Y-m-d H:i": "%Y-%m-%d %H:%M"}
@@ -56,7 +60,7 @@ def incident_rows(user, incidents) -> list[dict]:
             "title": shown_title(user, incident, codes={s.code for s in sections}),
             "classified": incident.classified,
             "state": state_badge(incident),
-            "severity": incident.get_severity_display() or "—",
+            "severity": SEVERITY_LABELS.get(incident.severity, incident.severity) or "—",
             "warning": level_badge(warning_level) if warning is not None else "—",
             "warning_reached": (reached % {"level": roman(highest_warning)}
                                 if highest_warning and highest_warning != warning_level else ""),

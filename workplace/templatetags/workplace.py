@@ -15,6 +15,7 @@ from rest_framework import serializers
 from deadlines import accountability
 from deadlines.policy import DUE_SOON
 from incidents import permissions as perms
+from incidents.models import State
 
 from .. import nav
 from ..fields import render_field
@@ -78,10 +79,14 @@ def roman(level):
     return ROMAN.get(level, level or "")
 
 
+# An incident's states by value: its get_state_display() builds this table on every call.
+STATE_LABELS = dict(State.choices)
+
+
 @register.filter
 def state_badge(incident):
     return format_html('<span class="badge state-badge state-{}">{}</span>', incident.state,
-                       incident.get_state_display())
+                       STATE_LABELS.get(incident.state, incident.state))
 
 
 @register.simple_tag(takes_context=True)
