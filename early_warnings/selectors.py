@@ -12,9 +12,18 @@ def unsigned_receipts(user):
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none()
-    return (NoticeReceipt.objects.filter(visible_rows(user, "notice__incident"), section__in=section_ids,
-                                         signed_at__isnull=True)
-            .exclude(notice__incident__state=State.CLOSED)
-            .select_related("notice", "notice__incident", "section")
-            .annotate(content_ok=content_flag(user, "notice__incident_id"))
-            .order_by("notice__issued_at", "id"))
+    return _shown(user, NoticeReceipt.objects.filter(visible_rows(user, "notice__incident"), section__in=section_ids,
+                                                     signed_at__isnull=True)
+                  .exclude(notice__incident__state=State.CLOSED)
+                  .order_by("notice__issued_at", "id"))
+
+
+def receipts_by_key(user, keys):
+    """The receipts of ``keys`` (a page of ``unsigned_receipts``) with what the list shows."""
+    return _shown(user, NoticeReceipt.objects.filter(pk__in=keys))
+
+
+def _shown(user, receipts):
+    """Receipts with their notice, incident and section, and ``content_ok`` (R54) for the title."""
+    return (receipts.select_related("notice", "notice__incident", "section")
+            .annotate(content_ok=content_flag(user, "notice__incident_id")))

@@ -21,7 +21,7 @@ from deadlines import accountability as account
 from deadlines import selectors as deadline_reads
 from deadlines.models import DeadlineState
 from deadlines.notifications import notification_mark_read
-from early_warnings.selectors import unsigned_receipts
+from early_warnings.selectors import receipts_by_key, unsigned_receipts
 from incidents import permissions as perms
 from incidents import services as records
 from incidents.models import Incident, Platform, State
@@ -398,7 +398,8 @@ def _todo_context(request, params=None):
     now = timezone.now()
     mine = perms.user_section_ids(user)
     page = page_of(deadline_reads.owed_by(user), params.get("page"))
-    receipts = page_of(unsigned_receipts(user), params.get("signpage"))
+    receipts = page_of_rows(unsigned_receipts(user), params.get("signpage"),
+                            lambda keys: receipts_by_key(user, keys))
     deadlines, signs = list(page.object_list), list(receipts.object_list)
     return {"page": page, "deadlines": deadlines, "deadline_rows": deadline_rows(user, deadlines, now, mine),
             "receipts": signs, "receipt_rows": receipt_rows(user, signs), "receipts_page": receipts, "now": now}
