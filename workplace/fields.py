@@ -5,12 +5,15 @@ pages have always had; every value is printed as a template variable would print
 (``render_value_in_context``: local time, localisation, escaping)."""
 
 from django.template.base import render_value_in_context
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 
 def render_field(spec: dict, context) -> str:
     """The input of ``spec`` (``workplace.templatetags.workplace.field``'s dict)."""
     def v(value):
+        if type(value) is str:  # a plain string: what render_value_in_context does with it
+            return escape(value) if context.autoescape else value
         return render_value_in_context(value, context)
 
     kind, errors, attrs = spec["type"], spec["errors"], spec["attrs"]
