@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from . import permissions as perms
-from .models import Incident, Judgment, State, TimelineEvent
+from .models import Assignment, Incident, Judgment, State, TimelineEvent
 from .search import indexed_match
 
 
@@ -91,6 +91,15 @@ def search(qs, user, q: str):
 
 
 # --- the latest of each incident's history, for a page of incidents ---------------------
+
+def section_codes(incident_ids) -> dict[int, set[str]]:
+    """Per incident, the codes of its assigned sections (R54's ``assigned_codes``): one query."""
+    codes: dict[int, set[str]] = {pk: set() for pk in incident_ids}
+    rows = Assignment.objects.filter(incident__in=list(incident_ids)).values_list("incident_id", "section__code")
+    for incident_id, code in rows:
+        codes[incident_id].add(code)
+    return codes
+
 
 def latest_judgments(incident_ids) -> dict[int, Judgment]:
     """Per incident, the command group's latest judgment (the one that sets severity and the

@@ -29,6 +29,7 @@ from incidents.selectors import (
     get_incident_for,
     latest_events,
     latest_judgments,
+    section_codes,
     visible,
 )
 from lifecycle import services as lifecycle
@@ -45,6 +46,7 @@ from organization.models import LevelPolicy, Section, UnitPolicy
 from organization.selectors import all_units
 from responses.models import ResponseState
 from responses.selectors import approvals as approvals_of
+from responses.selectors import approvals_by_key
 from sentiment_ops.exceptions import Forbidden
 
 from . import home, nav
@@ -332,16 +334,15 @@ def _approval_items(request, forms=None, params=None):
     forms = forms if forms is not None else Forms()
     params = request.GET if params is None else params
     waiting = approvals_of(user)
-    page = page_of_rows(waiting.select_related(None).prefetch_related(None), params.get("page"),
-                        lambda keys: waiting.filter(pk__in=keys))
+    page = page_of_rows(waiting.select_related(None), params.get("page"), approvals_by_key)
     ids = [response.incident_id for response in page.object_list]
+    codes = section_codes(ids)
     judgments = latest_judgments(ids)
     events = latest_events(ids, APPROVAL_EVENTS)
     policies = LevelPolicy.by_level()
     items = []
     for response in page.object_list:
         incident = response.incident
-        codes = {sec.code for sec in incident.sections.all()}
         warning = getattr(incident, "warning", None)
         lift = response.state == ResponseState.LIFT_PROPOSED
         items.append({
@@ -350,7 +351,7 @@ def _approval_items(request, forms=None, params=None):
             "lift": lift,
             "proposal": None if lift else response.proposal,
             "mine": (response.lift_proposed_by_id if lift else response.proposal.proposed_by_id) == user.pk,
-            "visible": perms.can_see_content(user, incident, codes),
+            "visible": perms.can_see_content(user, incident, codes[incident.pk]),
             "judgment": judgments.get(incident.pk),
             "warning": warning if warning is not None and warning.current_id else None,
             "notice": warning.current if warning is not None and warning.current_id else None,
