@@ -3,16 +3,14 @@ row — links, badges, labels, local times, the classified-title rule — is wor
 per row in Python, where it costs a fraction of the template's lookups, filters and tags. The
 templates keep the markup; each value is what the filter or tag it replaces would print."""
 
-import functools
-
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
-from django.utils import dateformat, timezone
-from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 
+from .formats import display, local
 from .labels import verb_label
 from .templatetags.workplace import (
+    countdown,
     level_badge,
     owner_name,
     roman,
@@ -20,31 +18,6 @@ from .templatetags.workplace import (
     state_badge,
     urgency,
 )
-
-# The formats the lists print, as strftime's (the same text, a fraction of the cost).
-STRFTIME = {"m-d H:i": "%m-%d %H:%M", "Y-m-d H:i": "%Y-%m-%d %H:%M"}
-
-
-@functools.cache
-def _choices(model, field: str) -> dict:
-    return dict(model._meta.get_field(field).flatchoices)
-
-
-def display(row, field: str) -> str:
-    """``row.get_<field>_display()`` from a table made once per field (Django's builds it on
-    every call: 30 µs, a list's biggest cost per row)."""
-    value = getattr(row, field)
-    return force_str(_choices(type(row), field).get(value, value), strings_only=True)
-
-
-def local(value, fmt: str) -> str:
-    """``{{ value|date:fmt }}`` of an aware datetime (empty for none)."""
-    if not value:
-        return ""
-    value = timezone.localtime(value)
-    if fmt == "c":
-        return value.isoformat()
-    return value.strftime(STRFTIME[fmt]) if fmt in STRFTIME else dateformat.format(value, fmt)
 
 
 def incident_rows(user, incidents) -> list[dict]:
@@ -95,8 +68,9 @@ def deadline_rows(user, deadlines, now, mine) -> list[dict]:
         panel = reverse("incident_detail", args=[d.incident_id]) + "#panel-reports"
         zero_ok = d.kind == "status" and d.owner_section_id in mine
         rows.append({
-            "d": d,  # for the shared countdown and provisional marks
+            "d": d,  # for the shared provisional mark
             "urgency": urgency(d.due_at, now),
+            "countdown": countdown(d.due_at, now),
             "kind": d.kind,
             "kind_label": display(d, "kind"),
             "missed": display(d, "state") if d.state == "missed" else "",
