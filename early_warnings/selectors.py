@@ -1,6 +1,5 @@
 """Reads of warnings for the pages and the API."""
 
-from incidents.models import State
 from incidents.selectors import content_flag, visible_rows
 from organization.selectors import unit_ids
 
@@ -8,13 +7,13 @@ from .models import NoticeReceipt
 
 
 def unsigned_receipts(user):
-    """Warning notices sent to the user's sections and not yet signed for (签收)."""
+    """Warning notices sent to the user's sections and not yet signed for (签收), on incidents
+    not closed (the receipt's own ``incident_closed``: no join of the incidents)."""
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none()
     return _shown(user, NoticeReceipt.objects.filter(visible_rows(user, "notice__incident"), section__in=section_ids,
-                                                     signed_at__isnull=True)
-                  .exclude(notice__incident__state=State.CLOSED)
+                                                     signed_at__isnull=True, incident_closed=False)
                   .order_by("notice__issued_at", "id"))
 
 
