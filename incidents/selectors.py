@@ -19,9 +19,19 @@ def visible(user, queryset=None):
     return qs.filter(perms.visibility_filter(user)) if user.is_authenticated else qs.none()
 
 
+def _per_user(user, key, build):
+    """``build()`` once per user object — a request's user: these filters depend on nothing
+    but who the user is (``User.identity``, itself read once per object), and a page with its
+    navigation asks for the same ones several times (building each was ~1 ms)."""
+    memo = user.__dict__.setdefault("_selector_memo", {})
+    if key not in memo:
+        memo[key] = build()
+    return memo[key]
+
+
 def visible_pks(user):
     """The visible incidents as a subquery of primary keys (``incident__in=…``)."""
-    return visible(user).values("pk")
+    return _per_user(user, "visible_pks", lambda: visible(user).values("pk")).all()
 
 
 def visible_rows(user, path: str = "incident") -> Q:
@@ -32,17 +42,20 @@ def visible_rows(user, path: str = "incident") -> Q:
         return Q(pk__in=[])
     if perms.sees_everything(user):
         return Q()
-    return Q(**{f"{path}__in": visible_pks(user)})
+    return _per_user(user, ("visible_rows", path), lambda: Q(**{f"{path}__in": visible_pks(user)}))
 
 
 def content_flag(user, ref: str = "pk"):
     """R54 as an annotation: True where ``user`` may read the content of the incident whose
     id is the outer row's ``ref`` (``"pk"`` on incidents, ``"incident_id"`` on their rows).
     Lists annotate it so that showing a title costs no query per row."""
-    readable = perms.content_readable(user)
-    if not readable:  # reads every content
-        return Value(True, output_field=BooleanField())
-    return Exists(Incident.objects.filter(readable, pk=OuterRef(ref)))
+    def build():
+        readable = perms.content_readable(user)
+        if not readable:  # reads every content
+            return Value(True, output_field=BooleanField())
+        return Exists(Incident.objects.filter(readable, pk=OuterRef(ref)))
+
+    return _per_user(user, ("content_flag", ref), build) if user.is_authenticated else build()
 
 
 def awaiting_judgment(user):
