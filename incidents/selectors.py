@@ -105,13 +105,16 @@ def search(qs, user, q: str):
 
 # --- the latest of each incident's history, for a page of incidents ---------------------
 
-def section_codes(incident_ids) -> dict[int, set[str]]:
-    """Per incident, the codes of its assigned sections (R54's ``assigned_codes``): one query."""
-    codes: dict[int, set[str]] = {pk: set() for pk in incident_ids}
-    rows = Assignment.objects.filter(incident__in=list(incident_ids)).values_list("incident_id", "section__code")
-    for incident_id, code in rows:
-        codes[incident_id].add(code)
-    return codes
+def assigned_sections(incident_ids) -> dict[int, list[tuple[str, str]]]:
+    """Per incident, its assigned sections' (code, name) in the sections' order (what
+    ``incident.sections.all()`` lists; the codes are R54's ``assigned_codes``): one query of
+    values, without a prefetch's model instances and managers."""
+    found: dict[int, list[tuple[str, str]]] = {pk: [] for pk in incident_ids}
+    rows = (Assignment.objects.filter(incident__in=list(incident_ids)).order_by("section__order", "section__code")
+            .values_list("incident_id", "section__code", "section__name"))
+    for incident_id, code, name in rows:
+        found[incident_id].append((code, name))
+    return found
 
 
 def latest_judgments(incident_ids) -> dict[int, Judgment]:

@@ -20,9 +20,10 @@ from .templatetags.workplace import (
 )
 
 
-def incident_rows(user, incidents) -> list[dict]:
+def incident_rows(user, incidents, sections) -> list[dict]:
     """The incident list's rows (workplace/_incident_table.html): each incident with its
-    warning (when active), its response, its sections and the highest levels it reached."""
+    warning (when active), its response, its sections (``sections``: (code, name) by incident,
+    incidents.selectors.assigned_sections) and the highest levels it reached."""
     reached = _("曾达%(level)s级")
     comma = _("、")
     rows = []
@@ -32,7 +33,7 @@ def incident_rows(user, incidents) -> list[dict]:
         if warning is not None and warning.state != "active":
             warning = None
         response = getattr(incident, "response", None)
-        sections = incident.sections.all()
+        assigned = sections[incident.pk]
         highest_warning, highest_response = incident.highest_warning_level, incident.highest_response_level
         warning_level = warning.level if warning is not None else None
         response_level = response.level if response is not None else None
@@ -41,7 +42,7 @@ def incident_rows(user, incidents) -> list[dict]:
         rows.append({
             "pk": incident.pk,
             "url": reverse("incident_detail", args=[incident.pk]),
-            "title": shown_title(user, incident, codes={s.code for s in sections}),
+            "title": shown_title(user, incident, codes={code for code, _name in assigned}),
             "classified": incident.classified,
             "state": state_badge(incident),
             "severity": display(incident, "severity") or "—",
@@ -53,7 +54,7 @@ def incident_rows(user, incidents) -> list[dict]:
             "response_reached": (reached % {"level": roman(highest_response)}
                                  if highest_response and (highest_response != response_level
                                                           or response_state == "lifted") else ""),
-            "sections": comma.join(s.name for s in sections) or "—",
+            "sections": comma.join(name for _code, name in assigned) or "—",
             "discovered": local(incident.discovered_at, "Y-m-d H:i"),
         })
     return rows

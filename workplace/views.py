@@ -26,10 +26,10 @@ from incidents import permissions as perms
 from incidents import services as records
 from incidents.models import Incident, Platform, State
 from incidents.selectors import (
+    assigned_sections,
     get_incident_for,
     latest_events,
     latest_judgments,
-    section_codes,
     visible,
 )
 from lifecycle import services as lifecycle
@@ -208,13 +208,13 @@ def incident_list(request):
     # The whole list is counted in its order (the newest-first index, each row's visibility
     # probed); a filtered or searched one is counted from its filters' own indexes.
     filtered = any(value for key, value in request.GET.items() if key != "page")
-    page = page_of_rows(results, request.GET.get("page"), ordered=not filtered, rows=lambda keys: (
-        Incident.objects.filter(pk__in=keys).select_related("warning", "response").prefetch_related("sections")))
+    page = page_of_rows(results, request.GET.get("page"), ordered=not filtered,
+                        rows=lambda keys: Incident.objects.filter(pk__in=keys).select_related("warning", "response"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "page": page,
-        "rows": incident_rows(user, page.object_list),
+        "rows": incident_rows(user, page.object_list, assigned_sections([i.pk for i in page.object_list])),
         "query": query.urlencode(),
         "filters": request.GET,
         "states": State.choices,
@@ -336,7 +336,7 @@ def _approval_items(request, forms=None, params=None):
     waiting = approvals_of(user)
     page = page_of_rows(waiting.select_related(None), params.get("page"), approvals_by_key)
     ids = [response.incident_id for response in page.object_list]
-    codes = section_codes(ids)
+    sections = assigned_sections(ids)
     judgments = latest_judgments(ids)
     events = latest_events(ids, APPROVAL_EVENTS)
     policies = LevelPolicy.by_level()
@@ -351,7 +351,7 @@ def _approval_items(request, forms=None, params=None):
             "lift": lift,
             "proposal": None if lift else response.proposal,
             "mine": (response.lift_proposed_by_id if lift else response.proposal.proposed_by_id) == user.pk,
-            "visible": perms.can_see_content(user, incident, codes[incident.pk]),
+            "visible": perms.can_see_content(user, incident, {code for code, _name in sections[incident.pk]}),
             "judgment": judgments.get(incident.pk),
             "warning": warning if warning is not None and warning.current_id else None,
             "notice": warning.current if warning is not None and warning.current_id else None,
