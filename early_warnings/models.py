@@ -91,10 +91,13 @@ class NoticeReceipt(models.Model):
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                   blank=True, related_name="+")
+    # Kept by the close and reopen steps (early_warnings.services.receipts_on_closed, receipts_on_reopened), as
+    # a deadline's: the notices still to sign leave out a closed incident's without joining it.
+    incident_closed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notice", "section"], name="uniq_notice_receipt")]
         indexes = [models.Index(fields=["section", "notice"], name="receipt_unsigned",
-                                condition=models.Q(signed_at__isnull=True))]
+                                condition=models.Q(signed_at__isnull=True, incident_closed=False))]
         verbose_name = _("预警签收")
         verbose_name_plural = _("预警签收")

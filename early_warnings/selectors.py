@@ -1,6 +1,5 @@
 """Reads of warnings for the pages and the API."""
 
-from incidents.models import State
 from incidents.selectors import content_flag, visible_rows
 from organization.selectors import unit_ids
 
@@ -8,13 +7,22 @@ from .models import NoticeReceipt
 
 
 def unsigned_receipts(user):
-    """Warning notices sent to the user's sections and not yet signed for (签收)."""
+    """Warning notices sent to the user's sections and not yet signed for (签收), on incidents
+    not closed (the receipt's own ``incident_closed``: no join of the incidents)."""
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none()
-    return (NoticeReceipt.objects.filter(visible_rows(user, "notice__incident"), section__in=section_ids,
-                                         signed_at__isnull=True)
-            .exclude(notice__incident__state=State.CLOSED)
-            .select_related("notice", "notice__incident", "section")
-            .annotate(content_ok=content_flag(user, "notice__incident_id"))
-            .order_by("notice__issued_at", "id"))
+    return _shown(user, NoticeReceipt.objects.filter(visible_rows(user, "notice__incident"), section__in=section_ids,
+                                                     signed_at__isnull=True, incident_closed=False)
+                  .order_by("notice__issued_at", "id"))
+
+
+def receipts_by_key(user, keys):
+    """The receipts of ``keys`` (a page of ``unsigned_receipts``) with what the list shows."""
+    return _shown(user, NoticeReceipt.objects.filter(pk__in=keys))
+
+
+def _shown(user, receipts):
+    """Receipts with their notice, incident and section, and ``content_ok`` (R54) for the title."""
+    return (receipts.select_related("notice", "notice__incident", "section")
+            .annotate(content_ok=content_flag(user, "notice__incident_id")))

@@ -31,6 +31,16 @@ def _send(incident, notice, sections, event="warning_issued"):
     notices.tell(event, incident=incident, sections=sections, body=notice.matters, level=ROMAN[notice.level])
 
 
+def receipts_on_closed(incident):
+    """The incident is closed: its receipts still to sign are no longer asked for."""
+    NoticeReceipt.objects.filter(notice__incident=incident).update(incident_closed=True)
+
+
+def receipts_on_reopened(incident):
+    """A closed incident recurs: its receipts still to sign are asked for again."""
+    NoticeReceipt.objects.filter(notice__incident=incident, incident_closed=True).update(incident_closed=False)
+
+
 def send_current_notice(incident, section):
     """A section assigned while a warning is active receives the current notice."""
     warning = EarlyWarning.objects.filter(incident=incident, state=WarningState.ACTIVE).first()

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from . import permissions as perms
-from .models import Incident, Judgment, State, TimelineEvent
+from .models import Assignment, Incident, Judgment, State, TimelineEvent
 from .search import indexed_match
 
 
@@ -34,9 +34,19 @@ def count_visible(user, queryset=None) -> int:
     return first.union(*rest).count() if rest else first.count()
 
 
+def _per_user(user, key, build):
+    """``build()`` once per user object — a request's user: these filters depend on nothing
+    but who the user is (``User.identity``, itself read once per object), and a page with its
+    navigation asks for the same ones several times (building each was ~1 ms)."""
+    memo = user.__dict__.setdefault("_selector_memo", {})
+    if key not in memo:
+        memo[key] = build()
+    return memo[key]
+
+
 def visible_pks(user):
     """The visible incidents as a subquery of primary keys (``incident__in=…``)."""
-    return visible(user).values("pk")
+    return _per_user(user, "visible_pks", lambda: visible(user).values("pk")).all()
 
 
 def visible_rows(user, path: str = "incident") -> Q:
@@ -47,17 +57,20 @@ def visible_rows(user, path: str = "incident") -> Q:
         return Q(pk__in=[])
     if perms.sees_everything(user):
         return Q()
-    return Q(**{f"{path}__in": visible_pks(user)})
+    return _per_user(user, ("visible_rows", path), lambda: Q(**{f"{path}__in": visible_pks(user)}))
 
 
 def content_flag(user, ref: str = "pk"):
     """R54 as an annotation: True where ``user`` may read the content of the incident whose
     id is the outer row's ``ref`` (``"pk"`` on incidents, ``"incident_id"`` on their rows).
     Lists annotate it so that showing a title costs no query per row."""
-    readable = perms.content_readable(user)
-    if not readable:  # reads every content
-        return Value(True, output_field=BooleanField())
-    return Exists(Incident.objects.filter(readable, pk=OuterRef(ref)))
+    def build():
+        readable = perms.content_readable(user)
+        if not readable:  # reads every content
+            return Value(True, output_field=BooleanField())
+        return Exists(Incident.objects.filter(readable, pk=OuterRef(ref)))
+
+    return _per_user(user, ("content_flag", ref), build) if user.is_authenticated else build()
 
 
 def awaiting_judgment(user):
@@ -106,6 +119,18 @@ def search(qs, user, q: str):
 
 
 # --- the latest of each incident's history, for a page of incidents ---------------------
+
+def assigned_sections(incident_ids) -> dict[int, list[tuple[str, str]]]:
+    """Per incident, its assigned sections' (code, name) in the sections' order (what
+    ``incident.sections.all()`` lists; the codes are R54's ``assigned_codes``): one query of
+    values, without a prefetch's model instances and managers."""
+    found: dict[int, list[tuple[str, str]]] = {pk: [] for pk in incident_ids}
+    rows = (Assignment.objects.filter(incident__in=list(incident_ids)).order_by("section__order", "section__code")
+            .values_list("incident_id", "section__code", "section__name"))
+    for incident_id, code, name in rows:
+        found[incident_id].append((code, name))
+    return found
+
 
 def latest_judgments(incident_ids) -> dict[int, Judgment]:
     """Per incident, the command group's latest judgment (the one that sets severity and the

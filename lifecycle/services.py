@@ -15,7 +15,13 @@ from deadlines.models import Deadline, DeadlineState
 from deadlines.notifications import notifications_follow_access
 from deadlines.policy import is_loose_end
 from early_warnings.models import WarningState
-from early_warnings.services import send_current_notice, warning_lift, warning_reissue
+from early_warnings.services import (
+    receipts_on_closed,
+    receipts_on_reopened,
+    send_current_notice,
+    warning_lift,
+    warning_reissue,
+)
 from incidents import permissions as perms
 from incidents.models import Assignment, Incident, Judgment, Severity, Source, State
 from incidents.search import index_incident, own_texts
@@ -293,6 +299,7 @@ def incident_close(*, incident, actor, lift_warning_reason="") -> Incident:
            warning_lifted=lifted.pk if lifted is not None else None,
            waived=list(incident.deadlines.filter(state=DeadlineState.WAIVED).values_list("pk", flat=True)))
     deadlines.on_closed(incident)
+    receipts_on_closed(incident)
     notices.tell("closed", incident=incident, body=lift_warning_reason)
     return incident
 
@@ -357,6 +364,7 @@ def incident_reopen(*, incident, actor, reason) -> Incident:
     record(incident, actor, "reopened", before=before, after=incident.state, reason=reason)
     if before == State.CLOSED:
         deadlines.on_reopened(incident)
+        receipts_on_reopened(incident)
     if warning is not None and warning.state == "lifted":
         warning_reissue(incident=incident, actor=actor, reason=reason)
     if response is not None and response.state == "lifted":

@@ -15,10 +15,18 @@ def approvals(user):
     levels = perms.body_levels(user)
     if not levels:
         return Response.objects.none()
-    return (Response.objects.filter(visible_rows(user))
-            .filter(Q(proposal__decision=ResponseProposal.Decision.PENDING, proposal__deciding_level__in=levels)
-                    | Q(state=ResponseState.LIFT_PROPOSED, level__in=levels))
-            .select_related("incident", "incident__reported_by", "incident__warning__current", "proposal",
-                            "proposal__proposed_by", "lift_proposed_by")
-            .prefetch_related("incident__sections")
-            .order_by("incident__reported_at", "incident_id"))
+    return _joined(Response.objects.filter(visible_rows(user))
+                   .filter(Q(proposal__decision=ResponseProposal.Decision.PENDING,
+                             proposal__deciding_level__in=levels)
+                           | Q(state=ResponseState.LIFT_PROPOSED, level__in=levels))
+                   .order_by("incident__reported_at", "incident_id"))
+
+
+def approvals_by_key(keys):
+    """The responses of ``keys`` (a page of ``approvals``) with what the inbox shows of them."""
+    return _joined(Response.objects.filter(pk__in=keys))
+
+
+def _joined(responses):
+    return responses.select_related("incident", "incident__reported_by", "incident__warning__current", "proposal",
+                                    "proposal__proposed_by", "lift_proposed_by")

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from early_warnings.models import WarningNotice
+from early_warnings.models import NoticeReceipt, WarningNotice
 from organization.models import Body
 from responses.models import Statement, SupportRequest
 
@@ -126,10 +126,15 @@ def test_whole_lifecycle_at_each_level(level, api, time_machine):
     inc = api.close(iid)
     assert inc["state"] == "closed"
     assert not [d for d in inc["deadlines"] if d["state"] == "open"]
+    # the notices never signed (market's) are no longer asked for: the receipts' own flag
+    receipts = NoticeReceipt.objects.filter(notice__incident_id=iid)
+    assert receipts.filter(signed_at__isnull=True).exists()
+    assert set(receipts.values_list("incident_closed", flat=True)) == {True}
 
     # R22, R32, R50: a recurrence re-activates the response at once and re-issues the warning.
     inc = api.act("command", iid, "reopen", reason="舆情反复，再度升温")
     assert inc["state"] == "responding"
+    assert not receipts.filter(incident_closed=True).exists()
     assert (inc["response"]["state"], inc["response"]["level"]) == ("active", level)
     assert inc["response"]["stable_working_days"] == 0
     assert len(deadlines(inc, "status", state="open")) == 2

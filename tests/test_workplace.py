@@ -600,6 +600,20 @@ def test_todo_lists_my_sections_deadlines_soonest_first_with_urgency(api, web, t
 
 
 @pytest.mark.django_db
+def test_the_notices_to_sign_leave_out_a_closed_incidents(api, web, time_machine):
+    """我的待办 and the navigation's count read the receipts' own ``incident_closed`` (kept by
+    the close and reopen steps: tests/test_lifecycle.py), not the incident's state."""
+    time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
+    inc = responding(api, level=2, sections=("petition",))
+    client = web("petition")
+    assert len(client.get("/todo/").context["receipts"]) == 1
+    NoticeReceipt.objects.filter(notice__incident_id=inc["id"]).update(incident_closed=True)
+    assert client.get("/todo/").context["receipts"] == []
+    NoticeReceipt.objects.filter(notice__incident_id=inc["id"]).update(incident_closed=False)
+    assert len(client.get("/todo/").context["receipts"]) == 1
+
+
+@pytest.mark.django_db
 def test_sign_and_zero_report_from_the_todo_list(api, web, time_machine):
     time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
     inc = responding(api, level=2, sections=("petition",))

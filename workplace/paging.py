@@ -55,3 +55,15 @@ def page_of(queryset, number, per_page=PAGE_SIZE, *, ordered=False):
         return paginator.page(_number(number))
     except InvalidPage:
         return paginator.page(paginator.num_pages)
+
+
+def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False):
+    """``page_of`` the keys of ``queryset`` (its filter and its order alone), then the page's
+    rows read by ``rows(keys)`` (with their joins), in the list's order. A query whose joins
+    PostgreSQL runs for every row matched before the sort (a search's hundreds of matches)
+    then runs them for a page, and is planned without the filter's conditions."""
+    page = page_of(queryset.values_list("pk", flat=True), number, per_page, ordered=ordered)
+    keys = list(page.object_list)
+    found = {row.pk: row for row in rows(keys)}
+    page.object_list = [found[key] for key in keys if key in found]
+    return page

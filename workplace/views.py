@@ -21,11 +21,12 @@ from deadlines import accountability as account
 from deadlines import selectors as deadline_reads
 from deadlines.models import DeadlineState
 from deadlines.notifications import notification_mark_read
-from early_warnings.selectors import unsigned_receipts
+from early_warnings.selectors import receipts_by_key, unsigned_receipts
 from incidents import permissions as perms
 from incidents import services as records
-from incidents.models import Platform, State
+from incidents.models import Incident, Platform, State
 from incidents.selectors import (
+    assigned_sections,
     get_incident_for,
     latest_events,
     latest_judgments,
@@ -37,12 +38,14 @@ from lifecycle.payloads import IncidentCreateSerializer
 from lifecycle.selectors import (
     CASE_TIMELINE,
     IncidentFilter,
+    case_history,
     case_queryset,
     timeline_page_queryset,
 )
 from organization.models import LevelPolicy, Section, UnitPolicy
 from responses.models import ResponseState
 from responses.selectors import approvals as approvals_of
+from responses.selectors import approvals_by_key
 from sentiment_ops.exceptions import Forbidden
 
 from . import home, nav
@@ -56,7 +59,8 @@ from .forms import (
     serializer_errors,
     service_call,
 )
-from .paging import page_of
+from .paging import page_of, page_of_rows
+from .rows import approval_row, deadline_rows, incident_rows, notification_rows, receipt_rows
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -193,8 +197,7 @@ def incident_new(request):
 def incident_list(request):
     """Filters and search as the API's (IncidentFilter reuses ``search_filter``)."""
     user = request.user
-    qs = (visible(user).select_related("warning", "response", "reported_by")
-          .prefetch_related("sections"))
+    qs = visible(user)
     if request.GET.get("open") == "1":
         qs = qs.exclude(state=State.CLOSED)
     filterset = IncidentFilter(data=request.GET, queryset=qs, request=request)
@@ -204,17 +207,13 @@ def incident_list(request):
     # The whole list is counted in its order (the newest-first index, each row's visibility
     # probed); a filtered or searched one is counted from its filters' own indexes.
     filtered = any(value for key, value in request.GET.items() if key != "page")
-    page = page_of(results, request.GET.get("page"), ordered=not filtered)
-    for incident in page.object_list:
-        # A missing one-to-one raises on every template lookup (and Django then lists the
-        # model's attributes to tell a failing property from a missing one): read each once.
-        warning = getattr(incident, "warning", None)
-        incident.row_warning = warning if warning is not None and warning.state == "active" else None
-        incident.row_response = getattr(incident, "response", None)
+    page = page_of_rows(results, request.GET.get("page"), ordered=not filtered,
+                        rows=lambda keys: Incident.objects.filter(pk__in=keys).select_related("warning", "response"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "page": page,
+        "rows": incident_rows(user, page.object_list, assigned_sections([i.pk for i in page.object_list])),
         "query": query.urlencode(),
         "filters": request.GET,
         "states": State.choices,
@@ -232,7 +231,7 @@ def incident_list(request):
 
 def _incident(request, pk):
     """The incident with everything its case page shows, if the user may see it (else 404)."""
-    return get_incident_for(request.user, pk, queryset=case_queryset(request.user))
+    return case_history(get_incident_for(request.user, pk, queryset=case_queryset(request.user)))
 
 
 @login_required
@@ -333,15 +332,16 @@ def _approval_items(request, forms=None, params=None):
     user = request.user
     forms = forms if forms is not None else Forms()
     params = request.GET if params is None else params
-    page = page_of(approvals_of(user), params.get("page"))
+    waiting = approvals_of(user)
+    page = page_of_rows(waiting.select_related(None), params.get("page"), approvals_by_key)
     ids = [response.incident_id for response in page.object_list]
+    sections = assigned_sections(ids)
     judgments = latest_judgments(ids)
     events = latest_events(ids, APPROVAL_EVENTS)
     policies = LevelPolicy.by_level()
     items = []
     for response in page.object_list:
         incident = response.incident
-        codes = {sec.code for sec in incident.sections.all()}
         warning = getattr(incident, "warning", None)
         lift = response.state == ResponseState.LIFT_PROPOSED
         items.append({
@@ -350,7 +350,7 @@ def _approval_items(request, forms=None, params=None):
             "lift": lift,
             "proposal": None if lift else response.proposal,
             "mine": (response.lift_proposed_by_id if lift else response.proposal.proposed_by_id) == user.pk,
-            "visible": perms.can_see_content(user, incident, codes),
+            "visible": perms.can_see_content(user, incident, {code for code, _name in sections[incident.pk]}),
             "judgment": judgments.get(incident.pk),
             "warning": warning if warning is not None and warning.current_id else None,
             "notice": warning.current if warning is not None and warning.current_id else None,
@@ -358,6 +358,7 @@ def _approval_items(request, forms=None, params=None):
             "needed_days": policies[response.level].stable_working_days if response.level else None,
             "form": forms[f"reject_{incident.pk}"],
         })
+        items[-1]["row"] = approval_row(user, items[-1])
     return items, page
 
 
@@ -397,11 +398,11 @@ def _todo_context(request, params=None):
     now = timezone.now()
     mine = perms.user_section_ids(user)
     page = page_of(deadline_reads.owed_by(user), params.get("page"))
-    for d in page.object_list:
-        d.zero_ok = d.kind == "status" and d.owner_section_id in mine
-    receipts = page_of(unsigned_receipts(user), params.get("signpage"))
-    return {"page": page, "deadlines": list(page.object_list), "receipts": list(receipts.object_list),
-            "receipts_page": receipts, "now": now}
+    receipts = page_of_rows(unsigned_receipts(user), params.get("signpage"),
+                            lambda keys: receipts_by_key(user, keys))
+    deadlines, signs = list(page.object_list), list(receipts.object_list)
+    return {"page": page, "deadlines": deadlines, "deadline_rows": deadline_rows(user, deadlines, now, mine),
+            "receipts": signs, "receipt_rows": receipt_rows(user, signs), "receipts_page": receipts, "now": now}
 
 
 @login_required
@@ -432,7 +433,7 @@ def _notifications_context(request, params):
     unread_only = params.get("unread") in ("1", "true")
     qs = deadline_reads.notifications_of(request.user, unread_only=unread_only)
     page = page_of(qs, params.get("page"))
-    return {"page": page, "unread_only": unread_only, "query": "unread=1" if unread_only else "",
+    return {"page": page, "rows": notification_rows(page.object_list), "unread_only": unread_only, "query": "unread=1" if unread_only else "",
             "unread": nav.unread(request), "unread_shown": nav.shown(nav.unread(request)) or "0"}
 
 

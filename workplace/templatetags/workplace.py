@@ -16,23 +16,26 @@ from rest_framework import serializers
 from deadlines import accountability
 from deadlines.policy import DUE_SOON
 from incidents import permissions as perms
+from incidents.models import State
 
 from .. import nav
+from ..fields import render_field
+from ..formats import local
 from ..labels import ROMAN, verb_label
 
 register = template.Library()
 
 
-@register.inclusion_tag("workplace/_field.html")
-def field(state, name, label, type="text", choices=None, required=False, help="", rows=3, blank=None,
+@register.simple_tag(takes_context=True)
+def field(context, state, name, label, type="text", choices=None, required=False, help="", rows=3, blank=None,
           attrs="", placeholder="", default=None, inline=False, small=False):
     """``{% field fs "title" _("标题") required=True %}``: label, input with what the user
-    typed (or the initial value), and the field's errors beside it."""
+    typed (or the initial value), and the field's errors beside it (workplace/fields.py)."""
     state.rendered.add(name)
     value = state.value(name, "" if default is None else default)
     selected = set(state.values(name)) if type == "checkboxes" else {str(value)}
     options = [(str(v), str(lbl), str(v) in selected) for v, lbl in (choices or [])]
-    return {
+    return render_field({
         "id": f"id_{state.key}_{name}",
         "name": name,
         "label": label,
@@ -49,7 +52,7 @@ def field(state, name, label, type="text", choices=None, required=False, help=""
         "errors": state.errors_for(name),
         "inline": inline,
         "small": small,
-    }
+    }, context)
 
 
 @register.inclusion_tag("workplace/_form_errors.html")
@@ -80,22 +83,33 @@ def roman(level):
     return ROMAN.get(level, level or "")
 
 
+# An incident's states by value: its get_state_display() builds this table on every call.
+STATE_LABELS = dict(State.choices)
+
+
 @register.filter
 def state_badge(incident):
     return format_html('<span class="badge state-badge state-{}">{}</span>', incident.state,
-                       incident.get_state_display())
+                       STATE_LABELS.get(incident.state, incident.state))
 
 
 @register.simple_tag(takes_context=True)
 def title_for(context, incident, readable=None):
+    """``{% title_for incident %}``: ``shown_title`` for the user of the page."""
+    return shown_title(getattr(context.get("request"), "user", None), incident, readable)
+
+
+def shown_title(user, incident, readable=None, codes=None) -> str:
     """R54: a classified incident's title only for those who may read its content.
     ``readable``: the list's ``content_ok`` annotation (incidents.selectors.content_flag), so
-    that no row costs a query; else the incident's own annotation, else the rule itself."""
+    that no row costs a query; else the incident's own annotation, else the rule itself
+    (``codes``: its sections' codes when already at hand)."""
     if readable is None:
         readable = getattr(incident, "content_ok", None)
     if readable is None:
-        user = context["request"].user
-        readable = perms.can_see_content(user, incident, {s.code for s in incident.sections.all()})
+        if codes is None:
+            codes = {s.code for s in incident.sections.all()}
+        readable = perms.can_see_content(user, incident, codes)
     if readable:
         return incident.title
     return _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk}
@@ -114,6 +128,14 @@ def urgency(due_at, now=None):
     if left < DUE_SOON:
         return "urgency-3h"
     return "urgency-later"
+
+
+@register.simple_tag
+def countdown(due, now=None):
+    """A due time counting down (static/workplace's script reads ``data-due``), coloured by
+    its urgency: ``{% countdown d.due_at now %}`` (workplace/_countdown.html)."""
+    return format_html('<span class="countdown {}" data-due="{}">{}</span>', urgency(due, now),
+                       local(due, "c"), local(due, "m-d H:i"))
 
 
 @register.filter

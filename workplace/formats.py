@@ -1,0 +1,32 @@
+"""Values as the templates print them, for the rows and tags worked out in Python (issue 12):
+the same text as the template filter, at a fraction of its cost."""
+
+import functools
+
+from django.utils import dateformat, timezone
+from django.utils.encoding import force_str
+
+# The formats the lists print, as strftime's (the same text, a fraction of the cost).
+STRFTIME = {"m-d H:i": "%m-%d %H:%M", "Y-m-d H:i": "%Y-%m-%d %H:%M"}
+
+
+@functools.cache
+def _choices(model, field: str) -> dict:
+    return dict(model._meta.get_field(field).flatchoices)
+
+
+def display(row, field: str) -> str:
+    """``row.get_<field>_display()`` from a table made once per field (Django's builds it on
+    every call: 30 µs, a list's biggest cost per row)."""
+    value = getattr(row, field)
+    return force_str(_choices(type(row), field).get(value, value), strings_only=True)
+
+
+def local(value, fmt: str) -> str:
+    """``{{ value|date:fmt }}`` of an aware datetime (empty for none)."""
+    if not value:
+        return ""
+    value = timezone.localtime(value)
+    if fmt == "c":
+        return value.isoformat()
+    return value.strftime(STRFTIME[fmt]) if fmt in STRFTIME else dateformat.format(value, fmt)
