@@ -54,7 +54,7 @@ from responses.models import (
     SupportRequest,
 )
 from sentiment_ops import prepared
-from sentiment_ops.precompiled import Precompiled
+from sentiment_ops.prepared import Precompiled
 
 # API.md v1.1 "Paged sub-resources": the representation embeds the latest EMBEDDED timeline
 # events, and the deadlines still owed plus the latest EMBEDDED others; the rest is paged.

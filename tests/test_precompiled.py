@@ -1,4 +1,4 @@
-"""Annotations compiled once per process (sentiment_ops.precompiled): the case page's counts
+"""Annotations compiled once per process (sentiment_ops.prepared.Precompiled): the case page's counts
 read from the cached SQL are the counts of the rows themselves, on every incident, and stay
 right after the rows change (the text is compiled once; the values are read each time)."""
 
