@@ -100,15 +100,12 @@ def _template(build, using, keep):
     return _Entry(first[0], first[1], offsets, built if keep else None, first[2] if keep else None)
 
 
-def _entry(key, build, using, keep=False):
-    """The kept entry of ``key`` (built on a miss): an _Entry, Empty or _UNCACHEABLE."""
-    full_key = (using, connections[using].vendor, keep, key)
+def _kept(full_key, make):
+    """The table's entry of ``full_key``, made by ``make()`` on a miss; the least recently
+    used go beyond ``SIZE``."""
     entry = _entries.get(full_key)
     if entry is None:
-        try:
-            entry = _template(build, using, keep)
-        except Empty:
-            entry = Empty
+        entry = make()
         with _lock:
             _entries[full_key] = entry
             while len(_entries) > SIZE:
@@ -118,6 +115,17 @@ def _entry(key, build, using, keep=False):
             if full_key in _entries:
                 _entries.move_to_end(full_key)
     return entry
+
+
+def _entry(key, build, using, keep=False):
+    """The kept entry of ``key`` (built on a miss): an _Entry, Empty or _UNCACHEABLE."""
+    def make():
+        try:
+            return _template(build, using, keep)
+        except Empty:
+            return Empty
+
+    return _kept((using, connections[using].vendor, keep, key), make)
 
 
 def _params(entry, now, using) -> list:
@@ -198,27 +206,19 @@ def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_AL
     filled with the real ones; the rows converted as the ORM converts them. A statement whose
     placeholders cannot all be found among its parameters runs through the ORM every time."""
     conn = connections[using]
-    full_key = (using, conn.vendor, "ids", key, build, *map(len, id_lists))
-    entry = _entries.get(full_key)
-    if entry is None:
+
+    def make():
         holders = [[-(10**9) - 10**6 * n - i for i in range(len(ids))] for n, ids in enumerate(id_lists)]
         compiler = build(*holders).query.get_compiler(using=using)
         text, params = compiler.as_sql()
         where = {value: (n, i) for n, ids in enumerate(holders) for i, value in enumerate(ids)}
         slots = [(k, where[p]) for k, p in enumerate(params) if isinstance(p, int) and p in where]
         if {slot for _k, slot in slots} != set(where.values()):
-            entry = _UNCACHEABLE
-        else:
-            fields = [column[0] for column in compiler.select[:compiler.col_count]]
-            entry = (compiler, text, tuple(params), slots, compiler.get_converters(fields))
-        with _lock:
-            _entries[full_key] = entry
-            while len(_entries) > SIZE:
-                _entries.popitem(last=False)
-    else:
-        with _lock:
-            if full_key in _entries:
-                _entries.move_to_end(full_key)
+            return _UNCACHEABLE
+        fields = [column[0] for column in compiler.select[:compiler.col_count]]
+        return compiler, text, tuple(params), slots, compiler.get_converters(fields)
+
+    entry = _kept((using, conn.vendor, "ids", key, build, *map(len, id_lists)), make)
     if entry is _UNCACHEABLE:
         return list(build(*id_lists))
     compiler, text, params, slots, converters = entry
