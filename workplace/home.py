@@ -6,7 +6,9 @@ of its lists, each count linking to the whole list; a list and its count come fr
 navigation's capped counting query instead — so each home runs the same queries whatever the
 number of incidents."""
 
-from django.db.models import Count, Q, Window
+from django.db import connection
+from django.db.models import Count, Window
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,13 +17,13 @@ from deadlines.models import Deadline, Heartbeat
 from deadlines.policy import sweep_stale
 from early_warnings.selectors import unsigned_receipts
 from incidents import permissions as perms
-from incidents.models import State
+from incidents.models import Incident, State
 from incidents.selectors import awaiting_judgment, content_flag, visible
 from organization.calendar import provisional_banner
 from organization.models import Role
 from organization.selectors import identity_key, stable_days_target, units_of
-from responses.models import ResponseProposal, ResponseState
-from responses.selectors import approvals
+from responses.models import Response, ResponseState
+from responses.selectors import waiting_keys
 from sentiment_ops import prepared
 
 from . import nav
@@ -83,16 +85,28 @@ def _shown(deadlines: list, now) -> list:
     return deadlines
 
 
+def _waiting_rows(user, levels, read) -> list:
+    """The first ``TOP`` responses waiting at ``levels`` (every level when None), as
+    ``read(keys)`` gives them (a queryset filtered by ``keys``, in the keys' order), in one
+    query: the keys are ``responses.selectors.waiting_keys``' first ``TOP`` (read from the
+    waiting rows' own indexes), as its subquery."""
+    def build(_when):
+        sql, params = waiting_keys(user, levels)[:TOP].query.sql_with_params()
+        return read(RawSQL(f"SELECT waiting.{connection.ops.quote_name('pk')} FROM ({sql}) waiting", params))
+
+    return _first(("waiting", levels and tuple(levels)), user, build)
+
+
 def leader_part(request, levels):
     """待审批 first, then the running responses at the user's levels (every level for
     leadership without a body)."""
     user = request.user
-    # Only what the part shows of each proposal (its incident, its proposal's level): the
-    # approvals page's eight joins cost more to plan (3 ms) than to run.
-    waiting = (_first("approvals", user,
-                      lambda _when: approvals(user).select_related(None).select_related("incident", "proposal")
-                      .prefetch_related(None).annotate(content_ok=content_flag(user, "incident_id")))
-               if levels else [])
+    # The first few waiting keys (from the waiting rows' own indexes), then only what the part
+    # shows of each (its incident, its proposal's level): the approvals page's eight joins cost
+    # more to plan (3 ms) than to run.
+    waiting = _waiting_rows(user, levels, lambda keys: Response.objects.filter(pk__in=keys).select_related(
+        "incident", "proposal").annotate(content_ok=content_flag(user, "incident_id"))
+        .order_by("incident__reported_at", "incident_id")) if levels else []
     running, running_count = _counted(("running", tuple(levels)), user, lambda _when: _running(user, levels or None))
     return {"approvals": waiting, "approvals_count": nav.badges(request)["approvals"],
             "levels": levels, "responses": running, "responses_count": running_count}
@@ -103,21 +117,21 @@ def command_part(request, now):
     user = request.user
     to_judge, to_judge_count = _counted("to_judge", user, lambda _when: awaiting_judgment(user))
     urgent = _shown(_first("urgent", user, lambda when: deadline_reads.urgent(user, when), now), now)
-    due = nav.badges(request, also=("urgent", lambda when: deadline_reads.urgent_parts(user, when)),
+    due = nav.badges(request, also=("urgent", lambda when: {**deadline_reads.urgent_parts(user, when),
+                                                            "waiting": waiting_keys(user, ordered=False)}),
                      now=now)  # counted with the badges
-    waiting, waiting_count = _counted("waiting", user, lambda _when: (
-        visible(user).exclude(state=State.CLOSED)
-        .filter(Q(response__proposal__decision=ResponseProposal.Decision.PENDING)
-                | Q(response__state=ResponseState.LIFT_PROPOSED))
-        .select_related("response", "response__proposal").annotate(content_ok=content_flag(user))
-        .order_by("reported_at", "pk")))
+    waiting = _waiting_rows(user, None, lambda keys: Incident.objects.filter(response__pk__in=keys).select_related(
+        "response", "response__proposal").annotate(content_ok=content_flag(user)).order_by("reported_at", "pk"))
+    detail = _urls("incident_detail")
+    for incident in waiting:
+        incident.detail_url = detail(incident.pk)
     running, running_count = _counted("running", user, lambda _when: _running(user))
     last_sweep = Heartbeat.last("sweep")
     return {
         "to_judge": to_judge, "to_judge_count": to_judge_count,
         "overdue": [d for d in urgent if d.due_at < now], "overdue_count": due["overdue"],
         "due_soon": [d for d in urgent if d.due_at >= now], "due_soon_count": due["due_soon"],
-        "waiting": waiting, "waiting_count": waiting_count,
+        "waiting": waiting, "waiting_count": due["waiting"],
         "responses": running, "responses_count": running_count,
         "last_sweep": last_sweep, "sweep_stale": sweep_stale(last_sweep, now),
     }

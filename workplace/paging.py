@@ -30,7 +30,9 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         rows = self.object_list if self.ordered else self.object_list.order_by()
-        n = rows.values("pk")[: self.limit + 1].count()
+        if not rows.query.combinator:  # a UNION of keys counts its own rows
+            rows = rows.values("pk")
+        n = rows[: self.limit + 1].count()
         self.more = n > self.limit
         return min(n, self.limit)
 
@@ -58,12 +60,17 @@ def page_of(queryset, number, per_page=PAGE_SIZE, *, ordered=False):
 
 
 def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False):
-    """``page_of`` the keys of ``queryset`` (its filter and its order alone), then the page's
+    """``page_of`` the keys of ``queryset`` (its filter and its order alone; or a UNION whose
+    rows start with the key), then the page's
     rows read by ``rows(keys)`` (with their joins), in the list's order. A query whose joins
     PostgreSQL runs for every row matched before the sort (a search's hundreds of matches)
     then runs them for a page, and is planned without the filter's conditions."""
-    page = page_of(queryset.values_list("pk", flat=True), number, per_page, ordered=ordered)
-    keys = list(page.object_list)
+    if queryset.query.combinator:  # keys already (``responses.selectors.waiting_keys``): the key first
+        page = page_of(queryset, number, per_page, ordered=ordered)
+        keys = [row[0] for row in page.object_list]
+    else:
+        page = page_of(queryset.values_list("pk", flat=True), number, per_page, ordered=ordered)
+        keys = list(page.object_list)
     found = {row.pk: row for row in rows(keys)}
     page.object_list = [found[key] for key in keys if key in found]
     return page

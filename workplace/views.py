@@ -44,8 +44,7 @@ from lifecycle.selectors import (
 )
 from organization.models import LevelPolicy, Section, UnitPolicy
 from responses.models import ResponseState
-from responses.selectors import approvals as approvals_of
-from responses.selectors import approvals_by_key
+from responses.selectors import approvals_by_key, waiting_keys
 from sentiment_ops.exceptions import Forbidden
 
 from . import home, nav
@@ -332,8 +331,7 @@ def _approval_items(request, forms=None, params=None):
     user = request.user
     forms = forms if forms is not None else Forms()
     params = request.GET if params is None else params
-    waiting = approvals_of(user)
-    page = page_of_rows(waiting.select_related(None), params.get("page"), approvals_by_key)
+    page = page_of_rows(waiting_keys(user, perms.body_levels(user)), params.get("page"), approvals_by_key)
     ids = [response.incident_id for response in page.object_list]
     sections = assigned_sections(ids)
     judgments = latest_judgments(ids)
