@@ -97,7 +97,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
                    models.Index(fields=["-reported_at", "-id"], name="incident_newest_first"),
                    # The open incidents (the dashboard's counts, every "open only" list).
                    models.Index(fields=["-reported_at"], name="incident_open",
-                                condition=~models.Q(state="closed"))]
+                                condition=~models.Q(state="closed")),
+                   # 待研判 (selectors.awaiting_judgment): the few open incidents not yet judged,
+                   # oldest first, and their count, without reading every open incident.
+                   models.Index(fields=["reported_at", "id"], name="incident_awaiting_judgment",
+                                condition=models.Q(judged_at__isnull=True) & ~models.Q(state="closed"))]
         permissions = [("handle_incident", _("处置舆情事件（提交报告、签收、起草口径）"))]
 
     def __str__(self):

@@ -36,7 +36,11 @@ class Response(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("应急响应")
         # A body's approvals inbox: lift proposals of its level.
         indexes = [models.Index(fields=["level"], name="response_lift_proposed",
-                                condition=models.Q(state="lift_proposed"))]
+                                condition=models.Q(state="lift_proposed")),
+                   # The homes' running responses, level by level (workplace.home._running_first):
+                   # a level with few of them is read from here, not by walking the open incidents.
+                   models.Index(fields=["level"], name="response_running_level",
+                                condition=models.Q(state__in=["active", "lift_proposed"]))]
 
     @property
     def proposed_level(self):

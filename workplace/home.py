@@ -2,9 +2,10 @@
 for them — a decision body's 待审批, the command group's queue, the duty officer's intake,
 what the user's sections owe, the auditor's closed cases. Each part shows counts and the top few
 of its lists, each count linking to the whole list; a list and its count come from one query
-(a window count) — the deadline watch's counts, which would read every overdue deadline, ride the
-navigation's capped counting query instead — so each home runs the same queries whatever the
-number of incidents."""
+(a window count) — the counts of the command group's and the leader's lists (待研判, the deadline
+watch, the running responses), which would read every row they count, ride the navigation's
+capped counting query instead ("99+") — so each home runs the same queries whatever the number
+of incidents."""
 
 from django.db import connection
 from django.db.models import Count, Window
@@ -19,6 +20,7 @@ from early_warnings.selectors import unsigned_receipts
 from incidents import permissions as perms
 from incidents.models import Incident, State
 from incidents.selectors import awaiting_judgment, content_flag, visible
+from organization import policy_defaults
 from organization.calendar import provisional_banner
 from organization.models import Role
 from organization.selectors import identity_key, stable_days_target, units_of
@@ -38,11 +40,16 @@ def _counted(key, user, build, now=None) -> tuple[list, int]:
     (``detail_url``, reversed once for the list), and the number of all of them, in one query
     whose SQL is compiled once per process for ``key`` and the user's identity
     (sentiment_ops.prepared: ``build`` is of a shape fixed by them)."""
-    rows = _first(key, user, lambda when: build(when).annotate(total_rows=Window(Count("pk"))), now)
-    detail = _urls("incident_detail")
-    for incident in rows:
-        incident.detail_url = detail(incident.pk)
+    rows = _linked(_first(key, user, lambda when: build(when).annotate(total_rows=Window(Count("pk"))), now))
     return rows, (rows[0].total_rows if rows else 0)
+
+
+def _linked(incidents: list) -> list:
+    """The incidents, each with the link to its case (``detail_url``, reversed once for the list)."""
+    detail = _urls("incident_detail")
+    for incident in incidents:
+        incident.detail_url = detail(incident.pk)
+    return incidents
 
 
 def _first(key, user, build, now=None) -> list:
@@ -58,6 +65,22 @@ def _running(user, levels=None):
     if levels is not None:
         qs = qs.filter(response__level__in=levels)
     return qs.order_by("response__level", "-reported_at", "-id")
+
+
+def _running_first(user, levels=None):
+    """``_running(user, levels)``'s first ``TOP``, in one query that reads them level by level:
+    the newest ``TOP`` of each level (a walk of the open incidents in report order, or of the
+    level's running responses — ``response_running_level`` — whichever is fewer), then those few
+    sorted. The order mixes the responses' level with the incidents' report time, which no
+    index serves: sorted at once, it joined every open incident to every running response."""
+    parts, params = [], []
+    for level in sorted(levels or policy_defaults.LEVELS):  # a running response's level is one of
+        # the policy's: a body of that level approved it (R30)
+        sql, branch_params = (_running(user, [level]).order_by("-reported_at", "-id")
+                              .values("pk")[:TOP].query.sql_with_params())
+        parts.append(f"SELECT level_first.{connection.ops.quote_name('pk')} FROM ({sql}) level_first")
+        params.extend(branch_params)
+    return _running(user, levels).filter(pk__in=RawSQL(" UNION ALL ".join(parts), params))
 
 
 def _urls(name: str, *after):
@@ -107,32 +130,34 @@ def leader_part(request, levels):
     waiting = _waiting_rows(user, levels, lambda keys: Response.objects.filter(pk__in=keys).select_related(
         "incident", "proposal").annotate(content_ok=content_flag(user, "incident_id"))
         .order_by("incident__reported_at", "incident_id")) if levels else []
-    running, running_count = _counted(("running", tuple(levels)), user, lambda _when: _running(user, levels or None))
-    return {"approvals": waiting, "approvals_count": nav.badges(request)["approvals"],
-            "levels": levels, "responses": running, "responses_count": running_count}
+    running = _linked(_first(("running", tuple(levels)), user, lambda _when: _running_first(user, levels or None)))
+    counts = nav.badges(request, also=(("leader", tuple(levels)),
+                                       lambda _when: {"running": _running(user, levels or None)}))  # capped
+    return {"approvals": waiting, "approvals_count": counts["approvals"],
+            "levels": levels, "responses": running, "responses_count": counts["running"]}
 
 
 def command_part(request, now):
     """待研判, what is overdue and due soon, proposals waiting for a body, running responses."""
     user = request.user
-    to_judge, to_judge_count = _counted("to_judge", user, lambda _when: awaiting_judgment(user))
+    to_judge = _linked(_first("to_judge", user, lambda _when: awaiting_judgment(user)))
     urgent = _shown(_first("urgent", user, lambda when: deadline_reads.urgent(user, when), now), now)
     due = nav.badges(request, also=("urgent", lambda when: {**deadline_reads.urgent_parts(user, when),
-                                                            "waiting": waiting_keys(user, ordered=False)}),
+                                                            "waiting": waiting_keys(user, ordered=False),
+                                                            "to_judge": awaiting_judgment(user),
+                                                            "running": _running(user)}),
                      now=now)  # counted with the badges
     waiting = _waiting_rows(user, None, lambda keys: Incident.objects.filter(response__pk__in=keys).select_related(
         "response", "response__proposal").annotate(content_ok=content_flag(user)).order_by("reported_at", "pk"))
-    detail = _urls("incident_detail")
-    for incident in waiting:
-        incident.detail_url = detail(incident.pk)
-    running, running_count = _counted("running", user, lambda _when: _running(user))
+    _linked(waiting)
+    running = _linked(_first("running", user, lambda _when: _running_first(user)))
     last_sweep = Heartbeat.last("sweep")
     return {
-        "to_judge": to_judge, "to_judge_count": to_judge_count,
+        "to_judge": to_judge, "to_judge_count": due["to_judge"],
         "overdue": [d for d in urgent if d.due_at < now], "overdue_count": due["overdue"],
         "due_soon": [d for d in urgent if d.due_at >= now], "due_soon_count": due["due_soon"],
         "waiting": waiting, "waiting_count": due["waiting"],
-        "responses": running, "responses_count": running_count,
+        "responses": running, "responses_count": due["running"],
         "last_sweep": last_sweep, "sweep_stale": sweep_stale(last_sweep, now),
     }
 
