@@ -132,6 +132,22 @@ def test_command_home_queues_deadlines_waiting_proposals_and_responses(api, web)
 
 
 @pytest.mark.django_db
+def test_homes_list_running_responses_lowest_level_first_then_newest(api, web):
+    """Read level by level (the newest eight of each), the list is the first eight of the whole
+    order (level, newest report first), and its count the navigation's."""
+    second = responding(api, level=2)["id"]
+    third = [responding(api, level=3, approver="infohead")["id"] for _ in range(9)]
+    Incident.objects.filter(pk=third[0]).update(reported_at=timezone.now() + dt.timedelta(hours=1))
+    Incident.objects.filter(pk__in=third[1:3]).update(reported_at=timezone.now() - dt.timedelta(days=3))
+    newest = [third[0], *sorted(third[3:], reverse=True), *sorted(third[1:3], reverse=True)]
+    part = web("command").get("/").context["command"]
+    assert [i.pk for i in part["responses"]] == [second, *newest[:7]] and part["responses_count"] == 10
+    assert all(i.detail_url == f"/incidents/{i.pk}/" for i in part["responses"])
+    leader = web("infohead").get("/").context["leader"]
+    assert [i.pk for i in leader["responses"]] == newest[:8] and leader["responses_count"] == 9
+
+
+@pytest.mark.django_db
 def test_duty_home_shows_the_quick_report_of_each_incident(api, web):
     iid = api.log()["id"]
     page = web("duty").get("/")
