@@ -57,21 +57,30 @@ def visibility_filter(user) -> Q:
 
 
 def visibility_branches(user) -> list[Q] | None:
-    """The branches of ``visibility_filter``, OR-ed there (None: the user sees everything).
-    Counted apart and united (``incidents.selectors.count_visible``), each is read from its
-    own index; their OR is not."""
+    """The branches of ``visibility_filter``, OR-ed there (None: the user sees everything),
+    the sections' branch first. Counted apart (``incidents.selectors.count_visible``), each
+    is read from its own index; their OR is not."""
     if sees_everything(user):
         return None
-    branches = [Q(reported_by=user)]
-    section_ids = user_section_ids(user)
-    if section_ids:
-        branches.append(Q(Exists(Assignment.objects.filter(incident=OuterRef("pk"), section_id__in=section_ids))))
+    branches = []
+    assigned = section_assignments(user)
+    if assigned is not None:  # first: ``count_visible`` counts it from these rows alone
+        branches.append(Q(Exists(assigned.filter(incident=OuterRef("pk")))))
+    branches.append(Q(reported_by=user))
     levels = body_levels(user)
     if levels:
         # A body keeps seeing every incident it was ever asked to decide on.
         asked = Incident.objects.filter(response_proposals__level__in=levels).values("pk")
         branches.append(Q(response__level__in=levels) | Q(pk__in=asked))
     return branches
+
+
+def section_assignments(user):
+    """The ``Assignment`` rows of the user's sections (None: the user has none): the
+    incidents of the sections' branch of ``visibility_branches`` are exactly their
+    ``incident_id``s."""
+    section_ids = user_section_ids(user)
+    return Assignment.objects.filter(section_id__in=section_ids) if section_ids else None
 
 
 def user_section_ids(user) -> list[int]:

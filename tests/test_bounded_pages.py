@@ -273,3 +273,26 @@ def test_the_api_count_is_the_visible_count_read_from_indexes(demo):
             assert count_visible(demo[name], queryset) == visible(demo[name], queryset).count(), (name, where)
         api = _client(demo[name]).get("/api/v1/incidents/").json()
         assert api["count"] == visible(demo[name]).count(), name
+
+
+@pytest.mark.django_db
+def test_the_api_count_counts_an_incident_of_two_of_my_sections_once(demo):
+    """A member of two sections: the count of their sections' assignment rows counts each
+    incident once, however many of their sections it is assigned to."""
+    from incidents.models import Assignment
+    from incidents.selectors import count_visible, visible
+    from organization.models import Section, SectionMembership, User
+
+    seed(SMALL, big_events=10, seed=10)
+    mine = demo["petition"].section_memberships.get().section
+    other = Section.objects.exclude(pk=mine.pk).filter(assignments__isnull=False).first()
+    SectionMembership.objects.create(section=other, user=demo["petition"])
+    both = Assignment.objects.filter(section=other).exclude(incident__assignments__section=mine)[:5]
+    Assignment.objects.bulk_create([Assignment(incident_id=a.incident_id, section=mine, assigned_by=a.assigned_by)
+                                    for a in both])
+    user = User.objects.get(pk=demo["petition"].pk)  # fresh: its sections are read once per object
+    assert len(both) == 5 and Assignment.objects.filter(section=mine, incident__assignments__section=other).exists()
+    for where in ({}, {"state": "responding"}):
+        queryset = Incident.objects.filter(**where)
+        assert count_visible(user, queryset) == visible(user, queryset).count(), where
+    assert _client(user).get("/api/v1/incidents/").json()["count"] == visible(user).count()
