@@ -239,6 +239,14 @@ def test_totals_and_badges_stop_counting_past_their_caps(demo, monkeypatch):
     assert not second.has_next() and list(second.object_list) == list(incidents[20:40])
     assert paging.page_of(incidents, "x").number == 1 and paging.page_of(incidents, "9").number == 2
 
+    # Keys read at once (a list no index orders) page and count as the counted form does.
+    for number in (None, "2", "x", "9"):
+        by_count = paging.page_of_rows(incidents, number, lambda keys: Incident.objects.filter(pk__in=keys))
+        at_once = paging.page_of_rows(incidents, number, lambda keys: Incident.objects.filter(pk__in=keys), at_once=True)
+        assert ((at_once.number, at_once.paginator.total, at_once.paginator.pages_label, at_once.has_next(), at_once.object_list)
+                == (by_count.number, by_count.paginator.total, by_count.paginator.pages_label, by_count.has_next(), by_count.object_list))
+        assert at_once.start_index() == by_count.start_index() and at_once.end_index() == by_count.end_index()
+
     monkeypatch.setattr(nav, "BADGE_CAP", 2)
     text = _client(demo["command"]).get("/incidents/").content.decode()
     assert "/todo/" in text and '<span class="badge rounded-pill text-bg-warning">2+</span>' in text
