@@ -281,3 +281,25 @@ def test_the_api_count_is_the_visible_count_read_from_indexes(demo):
             assert count_visible(demo[name], queryset) == visible(demo[name], queryset).count(), (name, where)
         api = _client(demo[name]).get("/api/v1/incidents/").json()
         assert api["count"] == visible(demo[name]).count(), name
+
+
+@pytest.mark.django_db
+def test_the_rule_probed_at_each_row_keeps_the_same_rows(demo):
+    """``visible_rows(probe=True)`` (the rule's branches tested at each row: the notices to
+    sign) keeps exactly the rows the visible incidents' subquery keeps, for every kind of user,
+    also once a section's assignment is withdrawn and for what a user logged."""
+    from deadlines.models import Deadline
+    from early_warnings.models import NoticeReceipt
+    from incidents.models import Assignment
+    from incidents.selectors import visible_rows
+
+    seed(SMALL, big_events=10, seed=10)
+    noticed = list(NoticeReceipt.objects.order_by("notice__incident_id").values_list("notice__incident_id", flat=True).distinct())
+    assert noticed
+    Assignment.objects.filter(incident_id__in=noticed[::3]).delete()  # the receipts stay
+    Incident.objects.filter(pk__in=noticed[1::3]).update(reported_by=demo["petition"])
+    for name in ("command", "petition", "market", "leader", "infohead", "onsite", "duty", "auditor"):
+        for model, path in ((NoticeReceipt, "notice__incident"), (Deadline, "incident")):
+            probed = set(model.objects.filter(visible_rows(demo[name], path, probe=True)).values_list("pk", flat=True))
+            assert probed == set(model.objects.filter(visible_rows(demo[name], path)).values_list("pk", flat=True)), (name, model)
+    assert 0 < len(NoticeReceipt.objects.filter(visible_rows(demo["petition"], "notice__incident", probe=True))) < NoticeReceipt.objects.count()
