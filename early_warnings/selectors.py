@@ -12,7 +12,7 @@ def unsigned_receipts(user):
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none()
-    return _shown(user, NoticeReceipt.objects.filter(visible_rows(user, "notice__incident"), section__in=section_ids,
+    return _shown(user, NoticeReceipt.objects.filter(visible_rows(user, "notice__incident", probe=True), section__in=section_ids,
                                                      signed_at__isnull=True, incident_closed=False)
                   .order_by("notice__issued_at", "id"))
 

@@ -47,31 +47,41 @@ def body_levels(user) -> list[int]:
     return decided_levels(user)
 
 
-def visibility_filter(user) -> Q:
+def visibility_filter(user, at: str = "pk") -> Q:
     """Sections see incidents assigned to them (the indexed ``Assignment`` relation, read by
     section id); a level's body sees the incidents whose response is, or was ever proposed,
     at its level; everyone sees what they logged. Each branch is an indexed semi-join, so
-    the filter costs what the page shows, not what the database holds."""
-    branches = visibility_branches(user)
+    the filter costs what the page shows, not what the database holds (``at``: see
+    ``visibility_branches``)."""
+    branches = visibility_branches(user, at)
     return Q() if branches is None else functools.reduce(operator.or_, branches)
 
 
-def visibility_branches(user) -> list[Q] | None:
+def visibility_branches(user, at: str = "pk") -> list[Q] | None:
     """The branches of ``visibility_filter``, OR-ed there (None: the user sees everything),
     the sections' branch first. Counted apart (``incidents.selectors.count_visible``), each
-    is read from its own index; their OR is not."""
+    is read from its own index; their OR is not. ``at``: where the incident's key is — ``"pk"``
+    on incidents; on rows that belong to one, its foreign key's path (``notice__incident``):
+    the branches then test each row's incident without joining it (the sections' assignments
+    a probe of their index per row, what the user logged and what their body was asked a set
+    read once)."""
     if sees_everything(user):
         return None
+
+    def among(incidents) -> Q:
+        return Q(**{f"{at}__in": incidents.values("pk")})
+
     branches = []
     assigned = section_assignments(user)
     if assigned is not None:  # first: ``count_visible`` counts it from these rows alone
-        branches.append(Q(Exists(assigned.filter(incident=OuterRef("pk")))))
-    branches.append(Q(reported_by=user))
+        branches.append(Q(Exists(assigned.filter(incident=OuterRef(at)))))
+    branches.append(Q(reported_by=user) if at == "pk" else among(Incident.objects.filter(reported_by=user)))
     levels = body_levels(user)
     if levels:
         # A body keeps seeing every incident it was ever asked to decide on.
-        asked = Incident.objects.filter(response_proposals__level__in=levels).values("pk")
-        branches.append(Q(response__level__in=levels) | Q(pk__in=asked))
+        asked = Incident.objects.filter(response_proposals__level__in=levels)
+        at_level = Q(response__level__in=levels) if at == "pk" else Q(**{f"{at}__response__level__in": levels})
+        branches.append(at_level | among(asked))
     return branches
 
 

@@ -81,14 +81,19 @@ def visible_pks(user):
     return _per_user(user, "visible_pks", lambda: visible(user).values("pk")).all()
 
 
-def visible_rows(user, path: str = "incident") -> Q:
+def visible_rows(user, path: str = "incident", *, probe: bool = False) -> Q:
     """A filter on rows that belong to an incident (``path``: the foreign key's lookup path)
     keeping those of the incidents ``user`` may see: nothing to filter for those who see
-    everything (no semi-join over every incident), else the visible incidents' subquery."""
+    everything (no semi-join over every incident), else the visible incidents' subquery.
+    ``probe``: the rule's branches tested at each row instead (``visibility_branches`` at
+    ``path``), for rows few and read whole, e.g. a section's notices to sign: their
+    incidents' subquery is an OR no index serves, each row then joined to its incident."""
     if not user.is_authenticated:
         return Q(pk__in=[])
     if perms.sees_everything(user):
         return Q()
+    if probe:
+        return _per_user(user, ("probe_rows", path), lambda: perms.visibility_filter(user, at=path))
     return _per_user(user, ("visible_rows", path), lambda: Q(**{f"{path}__in": visible_pks(user)}))
 
 

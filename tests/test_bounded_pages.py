@@ -239,6 +239,14 @@ def test_totals_and_badges_stop_counting_past_their_caps(demo, monkeypatch):
     assert not second.has_next() and list(second.object_list) == list(incidents[20:40])
     assert paging.page_of(incidents, "x").number == 1 and paging.page_of(incidents, "9").number == 2
 
+    # Keys read at once (a list no index orders) page and count as the counted form does.
+    for number in (None, "2", "x", "9"):
+        by_count = paging.page_of_rows(incidents, number, lambda keys: Incident.objects.filter(pk__in=keys))
+        at_once = paging.page_of_rows(incidents, number, lambda keys: Incident.objects.filter(pk__in=keys), at_once=True)
+        assert ((at_once.number, at_once.paginator.total, at_once.paginator.pages_label, at_once.has_next(), at_once.object_list)
+                == (by_count.number, by_count.paginator.total, by_count.paginator.pages_label, by_count.has_next(), by_count.object_list))
+        assert at_once.start_index() == by_count.start_index() and at_once.end_index() == by_count.end_index()
+
     monkeypatch.setattr(nav, "BADGE_CAP", 2)
     text = _client(demo["command"]).get("/incidents/").content.decode()
     assert "/todo/" in text and '<span class="badge rounded-pill text-bg-warning">2+</span>' in text
@@ -296,3 +304,25 @@ def test_the_api_count_counts_an_incident_of_two_of_my_sections_once(demo):
         queryset = Incident.objects.filter(**where)
         assert count_visible(user, queryset) == visible(user, queryset).count(), where
     assert _client(user).get("/api/v1/incidents/").json()["count"] == visible(user).count()
+
+
+@pytest.mark.django_db
+def test_the_rule_probed_at_each_row_keeps_the_same_rows(demo):
+    """``visible_rows(probe=True)`` (the rule's branches tested at each row: the notices to
+    sign) keeps exactly the rows the visible incidents' subquery keeps, for every kind of user,
+    also once a section's assignment is withdrawn and for what a user logged."""
+    from deadlines.models import Deadline
+    from early_warnings.models import NoticeReceipt
+    from incidents.models import Assignment
+    from incidents.selectors import visible_rows
+
+    seed(SMALL, big_events=10, seed=10)
+    noticed = list(NoticeReceipt.objects.order_by("notice__incident_id").values_list("notice__incident_id", flat=True).distinct())
+    assert noticed
+    Assignment.objects.filter(incident_id__in=noticed[::3]).delete()  # the receipts stay
+    Incident.objects.filter(pk__in=noticed[1::3]).update(reported_by=demo["petition"])
+    for name in ("command", "petition", "market", "leader", "infohead", "onsite", "duty", "auditor"):
+        for model, path in ((NoticeReceipt, "notice__incident"), (Deadline, "incident")):
+            probed = set(model.objects.filter(visible_rows(demo[name], path, probe=True)).values_list("pk", flat=True))
+            assert probed == set(model.objects.filter(visible_rows(demo[name], path)).values_list("pk", flat=True)), (name, model)
+    assert 0 < len(NoticeReceipt.objects.filter(visible_rows(demo["petition"], "notice__incident", probe=True))) < NoticeReceipt.objects.count()

@@ -29,6 +29,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if isinstance(self.object_list, list):  # the keys read at once (``page_of_rows(at_once=True)``)
+            n = len(self.object_list)
+            self.more = n > self.limit
+            return min(n, self.limit)
         rows = self.object_list if self.ordered else self.object_list.order_by()
         if not rows.query.combinator:  # a UNION of keys counts its own rows
             rows = rows.values("pk")
@@ -59,13 +63,21 @@ def page_of(queryset, number, per_page=PAGE_SIZE, *, ordered=False):
         return paginator.page(paginator.num_pages)
 
 
-def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False):
+def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False, at_once=False):
     """``page_of`` the keys of ``queryset`` (its filter and its order alone; or a UNION whose
     rows start with the key), then the page's
     rows read by ``rows(keys)`` (with their joins), in the list's order. A query whose joins
     PostgreSQL runs for every row matched before the sort (a search's hundreds of matches)
-    then runs them for a page, and is planned without the filter's conditions."""
-    if queryset.query.combinator:  # keys already (``responses.selectors.waiting_keys``): the key first
+    then runs them for a page, and is planned without the filter's conditions.
+    ``at_once``: read the keys up to the count's cap in one statement, then count and page
+    them here — for a list no index orders, whose page query reads and sorts every row
+    matched anyway (the notices to sign: ordered by their notice's time), so that the
+    count does not read them all a second time."""
+    if at_once and not queryset.query.combinator:
+        cap = _number(number) * per_page + LOOKAHEAD
+        page = page_of(list(queryset.values_list("pk", flat=True)[: cap + 1]), number, per_page)
+        keys = list(page.object_list)
+    elif queryset.query.combinator:  # keys already (``responses.selectors.waiting_keys``): the key first
         page = page_of(queryset, number, per_page, ordered=ordered)
         keys = [row[0] for row in page.object_list]
     else:

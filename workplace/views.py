@@ -397,7 +397,7 @@ def _todo_context(request, params=None):
     mine = perms.user_section_ids(user)
     page = page_of(deadline_reads.owed_by(user), params.get("page"))
     receipts = page_of_rows(unsigned_receipts(user), params.get("signpage"),
-                            lambda keys: receipts_by_key(user, keys))
+                            lambda keys: receipts_by_key(user, keys), at_once=True)
     deadlines, signs = list(page.object_list), list(receipts.object_list)
     return {"page": page, "deadlines": deadlines, "deadline_rows": deadline_rows(user, deadlines, now, mine),
             "receipts": signs, "receipt_rows": receipt_rows(user, signs), "receipts_page": receipts, "now": now}
