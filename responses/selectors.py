@@ -38,14 +38,12 @@ def waiting_keys(user, levels=None, *, ordered=True):
     one no index of the incidents serves, so PostgreSQL reads the few waiting rows instead of
     walking every incident in report order in search of them (100 ms at 100,000 incidents).
     ``ordered=False``: the response keys alone, to count."""
-    base = Response.objects.filter(visible_rows(user))
-    if ordered:
-        def part(condition):
-            return (base.filter(condition).annotate(at=F("incident__reported_at"))
-                    .values_list("pk", "incident_id", "at"))
-    else:
-        def part(condition):
-            return base.filter(condition).values("pk")
+    def part(condition):
+        rows = Response.objects.filter(visible_rows(user)).filter(condition)
+        if not ordered:
+            return rows.values("pk")
+        return rows.annotate(at=F("incident__reported_at")).values_list("pk", "incident_id", "at")
+
     pending, lifting = _waiting(levels)
     keys = part(pending).union(part(lifting))
     return keys.order_by("at", "incident_id") if ordered else keys

@@ -73,14 +73,23 @@ def _running_first(user, levels=None):
     level's running responses — ``response_running_level`` — whichever is fewer), then those few
     sorted. The order mixes the responses' level with the incidents' report time, which no
     index serves: sorted at once, it joined every open incident to every running response."""
+    # A running response's level is one of the policy's: a body of that level approved it (R30).
+    newest = [_running(user, [level]).order_by("-reported_at", "-id").values("pk")[:TOP]
+              for level in sorted(levels or policy_defaults.LEVELS)]
+    return _running(user, levels).filter(pk__in=_keys_of(*newest))
+
+
+def _keys_of(*querysets) -> RawSQL:
+    """The primary keys of ``querysets`` (each selecting its key as ``pk``, sliced and ordered
+    as it is), as one subquery: ``UNION ALL`` of each run as it stands, so that
+    PostgreSQL reads each one's few rows from its own index before the outer query joins them,
+    instead of planning the whole filter at once."""
     parts, params = [], []
-    for level in sorted(levels or policy_defaults.LEVELS):  # a running response's level is one of
-        # the policy's: a body of that level approved it (R30)
-        sql, branch_params = (_running(user, [level]).order_by("-reported_at", "-id")
-                              .values("pk")[:TOP].query.sql_with_params())
-        parts.append(f"SELECT level_first.{connection.ops.quote_name('pk')} FROM ({sql}) level_first")
-        params.extend(branch_params)
-    return _running(user, levels).filter(pk__in=RawSQL(" UNION ALL ".join(parts), params))
+    for queryset in querysets:
+        sql, part_params = queryset.query.sql_with_params()
+        parts.append(f"SELECT part.{connection.ops.quote_name('pk')} FROM ({sql}) part")
+        params.extend(part_params)
+    return RawSQL(" UNION ALL ".join(parts), params)
 
 
 def _urls(name: str, *after):
@@ -113,11 +122,8 @@ def _waiting_rows(user, levels, read) -> list:
     ``read(keys)`` gives them (a queryset filtered by ``keys``, in the keys' order), in one
     query: the keys are ``responses.selectors.waiting_keys``' first ``TOP`` (read from the
     waiting rows' own indexes), as its subquery."""
-    def build(_when):
-        sql, params = waiting_keys(user, levels)[:TOP].query.sql_with_params()
-        return read(RawSQL(f"SELECT waiting.{connection.ops.quote_name('pk')} FROM ({sql}) waiting", params))
-
-    return _first(("waiting", levels and tuple(levels)), user, build)
+    return _first(("waiting", levels and tuple(levels)), user,
+                  lambda _when: read(_keys_of(waiting_keys(user, levels)[:TOP])))
 
 
 def leader_part(request, levels):
