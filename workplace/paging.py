@@ -17,26 +17,31 @@ def _number(value) -> int:
         return 1
 
 
+def _limit(number, per_page) -> int:
+    """How far a list's count reads for page ``number``: to ``LOOKAHEAD`` rows past its end."""
+    return _number(number) * per_page + LOOKAHEAD
+
+
 class CappedPaginator(Paginator):
     """A Paginator whose ``count`` stops at ``LOOKAHEAD`` rows beyond the end of the requested page;
     ``more`` says there are more, ``total`` is the count as shown ("1020+" or "37")."""
 
     def __init__(self, object_list, per_page=PAGE_SIZE, *, wanted=None, ordered=False, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.limit = _number(wanted) * per_page + LOOKAHEAD
+        self.limit = _limit(wanted, per_page)
         self.ordered = ordered
         self.more = False
 
     @cached_property
     def count(self) -> int:
-        if isinstance(self.object_list, list):  # the keys read at once (``page_of_rows(at_once=True)``)
-            n = len(self.object_list)
-            self.more = n > self.limit
-            return min(n, self.limit)
-        rows = self.object_list if self.ordered else self.object_list.order_by()
-        if not rows.query.combinator:  # a UNION of keys counts its own rows
-            rows = rows.values("pk")
-        n = rows[: self.limit + 1].count()
+        rows = self.object_list
+        if isinstance(rows, list):  # the keys read at once (``page_of_rows(at_once=True)``)
+            n = len(rows)
+        else:
+            rows = rows if self.ordered else rows.order_by()
+            if not rows.query.combinator:  # a UNION of keys counts its own rows
+                rows = rows.values("pk")
+            n = rows[: self.limit + 1].count()
         self.more = n > self.limit
         return min(n, self.limit)
 
@@ -73,16 +78,12 @@ def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False, a
     them here — for a list no index orders, whose page query reads and sorts every row
     matched anyway (the notices to sign: ordered by their notice's time), so that the
     count does not read them all a second time."""
-    if at_once and not queryset.query.combinator:
-        cap = _number(number) * per_page + LOOKAHEAD
-        page = page_of(list(queryset.values_list("pk", flat=True)[: cap + 1]), number, per_page)
-        keys = list(page.object_list)
-    elif queryset.query.combinator:  # keys already (``responses.selectors.waiting_keys``): the key first
-        page = page_of(queryset, number, per_page, ordered=ordered)
-        keys = [row[0] for row in page.object_list]
-    else:
-        page = page_of(queryset.values_list("pk", flat=True), number, per_page, ordered=ordered)
-        keys = list(page.object_list)
+    union = queryset.query.combinator  # keys already, the key first (``responses.selectors.waiting_keys``)
+    keys = queryset if union else queryset.values_list("pk", flat=True)
+    if at_once and not union:
+        keys = list(keys[: _limit(number, per_page) + 1])
+    page = page_of(keys, number, per_page, ordered=ordered)
+    keys = [row[0] for row in page.object_list] if union else list(page.object_list)
     found = {row.pk: row for row in rows(keys)}
     page.object_list = [found[key] for key in keys if key in found]
     return page
