@@ -17,6 +17,7 @@ from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from incidents.models import Incident
 from incidents.timeline import event, record_many
 from organization.models import (
     ROMAN,
@@ -257,31 +258,45 @@ def _save_progress(rows: list[Deadline]) -> None:
         cursor.execute(sql, params)
 
 
-def _claim(now: dt.datetime, **where):
-    """Due rows, locked with their incidents' rows; rows held by a concurrent sweep or a
-    service are skipped, not waited for."""
-    return (Deadline.objects.select_for_update(skip_locked=True, of=("self", "incident"))
-            .filter(next_action_at__lte=now, state__in=[DeadlineState.OPEN, DeadlineState.MISSED], **where)
+def _due(now: dt.datetime, **where):
+    return Deadline.objects.filter(next_action_at__lte=now, state__in=[DeadlineState.OPEN, DeadlineState.MISSED],
+                                   **where)
+
+
+def _claim_incidents(now: dt.datetime) -> list[int]:
+    """The incidents of the ``BATCH`` soonest due rows, locked; an incident a concurrent sweep
+    or a service holds is skipped, not waited for. Incidents first, then their rows
+    (``_claim``): a skipped row of a joined lock (``FOR UPDATE OF deadline, incident SKIP
+    LOCKED``) keeps the lock taken on its deadline until the transaction ends, so a concurrent
+    sweep that then claimed that incident's other rows skipped this one too and wrote its
+    incident a second digest."""
+    soonest = _due(now).order_by("next_action_at").values("incident_id")[:BATCH]
+    return list(Incident.objects.select_for_update(skip_locked=True).filter(pk__in=soonest)
+                .order_by().values_list("pk", flat=True))
+
+
+def _claim(now: dt.datetime, incidents, **where):
+    """The due rows of ``incidents`` (locked by this transaction: ``_claim_incidents``),
+    locked; no other sweep takes a row of an incident it does not hold."""
+    return (_due(now, incident_id__in=incidents, **where).select_for_update(of=("self",))
             .select_related("incident", "owner_section", "owner_body")
             .order_by("next_action_at"))
 
 
 def _process_batch(audience: Audience, unit: UnitPolicy, level_policies: dict, stats: dict) -> int:
-    """One transaction: claim up to BATCH due rows and every other due row of their incidents
+    """One transaction: claim the incidents of up to BATCH due rows and every due row of theirs
     (one digest per person and incident), advance them, and — for a repeating duty whose slot
     was missed — open the next slot and, when it is already due (an outage), advance it too in
     the same pass, so that a day of silence is one message per person and incident."""
     with transaction.atomic():
         now = db_now()
-        # The incidents' rows are locked with their deadlines (``_claim``): the timeline events
-        # written below extend each incident's hash chain under its row lock
+        # The incidents' rows are locked before their deadlines (``_claim_incidents``): the
+        # timeline events written below extend each incident's hash chain under its row lock
         # (incidents/timeline.py); an incident a service holds is skipped until the next sweep.
-        rows = list(_claim(now)[:BATCH])
+        incidents = _claim_incidents(now)
+        rows = list(_claim(now, incidents)) if incidents else []  # every due row of each: one digest each
         if not rows:
             return 0
-        incidents = {d.incident_id for d in rows}
-        if len(rows) == BATCH:  # the rest of these incidents' due rows: one digest each
-            rows += _claim(now, incident_id__in=incidents).exclude(pk__in=[d.pk for d in rows])
         levels = incident_levels(incidents)
         outgoing, events, done, opened = Outgoing(audience, now), [], set(), 0
         while rows:
@@ -291,7 +306,7 @@ def _process_batch(audience: Audience, unit: UnitPolicy, level_policies: dict, s
             Deadline.objects.bulk_create(slots, ignore_conflicts=True, batch_size=1000)
             opened += len(slots)
             due = {s.incident_id for s in slots if s.next_action_at is not None and s.next_action_at <= now}
-            rows = list(_claim(now, incident_id__in=due, created_at=now, state=DeadlineState.OPEN)
+            rows = list(_claim(now, due, created_at=now, state=DeadlineState.OPEN)
                         .exclude(pk__in=done)) if due else []
         claimed = len(done)
         written, sent = outgoing.write()
