@@ -1,12 +1,16 @@
 """Reads of incidents. Every list, search, detail and download starts here: ``visible`` is
 the one visibility rule (R1–R6) applied, ``get_incident_for`` the one access function."""
 
+import functools
+
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils.translation import gettext as _
+
+from sentiment_ops import prepared
 
 from . import permissions as perms
 from .models import Assignment, Incident, Judgment, State, TimelineEvent
@@ -176,6 +180,46 @@ def latest_judgments(incident_ids) -> dict[int, Judgment]:
     rows = (Judgment.objects.filter(incident__in=list(incident_ids), pk=Subquery(latest))
             .select_related("judged_by"))
     return {j.incident_id: j for j in rows}
+
+
+def _latest_judgment_values(incident_ids):
+    latest = Judgment.objects.filter(incident=OuterRef("incident"), section__isnull=True).order_by("-judged_at", "-id").values("pk")[:1]
+    return (Judgment.objects.filter(incident__in=incident_ids, pk=Subquery(latest)).order_by()
+            .values_list("incident_id", "severity", "veracity", "judged_at", "analysis", "recommended_response_level"))
+
+
+def latest_judgment_values(incident_ids) -> dict[int, tuple]:
+    """``latest_judgments`` as plain values — (severity, veracity, judged_at, analysis,
+    recommended_response_level) per incident, without who judged — in one statement compiled
+    once per process (sentiment_ops.prepared.by_ids)."""
+    ids = list(incident_ids)
+    if not ids:
+        return {}
+    return {row[0]: row[1:] for row in prepared.by_ids("latest_judgment_values", _latest_judgment_values, ids)}
+
+
+@functools.cache
+def _latest_event_values(count: int):
+    def build(incident_ids):
+        rank = Window(RowNumber(), partition_by=F("incident_id"), order_by=[F("at").desc(), F("id").desc()])
+        return (TimelineEvent.objects.filter(incident__in=incident_ids).annotate(rank=rank).filter(rank__lte=count)
+                .order_by("incident_id", "-at", "-id")
+                .values_list("incident_id", "at", "actor__full_name", "actor__username", "verb"))
+    return build
+
+
+def latest_event_values(incident_ids, count: int) -> dict[int, list[tuple]]:
+    """``latest_events`` as plain values — (at, actor's name or None, verb) per event, newest
+    first — in one statement compiled once per process (sentiment_ops.prepared.by_ids). The
+    actor's name is what ``str(user)`` prints (its full name, else its username)."""
+    ids = list(incident_ids)
+    events: dict[int, list[tuple]] = {}
+    if not ids:
+        return events
+    for incident_id, at, full_name, username, verb in prepared.by_ids(
+            ("latest_event_values", count), _latest_event_values(count), ids):
+        events.setdefault(incident_id, []).append((at, full_name or username, verb))
+    return events
 
 
 def latest_events(incident_ids, count: int) -> dict[int, list[TimelineEvent]]:

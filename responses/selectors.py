@@ -1,9 +1,15 @@
 """Reads of responses for the pages and the API."""
 
+from dataclasses import dataclass, field
+
+from django.core.exceptions import EmptyResultSet
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import F, Q
 
 from incidents import permissions as perms
-from incidents.selectors import visible_rows
+from incidents.selectors import content_flag, visible_rows
+from organization.selectors import identity_key, stable_days_target
+from sentiment_ops import prepared
 
 from .models import Response, ResponseProposal, ResponseState
 
@@ -49,9 +55,73 @@ def waiting_keys(user, levels=None, *, ordered=True):
     return keys.order_by("at", "incident_id") if ordered else keys
 
 
-def approvals_by_key(keys):
-    """The responses of ``keys`` (a page of ``approvals``) with what the inbox shows of them."""
-    return _joined(Response.objects.filter(pk__in=keys))
+def waiting_page(user, levels, offset: int, limit: int, using: str = DEFAULT_DB_ALIAS):
+    """The ``limit`` keys of ``waiting_keys(user, levels)`` from ``offset`` in its order, as
+    (response, incident) pairs, and how many wait in all — None when no row is at ``offset`` —
+    in one statement: a window ``COUNT(*) OVER ()`` beside the page, since the order is one no
+    index serves and the page's sort reads every waiting row anyway. Its SQL is compiled once
+    per process for the user's identity and ``levels`` (sentiment_ops.prepared)."""
+    def build(_now):
+        query = waiting_keys(user, levels).order_by().query
+        try:
+            sql, params = query.get_compiler(using=using).as_sql()
+        except EmptyResultSet:
+            raise prepared.Empty from None
+        q = connections[using].ops.quote_name
+        return (f"SELECT k.{q('pk')}, k.{q('incident_id')}, COUNT(*) OVER () FROM ({sql}) k "
+                f"ORDER BY k.{q('at')}, k.{q('incident_id')}", params)
+
+    try:
+        text, params = prepared.sql(("responses.waiting_page", identity_key(user), tuple(levels)), build,
+                                    using=using)
+    except prepared.Empty:
+        return [], None
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"{text} LIMIT %s OFFSET %s", [*params, limit, offset])
+        rows = cursor.fetchall()
+    return [(response, incident) for response, incident, _n in rows], (rows[0][2] if rows else None)
+
+
+# What the approvals inbox prints of each proposal (workplace.views._approval_items), by name.
+APPROVAL_VALUES = (
+    "pk", "incident_id", "state", "level", "lift_reason", "lift_proposed_by_id", "lift_proposed_by__full_name",
+    "lift_proposed_by__username", "stable_working_days", "proposal_id",
+    "incident__title", "incident__classified", "incident__state", "incident__reported_by_id",
+    "proposal__level", "proposal__from_level", "proposal__reason", "proposal__proposed_by_id",
+    "proposal__proposed_by__full_name", "proposal__proposed_by__username", "proposal__proposed_at",
+    "incident__warning__state", "incident__warning__level", "incident__warning__current_id",
+    "incident__warning__current__subject", "incident__warning__current__matters",
+    "content_ok", "needed_days",
+)
+
+
+@dataclass(frozen=True)
+class _ApprovalValues:
+    """``build`` of ``approval_values``' statement for a user, equal to every other of the same
+    identity (sentiment_ops.prepared.by_ids keeps a statement by its build)."""
+
+    key: tuple
+    user: object = field(compare=False, hash=False)
+
+    def __call__(self, keys):
+        return (Response.objects.filter(pk__in=keys).order_by()
+                .annotate(content_ok=content_flag(self.user, "incident_id"), needed_days=stable_days_target("level"))
+                .values_list(*APPROVAL_VALUES))
+
+
+def approval_values(user, keys) -> list[dict]:
+    """The responses of ``keys`` (a page of ``waiting_keys``) as plain values, in the keys'
+    order: ``APPROVAL_VALUES`` by name, ``content_ok`` R54 for ``user``
+    (``incidents.selectors.content_flag``) and ``needed_days`` the stable working days its
+    level needs (``organization.selectors.stable_days_target``); one statement compiled once
+    per process for the user's identity (sentiment_ops.prepared.by_ids)."""
+    keys = list(keys)
+    if not keys:
+        return []
+    build = _ApprovalValues(identity_key(user), user)
+    found = {row[0]: dict(zip(APPROVAL_VALUES, row, strict=True))
+             for row in prepared.by_ids(("responses.approval_values", build.key), build, keys)}
+    return [found[key] for key in keys if key in found]
 
 
 def _joined(responses):

@@ -87,3 +87,25 @@ def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False, a
     found = {row.pk: row for row in rows(keys)}
     page.object_list = [found[key] for key in keys if key in found]
     return page
+
+
+def page_counted(read, number, per_page=PAGE_SIZE):
+    """``page_of`` a list whose page and total one statement reads: ``read(offset, limit)``
+    answers the ``limit`` rows from ``offset`` and how many there are in all (a window count
+    beside them, for a list whose page sorts every row matched anyway: the proposals waiting
+    for a body), None when no row is at ``offset``. The total is shown as ``page_of`` shows it
+    (at most ``LOOKAHEAD`` past the page asked for, "1020+" beyond); a page past the end is the
+    last one, as there."""
+    wanted = _number(number)
+    rows, total = read((wanted - 1) * per_page, per_page)
+    if total is None and wanted > 1:  # past the end: count, then the last page
+        total = read(0, 1)[1]
+    paginator = CappedPaginator(rows, per_page, wanted=number)
+    total = total or 0
+    paginator.__dict__["count"] = min(total, paginator.limit)  # the cached property, as counted
+    paginator.more = total > paginator.limit
+    page = paginator.page(min(wanted, paginator.num_pages))
+    if page.number != wanted:
+        rows = read((page.number - 1) * per_page, per_page)[0]
+    page.object_list = rows
+    return page

@@ -3,14 +3,23 @@ row — links, badges, labels, local times, the classified-title rule — is wor
 per row in Python, where it costs a fraction of the template's lookups, filters and tags. The
 templates keep the markup; each value is what the filter or tag it replaces would print."""
 
+import html
+from types import SimpleNamespace
+
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from .formats import display, local
+from incidents.models import Judgment
+
+from .formats import display, label, local
 from .labels import verb_label
 from .templatetags.workplace import (
     countdown,
+    field,
     level_badge,
     owner_name,
     roman,
@@ -130,31 +139,196 @@ def notification_rows(notifications) -> list[dict]:
     return rows
 
 
-def approval_row(user, item) -> dict:
-    """What one proposal of the approvals inbox prints (workplace/_approvals_list.html), from
-    the item ``workplace.views._approval_items`` reads: badges, links, local times, the
-    judgment's labels and the latest timeline entries as lines."""
-    incident, response, proposal, judgment = item["incident"], item["response"], item["proposal"], item["judgment"]
-    lift = item["lift"]
-    actions = ("approve-lift", "reject-lift") if lift else ("approve-response", "reject-response")
-    system = _("系统")
-    return {
-        "level": level_badge(response.level, "response") if lift else level_badge(proposal.level, "response"),
-        "from_level": "" if lift or not proposal.from_level else level_badge(proposal.from_level, "response"),
-        "url": reverse("incident_detail", args=[incident.pk]),
-        "title": shown_title(user, incident, item["visible"]),
-        "state": state_badge(incident),
-        "proposed_by": str(response.lift_proposed_by if lift else proposal.proposed_by),
-        "proposed_at": "" if lift else local(proposal.proposed_at, "m-d H:i"),
-        "judgment": judgment and {
-            "severity": display(judgment, "severity"), "veracity": display(judgment, "veracity"),
-            "at": local(judgment.judged_at, "m-d H:i"), "analysis": judgment.analysis,
-            "recommended": level_badge(judgment.recommended_response_level, "response")},
-        "warning_active": bool(item["notice"]) and item["warning"].state == "active",
-        "warning_level": level_badge(item["warning"].level) if item["notice"] else "",
-        "matters": truncatechars(item["notice"].matters, 80) if item["notice"] else "",
-        "timeline": [(local(e.at, "m-d H:i"), str(e.actor) if e.actor else system, verb_label(e.verb))
-                     for e in item["timeline"]],
-        "approve_url": reverse("incident_action", args=[incident.pk, actions[0]]),
-        "reject_url": reverse("incident_action", args=[incident.pk, actions[1]]),
-    }
+def approval_labels() -> dict:
+    """The approvals inbox's fixed text, translated once per page (as ``{% translate "…" %}``
+    prints it: a literal's translation is not escaped), and its links' makers."""
+    labels = {key: mark_safe(text) for key, text in {
+        "lift": _("解除应急响应"), "change": _("调整响应级别"), "start": _("启动应急响应"),
+        "proposal": _("提议"), "colon": _("："), "judgment": _("研判"), "advise": _("建议"),
+        "no_judgment": _("尚未研判。"), "warning": _("预警"), "lifted": _("已解除"),
+        "no_warning": _("未发布预警。"), "stable": _("连续平稳工作日"), "not_started": _("尚未启动应急响应。"),
+        "timeline": _("最近处置记录"), "mine": _("这是您提出的提议，须由本机构其他成员审批。"),
+        "confirm": _("确定批准？"), "comment": _("批示意见（可选）"), "approve_lift": _("批准解除"),
+        "approve": _("批准"), "reject": _("驳回"),
+    }.items()}
+    labels["reason"] = mark_safe(_("批示意见（驳回理由）"))
+    labels["system"] = _("系统")
+    # Badges and labels the same for every card of the page: each worked out once (a lazy
+    # translation costs a look-up of the active language every time it is printed).
+    labels["badge"] = _Memo(lambda key: level_badge(*key))
+    labels["state"] = _Memo(lambda state: state_badge(SimpleNamespace(state=state)))
+    labels["verb"] = _Memo(lambda verb: escape(verb_label(verb)))
+    labels["judged"] = _Memo(lambda key: escape(label(Judgment, *key)))
+    tz = timezone.get_current_timezone()
+    labels["time"] = lambda value: value.astimezone(tz).strftime("%m-%d %H:%M") if value else ""  # local(value, "m-d H:i")
+    labels["urls"] = {"detail": _urls("incident_detail"), **{action: _urls("incident_action", action) for action in (
+        "approve-lift", "reject-lift", "approve-response", "reject-response")}}
+    return labels
+
+
+class _Memo(dict):
+    """``memo[key]``: ``make(key)``, made once."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
+
+
+def _urls(name: str, *after):
+    """``reverse(name, args=[pk, *after])`` for many rows: reversed once, the pk put in its place
+    (as ``workplace.home._urls``)."""
+    marker = "2147483647"
+    head, tail = reverse(name, args=[int(marker), *after]).split(marker)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def _widthratio(value, max_value, max_width=100) -> str:
+    """``{% widthratio value max_value max_width %}``."""
+    try:
+        return str(round(float(value) / float(max_value) * max_width))
+    except ZeroDivisionError:
+        return "0"
+    except (ValueError, TypeError, OverflowError):
+        return ""
+
+
+def approval_html(user, item, values, judgment, events, page_number, csrf_input, context, labels) -> str:
+    """One proposal of the approvals inbox (workplace/_approvals_list.html's card), printed
+    here — the markup the template printed, with its badges, links, local times, the
+    judgment's labels, the latest timeline entries and the two forms (the reject form's field
+    and errors as ``{% field %}`` and ``{% form_errors %}`` print them) — from the plain values
+    ``workplace.views._approval_items`` reads (``responses.selectors.approval_values``,
+    ``incidents.selectors.latest_judgment_values`` and ``latest_event_values``). ``item``:
+    the incident, ``lift``, ``visible`` (R54), ``mine`` and the reject ``form``."""
+    L, v, e = labels, values, _escape
+    badge, when, verbs = L["badge"], L["time"], L["verb"]
+    incident, lift, visible, form = item["incident"], item["lift"], item["visible"], item["form"]
+    pk = incident.pk
+    if lift:
+        head = f'\n          <span class="badge text-bg-success">{L["lift"]}</span> {badge[v["level"], "response"]}\n        '
+        who = _name(v["lift_proposed_by_id"], v["lift_proposed_by__full_name"], v["lift_proposed_by__username"])
+        reason = f'{L["colon"]}{e(v["lift_reason"])}' if visible and v["lift_reason"] else ""
+        proposal = f'{e(who)}{reason}\n            \n'
+    else:
+        from_level = badge[v["proposal__from_level"], "response"] if v["proposal__from_level"] else ""
+        head = (f'\n          <span class="badge text-bg-danger">{L["change"] if from_level else L["start"]}</span>\n'
+                f'          {f"{from_level} →" if from_level else ""} {badge[v["proposal__level"], "response"]}\n        ')
+        who = _name(v["proposal__proposed_by_id"], v["proposal__proposed_by__full_name"],
+                    v["proposal__proposed_by__username"])
+        reason = f'{L["colon"]}{e(v["proposal__reason"])}' if visible and v["proposal__reason"] else ""
+        proposal = f'{e(who)} · {when(v["proposal__proposed_at"])}{reason}\n'
+    if judgment:
+        severity, veracity, judged_at, analysis, recommended = judgment
+        recommended = badge[recommended, "response"]
+        analysed = f'<br><span class="preserve-lines">{e(analysis)}</span>' if visible and analysis else ""
+        advised = f'<br>{L["advise"]} {recommended}' if recommended else ""
+        judged = (f'\n            <p class="small mb-2">{L["judged"]["severity", severity]} · '
+                  f'{L["judged"]["veracity", veracity]} · {when(judged_at)}\n'
+                  f'              {analysed}\n              {advised}</p>\n          ')
+    else:
+        judged = f'<p class="small text-secondary mb-2">{L["no_judgment"]}</p>'
+    if v["incident__warning__current_id"]:
+        warning = (badge[v["incident__warning__level"], "warning"] if v["incident__warning__state"] == "active"
+                   else f'<span class="badge text-bg-secondary">{L["lifted"]}</span>')
+        shown = (f'{e(v["incident__warning__current__subject"])} · {e(truncatechars(v["incident__warning__current__matters"], 80))}'
+                 if visible else "")
+        warned = f'\n            <p class="small mb-2">{warning}\n              {shown}</p>\n          '
+    else:
+        warned = f'<p class="small text-secondary mb-2">{L["no_warning"]}</p>'
+    level, days, needed = v["level"], v["stable_working_days"], v["needed_days"]
+    if level:
+        try:
+            done = days >= needed
+        except TypeError:
+            done = False
+        stable = (f'\n          <div class="stable-counter small mb-2">\n'
+                  f'            <strong>{days} / {needed}</strong>\n'
+                  f'            <div class="progress mt-1" role="progressbar" aria-valuemin="0" aria-valuemax="{needed}" aria-valuenow="{days}">\n'
+                  f'              <div class="progress-bar{" bg-success" if done else ""}" style="width: {_widthratio(days, needed)}%"></div>\n'
+                  f'            </div>\n          </div>\n          ')
+    else:
+        stable = f'<p class="small text-secondary mb-2">{L["not_started"]}</p>\n          '
+    system = L["system"]
+    timeline = "".join(f"<li>{when(at)} · {e(system if actor is None else actor)} · {verbs[verb]}</li>"
+                       for at, actor, verb in events)
+    if item["mine"]:
+        footer = f'\n        <span class="small text-secondary">{L["mine"]}</span>\n      '
+    else:
+        urls = L["urls"]
+        approve = urls["approve-lift" if lift else "approve-response"](pk)
+        reject = urls["reject-lift" if lift else "reject-response"](pk)
+        reason_field = field(context, form, "reason", L["reason"], type="textarea", rows=2, required=True)
+        errors = form.other_errors
+        errors = (f'<div class="alert alert-danger py-2 small mb-2" role="alert">{"".join(f"<div>{e(m)}</div>" for m in errors)}</div>'
+                  if errors else "")
+        footer = f"""
+      <div class="d-flex flex-wrap gap-2 align-items-start">
+        <form method="post" action="{approve}"
+              hx-post="{approve}" hx-target="#approvals" hx-swap="outerHTML"
+              hx-confirm="{L["confirm"]}" novalidate>{csrf_input()}
+          <input type="hidden" name="_from" value="approvals"><input type="hidden" name="page" value="{page_number}">
+          <textarea class="form-control form-control-sm mb-1" name="comment" rows="1" aria-label="{L["comment"]}" placeholder="{L["comment"]}"></textarea>
+          <button class="btn btn-success btn-sm" type="submit">{L["approve_lift"] if lift else L["approve"]}</button>
+        </form>
+        <details class="action flex-grow-1"{" open" if form.open else ""}>
+          <summary class="btn btn-sm btn-outline-secondary">{L["reject"]}</summary>
+          <form method="post" action="{reject}"
+                hx-post="{reject}" hx-target="#approvals" hx-swap="outerHTML" class="action-form mt-2" novalidate>{csrf_input()}
+            <input type="hidden" name="_from" value="approvals"><input type="hidden" name="page" value="{page_number}">
+            <input type="hidden" name="_form" value="reject_{pk}">
+            {reason_field}
+            {errors}
+            <button class="btn btn-secondary btn-sm" type="submit">{L["reject"]}</button>
+          </form>
+        </details>
+      </div>
+      """
+    return mark_safe(f"""
+  <article class="card mb-3 approval" id="approval-{pk}">
+    <div class="card-header d-flex flex-wrap justify-content-between align-items-center gap-2">
+      <div>
+        {head}
+        <a class="ms-1 fw-semibold" href="{L["urls"]["detail"](pk)}">#{pk} {e(shown_title(user, incident, visible))}</a>
+      </div>
+      <span class="small text-secondary">{L["state"][incident.state]}</span>
+    </div>
+    <div class="card-body">
+      <div class="row g-3">
+        <div class="col-md-6">
+          <h3 class="h6">{L["proposal"]}</h3>
+          <p class="small mb-2">
+            {proposal}          </p>
+          <h3 class="h6">{L["judgment"]}</h3>
+          {judged}
+          <h3 class="h6">{L["warning"]}</h3>
+          {warned}
+          <h3 class="h6">{L["stable"]}</h3>
+          {stable}
+        </div>
+        <div class="col-md-6">
+          <h3 class="h6">{L["timeline"]}</h3>
+          <ul class="list-unstyled small mb-0">
+            {timeline}
+          </ul>
+        </div>
+      </div>
+    </div>
+    <div class="card-footer">
+      {footer}
+    </div>
+  </article>
+  """)  # every value above escaped (``e``), a badge (escaped) or our own text
+
+
+def _escape(value) -> str:
+    """``conditional_escape`` of a plain value (never a safe string here): the same text."""
+    return html.escape(str(value))
+
+
+def _name(pk, full_name, username) -> str:
+    """``str(user)`` of a user read as values (its full name, else its username)."""
+    return "None" if pk is None else (full_name or username)

@@ -3,15 +3,20 @@ selectors the API uses, run actions through ``lifecycle.actions.run`` (the API's
 render a page or the htmx partial of its target. No module of api/ is imported here."""
 
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template import Context
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,8 +33,8 @@ from incidents.models import Incident, Platform, State
 from incidents.selectors import (
     assigned_sections,
     get_incident_for,
-    latest_events,
-    latest_judgments,
+    latest_event_values,
+    latest_judgment_values,
     visible,
 )
 from lifecycle import services as lifecycle
@@ -42,9 +47,9 @@ from lifecycle.selectors import (
     case_queryset,
     timeline_page_queryset,
 )
-from organization.models import LevelPolicy, Section, UnitPolicy
+from organization.models import Section, UnitPolicy
 from responses.models import ResponseState
-from responses.selectors import approvals_by_key, waiting_keys
+from responses.selectors import approval_values, waiting_page
 from sentiment_ops.exceptions import Forbidden
 
 from . import home, nav
@@ -58,8 +63,15 @@ from .forms import (
     serializer_errors,
     service_call,
 )
-from .paging import page_of, page_of_rows
-from .rows import approval_row, deadline_rows, incident_rows, notification_rows, receipt_rows
+from .paging import page_counted, page_of, page_of_rows
+from .rows import (
+    approval_html,
+    approval_labels,
+    deadline_rows,
+    incident_rows,
+    notification_rows,
+    receipt_rows,
+)
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -327,36 +339,42 @@ APPROVAL_EVENTS = 6
 
 def _approval_items(request, forms=None, params=None):
     """One page of the proposals waiting for the user's bodies, each with its judgment, warning,
-    latest timeline entries and stable-day target: a fixed number of queries per page."""
+    latest timeline entries and stable-day target, printed (workplace.rows.approval_html): four
+    statements a page, each compiled once per process — the page's keys with the total, the
+    proposals' values, their judgments, their timeline entries."""
     user = request.user
     forms = forms if forms is not None else Forms()
     params = request.GET if params is None else params
-    page = page_of_rows(waiting_keys(user, perms.body_levels(user)), params.get("page"), approvals_by_key)
-    ids = [response.incident_id for response in page.object_list]
-    sections = assigned_sections(ids)
-    judgments = latest_judgments(ids)
-    events = latest_events(ids, APPROVAL_EVENTS)
-    policies = LevelPolicy.by_level()
+    levels = perms.body_levels(user)
+    page = page_counted(lambda offset, limit: waiting_page(user, levels, offset, limit), params.get("page"))
+    rows = approval_values(user, [response for response, _incident in page.object_list])
+    ids = [row["incident_id"] for row in rows]
+    judgments = latest_judgment_values(ids)
+    events = latest_event_values(ids, APPROVAL_EVENTS)
+    labels, context, token = approval_labels(), Context(), []
+
+    def csrf_input():  # as {% csrf_token %} prints it, one token for the page
+        if not token:
+            value = get_token(request)
+            token.append(format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', value)
+                         if value else "")
+        return token[0]
+
     items = []
-    for response in page.object_list:
-        incident = response.incident
-        warning = getattr(incident, "warning", None)
-        lift = response.state == ResponseState.LIFT_PROPOSED
-        items.append({
-            "response": response,
-            "incident": incident,
+    for v in rows:
+        pk = v["incident_id"]
+        lift = v["state"] == ResponseState.LIFT_PROPOSED
+        item = {
+            "incident": SimpleNamespace(pk=pk, title=v["incident__title"], classified=v["incident__classified"],
+                                        state=v["incident__state"], reported_by_id=v["incident__reported_by_id"]),
             "lift": lift,
-            "proposal": None if lift else response.proposal,
-            "mine": (response.lift_proposed_by_id if lift else response.proposal.proposed_by_id) == user.pk,
-            "visible": perms.can_see_content(user, incident, {code for code, _name in sections[incident.pk]}),
-            "judgment": judgments.get(incident.pk),
-            "warning": warning if warning is not None and warning.current_id else None,
-            "notice": warning.current if warning is not None and warning.current_id else None,
-            "timeline": events.get(incident.pk, []),
-            "needed_days": policies[response.level].stable_working_days if response.level else None,
-            "form": forms[f"reject_{incident.pk}"],
-        })
-        items[-1]["row"] = approval_row(user, items[-1])
+            "mine": (v["lift_proposed_by_id"] if lift else v["proposal__proposed_by_id"]) == user.pk,
+            "visible": bool(v["content_ok"]),
+            "form": forms[f"reject_{pk}"],
+        }
+        item["html"] = approval_html(user, item, v, judgments.get(pk), events.get(pk, ()), page.number, csrf_input,
+                                     context, labels)
+        items.append(item)
     return items, page
 
 
