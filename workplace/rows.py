@@ -4,6 +4,7 @@ per row in Python, where it costs a fraction of the template's lookups, filters 
 templates keep the markup; each value is what the filter or tag it replaces would print."""
 
 import html
+import unicodedata
 from types import SimpleNamespace
 
 from django.template.defaultfilters import truncatechars
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from incidents.models import Judgment
 
 from .formats import display, label, local
+from .forms import FormState
 from .labels import verb_label
 from .templatetags.workplace import (
     countdown,
@@ -153,6 +155,15 @@ def approval_labels() -> dict:
     }.items()}
     labels["reason"] = mark_safe(_("批示意见（驳回理由）"))
     labels["system"] = _("系统")
+    empty = []
+
+    def empty_reason(context):
+        if not empty:
+            empty.append(field(context, FormState(_MARKER), "reason", labels["reason"], type="textarea", rows=2,
+                               required=True))
+        return empty[0]
+
+    labels["empty_reason"] = empty_reason
     # Badges and labels the same for every card of the page: each worked out once (a lazy
     # translation costs a look-up of the active language every time it is printed).
     labels["badge"] = _Memo(lambda key: level_badge(*key))
@@ -164,6 +175,9 @@ def approval_labels() -> dict:
     labels["urls"] = {"detail": _urls("incident_detail"), **{action: _urls("incident_action", action) for action in (
         "approve-lift", "reject-lift", "approve-response", "reject-response")}}
     return labels
+
+
+_MARKER = "reject_2147483647"  # the key of the empty reject form printed once a page
 
 
 class _Memo(dict):
@@ -234,7 +248,7 @@ def approval_html(user, item, values, judgment, events, page_number, csrf_input,
     if v["incident__warning__current_id"]:
         warning = (badge[v["incident__warning__level"], "warning"] if v["incident__warning__state"] == "active"
                    else f'<span class="badge text-bg-secondary">{L["lifted"]}</span>')
-        shown = (f'{e(v["incident__warning__current__subject"])} · {e(truncatechars(v["incident__warning__current__matters"], 80))}'
+        shown = (f'{e(v["incident__warning__current__subject"])} · {e(_truncated(v["incident__warning__current__matters"], 80))}'
                  if visible else "")
         warned = f'\n            <p class="small mb-2">{warning}\n              {shown}</p>\n          '
     else:
@@ -261,7 +275,10 @@ def approval_html(user, item, values, judgment, events, page_number, csrf_input,
         urls = L["urls"]
         approve = urls["approve-lift" if lift else "approve-response"](pk)
         reject = urls["reject-lift" if lift else "reject-response"](pk)
-        reason_field = field(context, form, "reason", L["reason"], type="textarea", rows=2, required=True)
+        if form.bound or form.errors:
+            reason_field = field(context, form, "reason", L["reason"], type="textarea", rows=2, required=True)
+        else:  # a form nobody touched: the page's one empty field, with this form's key
+            reason_field = L["empty_reason"](context).replace(_MARKER, form.key)
         errors = form.other_errors
         errors = (f'<div class="alert alert-danger py-2 small mb-2" role="alert">{"".join(f"<div>{e(m)}</div>" for m in errors)}</div>'
                   if errors else "")
@@ -322,6 +339,13 @@ def approval_html(user, item, values, judgment, events, page_number, csrf_input,
     </div>
   </article>
   """)  # every value above escaped (``e``), a badge (escaped) or our own text
+
+
+def _truncated(text, length: int) -> str:
+    """``truncatechars:length``: a text no longer than that is only normalised (NFC), as the
+    filter leaves it — without the filter's translated ellipsis looked up for each."""
+    text = str(text)
+    return unicodedata.normalize("NFC", text) if len(text) <= length else truncatechars(text, length)
 
 
 def _escape(value) -> str:
