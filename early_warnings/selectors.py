@@ -17,12 +17,23 @@ def unsigned_receipts(user):
                   .order_by("notice__issued_at", "id"))
 
 
-def receipts_by_key(user, keys):
-    """The receipts of ``keys`` (a page of ``unsigned_receipts``) with what the list shows."""
-    return _shown(user, NoticeReceipt.objects.filter(pk__in=keys))
-
-
 def _shown(user, receipts):
     """Receipts with their notice, incident and section, and ``content_ok`` (R54) for the title."""
     return (receipts.select_related("notice", "notice__incident", "section")
             .annotate(content_ok=content_flag(user, "notice__incident_id")))
+
+
+# 我的待办's page (issue 12): what each receipt prints, as values (``workplace/todo.py``).
+RECEIPT_COLUMNS = ("pk", "notice_id", "section_id", "notice__level", "notice__kind", "notice__incident_id",
+                   "notice__issued_at", "notice__incident__title", "content_ok")
+
+
+def unsigned_keys(user):
+    """The keys of ``unsigned_receipts(user)``, in its order."""
+    return unsigned_receipts(user).values_list("pk", flat=True)
+
+
+def receipt_values(user, keys):
+    """The values of ``RECEIPT_COLUMNS`` of the receipts of ``keys``."""
+    return (NoticeReceipt.objects.filter(pk__in=keys).annotate(content_ok=content_flag(user, "notice__incident_id"))
+            .values_list(*RECEIPT_COLUMNS))

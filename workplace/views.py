@@ -21,7 +21,6 @@ from deadlines import accountability as account
 from deadlines import selectors as deadline_reads
 from deadlines.models import DeadlineState
 from deadlines.notifications import notification_mark_read
-from early_warnings.selectors import receipts_by_key, unsigned_receipts
 from incidents import permissions as perms
 from incidents import services as records
 from incidents.models import Incident, Platform, State
@@ -47,7 +46,7 @@ from responses.models import ResponseState
 from responses.selectors import approvals_by_key, waiting_keys
 from sentiment_ops.exceptions import Forbidden
 
-from . import home, nav
+from . import home, nav, todo_list
 from .detail import PANEL_OF, PANELS, build, choices, timeline_items
 from .forms import (
     Forms,
@@ -59,7 +58,7 @@ from .forms import (
     service_call,
 )
 from .paging import page_of, page_of_rows
-from .rows import approval_row, deadline_rows, incident_rows, notification_rows, receipt_rows
+from .rows import approval_row, incident_rows, notification_rows
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -390,17 +389,8 @@ def _after_approvals(request, incident, state):
 
 def _todo_context(request, params=None):
     """One page of what the user's units owe now, soonest first, and the notices to sign
-    (``params``: the query string, or the list's hidden fields on a POST)."""
-    user = request.user
-    params = request.GET if params is None else params
-    now = timezone.now()
-    mine = perms.user_section_ids(user)
-    page = page_of(deadline_reads.owed_by(user), params.get("page"))
-    receipts = page_of_rows(unsigned_receipts(user), params.get("signpage"),
-                            lambda keys: receipts_by_key(user, keys), at_once=True)
-    deadlines, signs = list(page.object_list), list(receipts.object_list)
-    return {"page": page, "deadlines": deadlines, "deadline_rows": deadline_rows(user, deadlines, now, mine),
-            "receipts": signs, "receipt_rows": receipt_rows(user, signs), "receipts_page": receipts, "now": now}
+    (``params``: the query string, or the list's hidden fields on a POST): workplace/todo_list.py."""
+    return todo_list.context(request, request.GET if params is None else params)
 
 
 @login_required
