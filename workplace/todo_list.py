@@ -5,13 +5,16 @@ keeps the page around them). The deadlines and their capped count are ONE statem
 (``paging.page_counted``); the notices' keys, read at once up to the cap, and the page's notices
 two more."""
 
+import functools
 from collections import namedtuple
+from html import escape  # Django's ``escape`` without its lazy-string wrapper: the same text
 
+from django.db import connection
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from deadlines import selectors as deadline_reads
@@ -73,7 +76,14 @@ def _receipts(user, key, number):
     anyway), counted and paged here, then the page's rows."""
     page = page_of([], number)  # the cap of that page
     limit = page.paginator.limit
-    keys = prepared.rows((*key, "receipt_keys", limit), lambda _now: warning_reads.unsigned_keys(user)[: limit + 1])
+    try:
+        text, params = prepared.sql((*key, "receipt_keys", limit), lambda _now: warning_reads.unsigned_keys(user)[: limit + 1])
+    except prepared.Empty:
+        keys = []
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(text, params)
+            keys = [row[0] for row in cursor.fetchall()]
     page = page_of(keys, number)
     ids = list(page.object_list)
     found = {row[0]: Receipt._make(row) for row in prepared.by_ids(key, _Values(user), ids)} if ids else {}
@@ -95,7 +105,13 @@ def _title(title, readable, pk) -> str:
 
 
 def _labels(model, field: str) -> dict:
-    return {value: escape(label) for value, label in _choices(model, field).items()}
+    """The field's choices' labels, escaped, in the active language."""
+    return _escaped_labels(model, field, get_language())
+
+
+@functools.cache
+def _escaped_labels(model, field: str, _language) -> dict:
+    return {value: escape(str(label)) for value, label in _choices(model, field).items()}
 
 
 def _csrf(token: str) -> str:
