@@ -92,14 +92,14 @@ def owed_by(user):
 
 def owed_parts(user) -> list:
     """``owed_by(user)`` as disjoint parts, one per owner column (the sections' rows, then the
-    bodies' rows not already a section's), each an index range scan that stops at a LIMIT;
-    ``owed_by``'s ``OR`` is a bitmap that reads every row owed before counting any (the
-    command group's body owes ~50,000 at 100,000 incidents). Their counts sum to its count."""
+    bodies' rows not already a section's), each an index range scan that stops at a LIMIT, each
+    row's visibility probed at the row (``_owed_probed``); ``owed_by``'s ``OR`` is a bitmap that
+    reads every row owed before counting any (the command group's body owes ~50,000 at 100,000
+    incidents). Their counts sum to its count (the navigation's badge, 我的待办's total)."""
     section_ids, body_ids = unit_ids(user)
-    pending = pending_deadlines(user)
-    parts = [pending.filter(owner_section__in=section_ids)] if section_ids else []
+    parts = [_owed_probed(user).filter(owner_section__in=section_ids)] if section_ids else []
     if body_ids:
-        bodies = pending.filter(owner_body__in=body_ids)
+        bodies = _owed_probed(user).filter(owner_body__in=body_ids)
         parts.append(bodies.exclude(owner_section__in=section_ids) if section_ids else bodies)
     return parts
 
@@ -129,17 +129,6 @@ def owed_listed(user):
                       owner_name=Coalesce("owner_section__name", "owner_body__name"),
                       title=F("incident__title"), content_ok=content_flag(user, "incident_id"))
             .order_by("due_at", "id").values_list(*OWED_COLUMNS))
-
-
-def owed_listed_parts(user) -> list:
-    """``owed_listed(user)``'s rows as ``owed_parts`` cuts them (one index range scan each, that
-    stops at a LIMIT), to be counted: their counts sum to its count."""
-    section_ids, body_ids = unit_ids(user)
-    parts = [_owed_probed(user).filter(owner_section__in=section_ids)] if section_ids else []
-    if body_ids:
-        bodies = _owed_probed(user).filter(owner_body__in=body_ids)
-        parts.append(bodies.exclude(owner_section__in=section_ids) if section_ids else bodies)
-    return parts
 
 
 def visible_deadlines(user):

@@ -41,7 +41,7 @@ def context(request, params) -> dict:
     now = timezone.now()
     key = ("workplace.todo", identity_key(user))
     page = page_counted(key, lambda: deadline_reads.owed_listed(user),
-                        lambda: deadline_reads.owed_listed_parts(user), params.get("page"))
+                        lambda: deadline_reads.owed_parts(user), params.get("page"))
     page.object_list = deadlines = [Owed._make(row) for row in page.object_list]
     receipts = _receipts(user, key, params.get("signpage"))
     token = get_token(request) if deadlines or receipts.object_list else ""
