@@ -19,6 +19,15 @@ from .models import Assignment, Incident, State
 SECTION_PERMS = ("view_incident", "handle_incident")
 
 
+class Probe(Exists):
+    """``Exists`` tested at each row, by its index: ``OFFSET 0`` keeps PostgreSQL from planning
+    it as a hashed subplan — every row of the subquery read once and hashed — where it expects
+    more outer rows than it will read (我的待办's count stops at 1,021 of a section's deadlines,
+    the hash read the section's ~26,000 assignments: 12 ms; probed at each row, 4 ms)."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
 def is_command(user) -> bool:
     return user.is_authenticated and user.has_role(Role.COMMAND)
 
@@ -74,7 +83,8 @@ def visibility_branches(user, at: str = "pk") -> list[Q] | None:
     branches = []
     assigned = section_assignments(user)
     if assigned is not None:  # first: ``count_visible`` counts it from these rows alone
-        branches.append(Q(Exists(assigned.filter(incident=OuterRef(at)))))
+        probe = Exists if at == "pk" else Probe  # rows that belong to an incident: probed at each
+        branches.append(Q(probe(assigned.filter(incident=OuterRef(at)))))
     branches.append(Q(reported_by=user) if at == "pk" else among(Incident.objects.filter(reported_by=user)))
     levels = body_levels(user)
     if levels:

@@ -14,7 +14,7 @@ from incidents.selectors import (
 )
 from organization.models import Body, BodyMembership
 from responses.models import Response
-from workplace.paging import LOOKAHEAD, page_counted
+from workplace.paging import LOOKAHEAD, page_read
 
 from .api import Api
 from .test_workplace import HTMX, act_url, html, responding, warned
@@ -62,7 +62,7 @@ def reader(total):
 ])
 def test_a_counted_page_is_the_capped_pager_of_one_statement(total, asked, number, shown, count_label, statements):
     read, calls = reader(total)
-    page = page_counted(read, asked)
+    page = page_read(read, asked)
     assert page.number == number and list(page.object_list) == shown
     assert page.paginator.total == count_label and len(calls) == statements
     assert page.has_next() == (total > number * 20)

@@ -648,6 +648,27 @@ def test_sign_and_zero_report_from_the_todo_list(api, web, time_machine):
 
 
 @pytest.mark.django_db
+def test_the_todo_rows_forms_post_without_htmx_too(api, web, time_machine):
+    """The rows and their forms are printed in Python (workplace/todo_list.py): each form posts
+    with its CSRF token and hidden fields, and without htmx the answer is the list again."""
+    time_machine.move_to(local(2026, 11, 2, 9, 0), tick=False)
+    inc = responding(api, level=2, sections=("petition",))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(web("petition").get("/todo/").wsgi_request.user)
+    page = client.get("/todo/")
+    text = html(page)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text).group(1)
+    assert f'action="{act_url(inc["id"], "sign")}"' in text and 'name="_form" value="sign"' in text
+    assert f'action="{act_url(inc["id"], "report")}"' in text and 'name="_form" value="zero_report"' in text
+    (receipt,) = page.context["receipts"]
+    response = client.post(act_url(inc["id"], "sign"), {"csrfmiddlewaretoken": token, "_from": "todo", "page": "1",
+                                                        "notice": receipt.notice_id, "section": "petition"})
+    assert response.status_code == 302 and response["Location"] == "/todo/"
+    assert NoticeReceipt.objects.get(pk=receipt.pk).signed_by.username == "petition"
+    assert "已签收预警通知" in html(client.get("/todo/")) and client.get("/todo/").context["receipts"] == []
+
+
+@pytest.mark.django_db
 def test_panels_refresh_alone_and_htmx_answers_update_the_navigation(api, web):
     inc = responding(api, level=2, sections=("petition",))
     panel = web("petition").get(f"/incidents/{inc['id']}/panels/deadlines/", **HTMX)

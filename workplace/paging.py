@@ -3,8 +3,14 @@ the page asked for (``COUNT(*)`` over a ``LIMIT``), so paging 50,000 rows owed c
 50 does. Past that, the total reads "n+" and the next page is still offered; the deeper a user
 pages, the further the count looks (the OFFSET of that page reads those rows anyway)."""
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage, Paginator
+from django.db import connection
+from django.db.models import IntegerField
+from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
+
+from sentiment_ops import prepared
 
 PAGE_SIZE = 20
 LOOKAHEAD = 1000
@@ -89,7 +95,65 @@ def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False, a
     return page
 
 
-def page_counted(read, number, per_page=PAGE_SIZE):
+def _capped_sum(parts, limit) -> tuple[str, list]:
+    """The sum of each queryset's ``COUNT(*)`` up to ``limit`` + 1 rows, as one SQL expression."""
+    terms, params = [], []
+    for i, part in enumerate(parts):
+        try:
+            sql, part_params = part.order_by().values("pk")[: limit + 1].query.sql_with_params()
+        except EmptyResultSet:  # .none(): nothing to count
+            continue
+        terms.append(f"(SELECT COUNT(*) FROM ({sql}) {connection.ops.quote_name(f'c_{i}')})")
+        params.extend(part_params)
+    return " + ".join(terms) or "0", params
+
+
+def _counted(rows, number, total, per_page, wanted=None):
+    """The page ``number`` of a list whose rows are ``rows`` and whose count up to the cap of page
+    ``wanted`` (default: this one) is ``total`` — as ``page_of`` pages it."""
+    paginator = CappedPaginator([], per_page, wanted=wanted or number)
+    paginator.__dict__["count"] = min(total, paginator.limit)
+    paginator.more = total > paginator.limit
+    return paginator._get_page(rows, number, paginator)
+
+
+def page_counted(key, listed, parts, number, per_page=PAGE_SIZE):
+    """``page_of(listed(), number)`` in ONE statement compiled once per process for ``key`` (what
+    the querysets are built from) and the page: ``listed()`` an ordered ``values_list``, its
+    rows counted up to the cap by ``parts()`` — disjoint querysets whose rows together are
+    ``listed()``'s, each an index range scan that stops at its LIMIT — their capped counts summed
+    in an uncorrelated subquery (run once) that rides each row of the page as its last value.
+    Past the end (no row), the count alone, then the last page."""
+    number = _number(number)
+    limit = _limit(number, per_page)
+
+    def statement(at):
+        def build(_now):
+            total, params = _capped_sum(parts(), limit)
+            start = (at - 1) * per_page
+            return listed().annotate(page_total=RawSQL(total, params, output_field=IntegerField()))[start:start + per_page]
+        return prepared.rows((*key, "page_counted", per_page, limit, at), build)
+
+    rows = statement(number)
+    if rows:
+        return _counted([row[:-1] for row in rows], number, rows[0][-1], per_page)
+    if number == 1:
+        return _counted([], 1, 0, per_page)
+
+    def count(_now):
+        total, params = _capped_sum(parts(), limit)
+        return "SELECT " + total, params
+
+    text, params = prepared.sql((*key, "page_counted", "count", limit), count)
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        total = cursor.fetchone()[0]
+    last = min(number, max(1, -(-min(total, limit) // per_page)))
+    rows = statement(last) if last < number else []
+    return _counted([row[:-1] for row in rows], last, total, per_page, wanted=number)
+
+
+def page_read(read, number, per_page=PAGE_SIZE):
     """``page_of`` a list whose page and total one statement reads: ``read(offset, limit)``
     answers the ``limit`` rows from ``offset`` and how many there are in all (a window count
     beside them, for a list whose page sorts every row matched anyway: the proposals waiting
@@ -100,12 +164,8 @@ def page_counted(read, number, per_page=PAGE_SIZE):
     rows, total = read((wanted - 1) * per_page, per_page)
     if total is None and wanted > 1:  # past the end: count, then the last page
         total = read(0, 1)[1]
-    paginator = CappedPaginator(rows, per_page, wanted=number)
     total = total or 0
-    paginator.__dict__["count"] = min(total, paginator.limit)  # the cached property, as counted
-    paginator.more = total > paginator.limit
-    page = paginator.page(min(wanted, paginator.num_pages))
-    if page.number != wanted:
-        rows = read((page.number - 1) * per_page, per_page)[0]
-    page.object_list = rows
-    return page
+    last = max(1, -(-min(total, _limit(wanted, per_page)) // per_page))
+    if last < wanted:
+        rows = read((last - 1) * per_page, per_page)[0]
+    return _counted(rows, min(wanted, last), total, per_page, wanted=wanted)

@@ -20,14 +20,11 @@ from .formats import display, label, local
 from .forms import FormState
 from .labels import verb_label
 from .templatetags.workplace import (
-    countdown,
     field,
     level_badge,
-    owner_name,
     roman,
     shown_title,
     state_badge,
-    urgency,
 )
 
 
@@ -67,55 +64,6 @@ def incident_rows(user, incidents, sections) -> list[dict]:
                                                           or response_state == "lifted") else ""),
             "sections": comma.join(name for _code, name in assigned) or "—",
             "discovered": local(incident.discovered_at, "Y-m-d H:i"),
-        })
-    return rows
-
-
-def deadline_rows(user, deadlines, now, mine) -> list[dict]:
-    """我的待办's deadlines (workplace/_todo_list.html), each with its urgency, owner, due and
-    latest times, its incident's link and shown title, and whether a zero report may answer it
-    (a status report owed by one of the user's sections, ``mine``: their ids)."""
-    rows = []
-    for d in deadlines:
-        panel = reverse("incident_detail", args=[d.incident_id]) + "#panel-reports"
-        zero_ok = d.kind == "status" and d.owner_section_id in mine
-        rows.append({
-            "d": d,  # for the shared provisional mark
-            "urgency": urgency(d.due_at, now),
-            "countdown": countdown(d.due_at, now),
-            "kind": d.kind,
-            "kind_label": display(d, "kind"),
-            "missed": display(d, "state") if d.state == "missed" else "",
-            "owner_code": d.owner_code,
-            "owner_name": owner_name(d),
-            "incident_id": d.incident_id,
-            "url": panel,
-            "title": shown_title(user, d.incident, d.content_ok),
-            "due": local(d.due_at, "m-d H:i"),
-            "hard_due": local(d.hard_due_at, "m-d H:i"),
-            "zero_ok": zero_ok,
-            "report_url": reverse("incident_action", args=[d.incident_id, "report"]) if zero_ok else "",
-            "section_code": d.owner_section.code if zero_ok else "",
-        })
-    return rows
-
-
-def receipt_rows(user, receipts) -> list[dict]:
-    """我的待办's notices to sign (workplace/_todo_list.html)."""
-    rows = []
-    for r in receipts:
-        notice = r.notice
-        rows.append({
-            "level": level_badge(notice.level),
-            "kind_label": display(notice, "kind"),
-            "url": reverse("incident_detail", args=[notice.incident_id]) + "#panel-warning",
-            "incident_id": notice.incident_id,
-            "title": shown_title(user, notice.incident, r.content_ok),
-            "section_name": r.section.name,
-            "section_code": r.section.code,
-            "issued": local(notice.issued_at, "m-d H:i"),
-            "sign_url": reverse("incident_action", args=[notice.incident_id, "sign"]),
-            "notice_id": r.notice_id,
         })
     return rows
 

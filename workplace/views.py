@@ -26,7 +26,6 @@ from deadlines import accountability as account
 from deadlines import selectors as deadline_reads
 from deadlines.models import DeadlineState
 from deadlines.notifications import notification_mark_read
-from early_warnings.selectors import receipts_by_key, unsigned_receipts
 from incidents import permissions as perms
 from incidents import services as records
 from incidents.models import Incident, Platform, State
@@ -52,7 +51,7 @@ from responses.models import ResponseState
 from responses.selectors import approval_values, waiting_page
 from sentiment_ops.exceptions import Forbidden
 
-from . import home, nav
+from . import home, nav, todo_list
 from .detail import PANEL_OF, PANELS, build, choices, timeline_items
 from .forms import (
     Forms,
@@ -63,15 +62,8 @@ from .forms import (
     serializer_errors,
     service_call,
 )
-from .paging import page_counted, page_of, page_of_rows
-from .rows import (
-    approval_html,
-    approval_labels,
-    deadline_rows,
-    incident_rows,
-    notification_rows,
-    receipt_rows,
-)
+from .paging import page_of, page_of_rows, page_read
+from .rows import approval_html, approval_labels, incident_rows, notification_rows
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -346,7 +338,7 @@ def _approval_items(request, forms=None, params=None):
     forms = forms if forms is not None else Forms()
     params = request.GET if params is None else params
     levels = perms.body_levels(user)
-    page = page_counted(lambda offset, limit: waiting_page(user, levels, offset, limit), params.get("page"))
+    page = page_read(lambda offset, limit: waiting_page(user, levels, offset, limit), params.get("page"))
     rows = approval_values(user, [response for response, _incident in page.object_list])
     ids = [row["incident_id"] for row in rows]
     judgments = latest_judgment_values(ids)
@@ -408,17 +400,8 @@ def _after_approvals(request, incident, state):
 
 def _todo_context(request, params=None):
     """One page of what the user's units owe now, soonest first, and the notices to sign
-    (``params``: the query string, or the list's hidden fields on a POST)."""
-    user = request.user
-    params = request.GET if params is None else params
-    now = timezone.now()
-    mine = perms.user_section_ids(user)
-    page = page_of(deadline_reads.owed_by(user), params.get("page"))
-    receipts = page_of_rows(unsigned_receipts(user), params.get("signpage"),
-                            lambda keys: receipts_by_key(user, keys), at_once=True)
-    deadlines, signs = list(page.object_list), list(receipts.object_list)
-    return {"page": page, "deadlines": deadlines, "deadline_rows": deadline_rows(user, deadlines, now, mine),
-            "receipts": signs, "receipt_rows": receipt_rows(user, signs), "receipts_page": receipts, "now": now}
+    (``params``: the query string, or the list's hidden fields on a POST): workplace/todo_list.py."""
+    return todo_list.context(request, request.GET if params is None else params)
 
 
 @login_required
