@@ -7,6 +7,8 @@ watch, the running responses), which would read every row they count, ride the n
 capped counting query instead ("99+") — so each home runs the same queries whatever the number
 of incidents."""
 
+from types import SimpleNamespace
+
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, OuterRef, Subquery, Window
@@ -37,10 +39,9 @@ from responses.selectors import waiting_keys
 from sentiment_ops import prepared
 
 from . import nav
-from .formats import display, local
+from .formats import local
 from .templatetags.workplace import (
     level_badge,
-    owner_name,
     roman,
     shown_title,
     state_badge,
@@ -124,20 +125,38 @@ def _urls(name: str, *after):
     return lambda pk: f"{head}{int(pk)}{tail}"
 
 
-def _shown(deadlines: list, now) -> list:
-    """The deadlines with what their rows print (workplace/home/_deadline_item.html) computed
-    once each, not by the template's tags and filters: the kind's label (``get_kind_display``
-    rebuilds the choices on every call), the time due in the current time zone (as the
-    ``date`` filter prints it: "m-d H:i" and ISO 8601), the urgency colour at ``now`` (the
-    ``urgency`` filter's rule) and the links to the case and its zero report."""
-    labels = dict(Deadline._meta.get_field("kind").flatchoices)
+# What a deadline's row prints, read as values (no deadline, incident and owner built per row).
+DEADLINE_VALUES = ("incident_id", "kind", "state", "owner_section_id", "due_at", "provisional", "content_ok",
+                   "incident__title", "owner_section__code", "owner_section__name", "owner_body__name")
+
+
+def _deadlines(key, user, build, now) -> list:
+    """The first ``TOP`` of ``build(now)`` (pending deadlines), as ``_shown`` rows."""
+    return _shown(_first(key, user, lambda when: build(when).values(*DEADLINE_VALUES), now), now)
+
+
+def _shown(rows: list, now) -> list:
+    """The deadlines (``DEADLINE_VALUES`` rows) as what their rows print: each its values as
+    attributes, its owner section's ``code`` and ``name`` (``owner_section``, None for a
+    body's), computed once each, not by the template's tags and filters: the owner's name, the
+    kind's and the state's labels (``get_kind_display`` rebuilds the choices on every call),
+    the time due in the current time zone (as the ``date`` filter prints it: "m-d H:i" and
+    ISO 8601), the urgency colour at ``now`` (the ``urgency`` filter's rule) and the links to
+    the case and its zero report."""
+    kinds, states = (dict(Deadline._meta.get_field(name).flatchoices) for name in ("kind", "state"))
     detail, report = _urls("incident_detail"), _urls("incident_action", "report")
-    for d in deadlines:
+    deadlines = []
+    for row in rows:
+        d = SimpleNamespace(**row)
+        d.owner_section = (SimpleNamespace(code=d.owner_section__code, name=d.owner_section__name)
+                           if d.owner_section_id else None)
+        d.owner_name = d.owner_section__name if d.owner_section_id else (d.owner_body__name or "")
         due = timezone.localtime(d.due_at)
-        d.kind_label = labels.get(d.kind, d.kind)
+        d.kind_label, d.state_label = kinds.get(d.kind, d.kind), states.get(d.state, d.state)
         d.due_label, d.due_iso = due.strftime("%m-%d %H:%M"), due.isoformat()
         d.urgency = urgency(d.due_at, now)
         d.detail_url, d.report_url = detail(d.incident_id), report(d.incident_id)
+        deadlines.append(d)
     return deadlines
 
 
@@ -172,7 +191,7 @@ def command_part(request, now):
     """待研判, what is overdue and due soon, proposals waiting for a body, running responses."""
     user = request.user
     to_judge = _linked(_first("to_judge", user, lambda _when: awaiting_judgment(user)))
-    urgent = _shown(_first("urgent", user, lambda when: deadline_reads.urgent(user, when), now), now)
+    urgent = _deadlines("urgent", user, lambda when: deadline_reads.urgent(user, when), now)
     due = nav.badges(request, also=("urgent", lambda when: {**deadline_reads.urgent_parts(user, when),
                                                             "waiting": waiting_keys(user, ordered=False),
                                                             "to_judge": awaiting_judgment(user),
@@ -203,14 +222,10 @@ def section_part(request, now, *, owed=True):
     user = request.user
     badges = nav.badges(request)
     mine = perms.user_section_ids(user)
-    owed = _shown(_first("owed", user, lambda _when: deadline_reads.owed_by(user)), now) if owed else None
+    owed = _deadlines("owed", user, lambda _when: deadline_reads.owed_by(user), now) if owed else None
     for d in owed or []:
         d.zero_ok = d.kind == "status" and d.owner_section_id in mine
-    receipts = _first("to_sign", user, lambda _when: _receipts_first(user)) if mine else []
-    detail, sign = _urls("incident_detail"), _urls("incident_action", "sign")
-    for r in receipts:  # what each row prints, computed once (as _shown does for deadlines)
-        r.detail_url, r.sign_url = detail(r.notice.incident_id), sign(r.notice.incident_id)
-        r.issued_label = timezone.localtime(r.notice.issued_at).strftime("%m-%d %H:%M")
+    receipts = _first("to_sign", user, lambda _when: _receipts_first(user).values(*RECEIPT_VALUES)) if mine else []
     csrf = _csrf_input(request) if owed or receipts else ""
     return {"owed": owed, "receipts": receipts, "todo_count": badges["todo"],
             "owed_items": _deadline_items(user, owed or [], csrf), "receipts_items": _receipt_items(user, receipts, csrf)}
@@ -306,14 +321,14 @@ def _judge_items(user, incidents, now) -> str:
 def _deadline_items(user, deadlines, csrf="") -> str:
     """workplace/home/_deadline_item.html's rows (``_shown`` worked out their values);
     ``csrf``: the token's input, for the zero reports of ``zero_ok`` rows."""
-    due, missed = _("到期"), None
+    due, classified = _("到期"), _("【涉密】舆情事件 #%(id)s")
     provisional = (' <span class="badge text-bg-warning provisional-mark" title="'
                    f'{escape(_("按暂定工作日历（法定节假日规则推算）计算，官方放假安排确认后将重新计算"))}">'
                    f'{escape(_("暂定"))}</span>')
     rows = []
     for d in deadlines:
-        if d.state == "missed":
-            missed = f' <span class="badge text-bg-danger">{escape(display(d, "state"))}</span>'
+        missed = f' <span class="badge text-bg-danger">{escape(d.state_label)}</span>' if d.state == "missed" else ""
+        title = d.incident__title if d.content_ok else classified % {"id": d.incident_id}  # R54 (shown_title)
         zero = ""
         if getattr(d, "zero_ok", False):
             zero = (f'<form method="post" action="{d.report_url}" class="mt-1" novalidate>{csrf}\n'
@@ -326,9 +341,9 @@ def _deadline_items(user, deadlines, csrf="") -> str:
             '  <div class="d-flex justify-content-between align-items-start gap-2">\n'
             '    <div class="min-w-0">\n'
             f'      <a class="d-block text-truncate" href="{d.detail_url}#panel-deadlines">#{d.incident_id} '
-            f'{escape(shown_title(user, d.incident, d.content_ok))}</a>\n'
-            f'      <div class="small text-secondary">{escape(d.kind_label)}{missed if d.state == "missed" else ""} · '
-            f'{escape(owner_name(d))} · {escape(due)} {d.due_label}{provisional if d.provisional else ""}\n</div>\n'
+            f'{escape(title)}</a>\n'
+            f'      <div class="small text-secondary">{escape(d.kind_label)}{missed} · '
+            f'{escape(d.owner_name)} · {escape(due)} {d.due_label}{provisional if d.provisional else ""}\n</div>\n'
             '    </div>\n'
             f'    <div class="text-end text-nowrap countdown-cell"><span class="countdown {d.urgency}" '
             f'data-due="{d.due_iso}">{d.due_label}</span>\n\n      {zero}\n'
@@ -394,22 +409,34 @@ def _approval_items(user, responses) -> str:
     return _html(rows)
 
 
+# What a notice to sign prints (a row of values: no receipt, notice, incident and section built).
+RECEIPT_VALUES = ("notice_id", "notice__level", "notice__incident_id", "notice__issued_at", "notice__incident__title",
+                  "section__name", "section__code", "content_ok")
+
+
 def _receipt_items(user, receipts, csrf) -> str:
-    issued, sign = escape(_("发布于")), escape(_("签收"))
-    return _html(
-        '\n            <li class="list-group-item d-flex justify-content-between align-items-center gap-2">\n'
-        f'              <div class="min-w-0">{level_badge(r.notice.level)}\n'
-        f'                <a class="text-truncate" href="{r.detail_url}#panel-warning">#{r.notice.incident_id} '
-        f'{escape(shown_title(user, r.notice.incident, r.content_ok))}</a>\n'
-        f'                <div class="small text-secondary">{escape(r.section.name)} · {issued} {r.issued_label}</div>\n'
-        '              </div>\n'
-        f'              <form method="post" action="{r.sign_url}" novalidate>{csrf}\n'
-        '                <input type="hidden" name="_from" value="home"><input type="hidden" name="_form" value="sign">\n'
-        f'                <input type="hidden" name="notice" value="{r.notice_id}"><input type="hidden" name="section" '
-        f'value="{escape(r.section.code)}">\n'
-        f'                <button class="btn btn-success btn-sm text-nowrap" type="submit">{sign}</button>\n'
-        '              </form>\n'
-        '            </li>' for r in receipts)
+    """The notices to sign (``RECEIPT_VALUES`` rows), each with its 签收 form."""
+    issued, sign, classified = escape(_("发布于")), escape(_("签收")), _("【涉密】舆情事件 #%(id)s")
+    detail, signing = _urls("incident_detail"), _urls("incident_action", "sign")
+    rows = []
+    for r in receipts:
+        incident = r["notice__incident_id"]
+        title = r["notice__incident__title"] if r["content_ok"] else classified % {"id": incident}  # R54 (shown_title)
+        rows.append(
+            '\n            <li class="list-group-item d-flex justify-content-between align-items-center gap-2">\n'
+            f'              <div class="min-w-0">{level_badge(r["notice__level"])}\n'
+            f'                <a class="text-truncate" href="{detail(incident)}#panel-warning">#{incident} {escape(title)}</a>\n'
+            f'                <div class="small text-secondary">{escape(r["section__name"])} · {issued} '
+            f'{timezone.localtime(r["notice__issued_at"]).strftime("%m-%d %H:%M")}</div>\n'
+            '              </div>\n'
+            f'              <form method="post" action="{signing(incident)}" novalidate>{csrf}\n'
+            '                <input type="hidden" name="_from" value="home"><input type="hidden" name="_form" value="sign">\n'
+            f'                <input type="hidden" name="notice" value="{r["notice_id"]}"><input type="hidden" name="section" '
+            f'value="{escape(r["section__code"])}">\n'
+            f'                <button class="btn btn-success btn-sm text-nowrap" type="submit">{sign}</button>\n'
+            '              </form>\n'
+            '            </li>')
+    return _html(rows)
 
 
 QUICK_STATES = {"met": ("success", gettext_noop("快报按时报送")), "late": ("warning", gettext_noop("快报超时报送")),
