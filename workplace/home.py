@@ -52,12 +52,13 @@ TOP = 8  # the most urgent (or newest) few of each list; its count links to the 
 RUNNING = [ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED]
 
 
-def _counted(key, user, build, now=None) -> tuple[list, int]:
-    """The first ``TOP`` incidents of ``build(now)``, each with the link to its case
-    (``detail_url``, reversed once for the list), and the number of all of them, in one query
-    whose SQL is compiled once per process for ``key`` and the user's identity
-    (sentiment_ops.prepared: ``build`` is of a shape fixed by them)."""
-    rows = _linked(_first(key, user, lambda when: build(when).annotate(total_rows=Window(Count("pk"))), now))
+def _counted(key, user, build, fields, now=None) -> tuple[list, int]:
+    """The first ``TOP`` incidents of ``build(now)`` (their ``fields``, see ``_first``), each
+    with the link to its case (``detail_url``, reversed once for the list), and the number of
+    all of them, in one query whose SQL is compiled once per process for ``key`` and the
+    user's identity (sentiment_ops.prepared: ``build`` is of a shape fixed by them)."""
+    rows = _linked(_first(key, user, lambda when: build(when).annotate(total_rows=Window(Count("pk"))), now,
+                          fields=(*fields, "total_rows")))
     return rows, (rows[0].total_rows if rows else 0)
 
 
@@ -69,9 +70,35 @@ def _linked(incidents: list) -> list:
     return incidents
 
 
-def _first(key, user, build, now=None) -> list:
-    """The first ``TOP`` rows of ``build(now)`` (see ``_counted``)."""
-    return prepared.rows(("workplace.home", key, TOP, identity_key(user)), lambda when: build(when)[:TOP], now)
+def _first(key, user, build, now=None, fields=None) -> list:
+    """The first ``TOP`` rows of ``build(now)`` (see ``_counted``); with ``fields``, only
+    their values, each row as attributes (``_nested``): no model built per row."""
+    if fields is None:
+        return prepared.rows(("workplace.home", key, TOP, identity_key(user)), lambda when: build(when)[:TOP], now)
+    rows = prepared.rows(("workplace.home", key, TOP, identity_key(user), fields),
+                         lambda when: build(when).values(*fields)[:TOP], now)
+    return [_nested(row) for row in rows]
+
+
+def _nested(row: dict) -> SimpleNamespace:
+    """A row of values as attributes, a related row's under its name (``response__level`` →
+    ``.response.level``), as the templates and the printers read a model's."""
+    found = SimpleNamespace()
+    for name, value in row.items():
+        *path, last = name.split("__")
+        at = found
+        for part in path:
+            at = at.__dict__.setdefault(part, SimpleNamespace())
+        setattr(at, last, value)
+    return found
+
+
+# What each list prints, read as values (see ``_first``).
+INCIDENT_VALUES = ("pk", "title", "content_ok")
+RUNNING_VALUES = (*INCIDENT_VALUES, "needed_days", "response__level", "response__state",
+                  "response__stable_working_days")
+WAITING_VALUES = (*INCIDENT_VALUES, "response__state", "response__level", "response__proposal__level")
+APPROVAL_VALUES = ("incident_id", "state", "level", "proposal__level", "incident__title", "content_ok")
 
 
 def _running(user, levels=None):
@@ -160,13 +187,13 @@ def _shown(rows: list, now) -> list:
     return deadlines
 
 
-def _waiting_rows(user, levels, read) -> list:
+def _waiting_rows(user, levels, read, fields) -> list:
     """The first ``TOP`` responses waiting at ``levels`` (every level when None), as
-    ``read(keys)`` gives them (a queryset filtered by ``keys``, in the keys' order), in one
-    query: the keys are ``responses.selectors.waiting_keys``' first ``TOP`` (read from the
-    waiting rows' own indexes), as its subquery."""
+    ``read(keys)`` gives them (a queryset filtered by ``keys``, in the keys' order; its
+    ``fields``, see ``_first``), in one query: the keys are ``responses.selectors.waiting_keys``'
+    first ``TOP`` (read from the waiting rows' own indexes), as its subquery."""
     return _first(("waiting", levels and tuple(levels)), user,
-                  lambda _when: read(_keys_of(waiting_keys(user, levels)[:TOP])))
+                  lambda _when: read(_keys_of(waiting_keys(user, levels)[:TOP])), fields=fields)
 
 
 def leader_part(request, levels):
@@ -178,8 +205,9 @@ def leader_part(request, levels):
     # more to plan (3 ms) than to run.
     waiting = _waiting_rows(user, levels, lambda keys: Response.objects.filter(pk__in=keys).select_related(
         "incident", "proposal").annotate(content_ok=content_flag(user, "incident_id"))
-        .order_by("incident__reported_at", "incident_id")) if levels else []
-    running = _linked(_first(("running", tuple(levels)), user, lambda _when: _running_first(user, levels or None)))
+        .order_by("incident__reported_at", "incident_id"), APPROVAL_VALUES) if levels else []
+    running = _linked(_first(("running", tuple(levels)), user, lambda _when: _running_first(user, levels or None),
+                             fields=RUNNING_VALUES))
     counts = nav.badges(request, also=(("leader", tuple(levels)),
                                        lambda _when: {"running": _running(user, levels or None)}))  # capped
     return {"approvals": waiting, "approvals_count": counts["approvals"],
@@ -190,7 +218,8 @@ def leader_part(request, levels):
 def command_part(request, now):
     """待研判, what is overdue and due soon, proposals waiting for a body, running responses."""
     user = request.user
-    to_judge = _linked(_first("to_judge", user, lambda _when: awaiting_judgment(user)))
+    to_judge = _linked(_first("to_judge", user, lambda _when: awaiting_judgment(user),
+                              fields=(*INCIDENT_VALUES, "reported_at")))
     urgent = _deadlines("urgent", user, lambda when: deadline_reads.urgent(user, when), now)
     due = nav.badges(request, also=("urgent", lambda when: {**deadline_reads.urgent_parts(user, when),
                                                             "waiting": waiting_keys(user, ordered=False),
@@ -198,9 +227,10 @@ def command_part(request, now):
                                                             "running": _running(user)}),
                      now=now)  # counted with the badges
     waiting = _waiting_rows(user, None, lambda keys: Incident.objects.filter(response__pk__in=keys).select_related(
-        "response", "response__proposal").annotate(content_ok=content_flag(user)).order_by("reported_at", "pk"))
+        "response", "response__proposal").annotate(content_ok=content_flag(user)).order_by("reported_at", "pk"),
+        WAITING_VALUES)
     _linked(waiting)
-    running = _linked(_first("running", user, lambda _when: _running_first(user)))
+    running = _linked(_first("running", user, lambda _when: _running_first(user), fields=RUNNING_VALUES))
     last_sweep = Heartbeat.last("sweep")
     overdue, due_soon = [d for d in urgent if d.due_at < now], [d for d in urgent if d.due_at >= now]
     return {
@@ -253,7 +283,7 @@ def duty_part(user):
     """登记舆情 and the user's recent incidents, each with its 1-hour quick-report state."""
     recent, total = _counted("recent", user, lambda _when: deadline_reads.with_quick_report(
         visible(user).filter(reported_by=user).annotate(content_ok=content_flag(user))
-        .order_by("-reported_at", "-id")))
+        .order_by("-reported_at", "-id")), (*INCIDENT_VALUES, "state", "reported_at", "quick_state"))
     return {"recent": recent, "recent_count": total, "recent_items": _recent_items(user, recent)}
 
 
@@ -261,7 +291,8 @@ def auditor_part(user):
     """Closed cases, the most recently closed first."""
     closed, total = _counted("closed", user, lambda _when: (
         visible(user).filter(state=State.CLOSED).select_related("warning", "response")
-        .annotate(content_ok=content_flag(user)).order_by("-closed_at", "-id")))
+        .annotate(content_ok=content_flag(user)).order_by("-closed_at", "-id")),
+        (*INCIDENT_VALUES, "highest_warning_level", "highest_response_level", "closed_at"))
     return {"closed": closed, "closed_count": total, "closed_items": _closed_items(user, closed)}
 
 
@@ -358,7 +389,7 @@ def _waiting_items(user, incidents) -> str:
         response = i.response
         if response.state == "lift_proposed":
             what = escape(lifting % {"level": roman(response.level)})
-        elif response.proposal is not None:
+        elif response.proposal.level is not None:  # a proposal (its level is never null)
             what = escape(proposing % {"level": roman(response.proposal.level)})
         else:
             what = ""
@@ -393,15 +424,17 @@ def _running_items(user, incidents) -> str:
 def _approval_items(user, responses) -> str:
     url = escape(reverse("approvals")) if responses else ""
     lifting, proposing, go = _("提议解除%(level)s级响应"), _("提议启动或调整为%(level)s级响应"), escape(_("去审批"))
+    classified = _("【涉密】舆情事件 #%(id)s")
     rows = []
     for r in responses:
+        title = r.incident.title if r.content_ok else classified % {"id": r.incident_id}  # R54 (shown_title)
         what = (lifting % {"level": roman(r.level)} if r.state == "lift_proposed"
                 else proposing % {"level": roman(r.proposal.level)})
         rows.append(
             '\n            <li class="list-group-item d-flex justify-content-between align-items-center gap-2">\n'
             '              <div class="min-w-0">\n'
             f'                <a class="d-block text-truncate" href="{url}#approval-{r.incident_id}">#{r.incident_id} '
-            f'{escape(shown_title(user, r.incident, r.content_ok))}</a>\n'
+            f'{escape(title)}</a>\n'
             f'                <div class="small text-secondary">{escape(what)}</div>\n'
             '              </div>\n'
             f'              <a class="btn btn-sm btn-primary text-nowrap" href="{url}#approval-{r.incident_id}">{go}</a>\n'
