@@ -350,7 +350,8 @@ def _judge_items(user, incidents, now) -> str:
 
 
 def _deadline_items(user, deadlines, csrf="") -> str:
-    """workplace/home/_deadline_item.html's rows (``_shown`` worked out their values);
+    """The deadline rows of the command group's watch and a section's owed list (``_shown``
+    worked out their values);
     ``csrf``: the token's input, for the zero reports of ``zero_ok`` rows."""
     due, classified = _("到期"), _("【涉密】舆情事件 #%(id)s")
     provisional = (' <span class="badge text-bg-warning provisional-mark" title="'
@@ -402,7 +403,7 @@ def _waiting_items(user, incidents) -> str:
 
 
 def _running_items(user, incidents) -> str:
-    """workplace/home/_incident_item.html's rows: a running response's incident."""
+    """The running responses' rows: each one's incident, level and stable days."""
     stable, lifting = _("连续平稳 %(n)s / %(need)s 个工作日"), None
     rows = []
     for i in incidents:
