@@ -5,7 +5,6 @@ and the navigation bar by role."""
 import datetime as dt
 
 from django import template
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -13,12 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from rest_framework import serializers
 
-from deadlines import accountability
 from deadlines.policy import DUE_SOON
 from incidents import permissions as perms
 from incidents.models import State
 
-from .. import nav
+from .. import layout, nav
 from ..fields import render_field
 from ..formats import local
 from ..labels import ROMAN, verb_label
@@ -190,36 +188,30 @@ def get(mapping, key):
         return getattr(mapping, str(key), None)
 
 
-@register.inclusion_tag("workplace/_nav.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def workplace_nav(context, oob=False):
-    """The pages relevant to the user's roles, with what is waiting for them. ``oob``: the
-    same list swapped in by an htmx response, so the counts follow the user's actions."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"items": []}
-    htmx = getattr(request, "htmx", None)
-    path = (htmx.current_url_abs_path if htmx and htmx.current_url_abs_path else request.path).split("?")[0]
-    items = [(reverse("home"), _("工作台"), None, path == "/")]
-    if perms.is_duty(user) or perms.is_command(user):
-        items.append((reverse("incident_new"), _("登记舆情"), None, path.startswith("/incidents/new")))
-    items.append((reverse("incident_list"), _("舆情事件"), None,
-                  path.startswith("/incidents/") and not path.startswith("/incidents/new")))
-    if perms.body_levels(user):
-        items.append((reverse("approvals"), _("审批"), nav.shown(nav.badges(request)["approvals"]),
-                      path.startswith("/approvals")))
-    duties = nav.has_duties(user)
-    if duties:
-        todo = nav.badges(request)["todo"]
-        items.append((reverse("todo"), _("我的待办"), nav.shown(todo), path.startswith("/todo")))
-    # The notification centre, with its unread badge (one COUNT), is everyone's; the
-    # accountability page is for those the service's scope lets see some rows (a member
-    # of a section or body always may, so the scope is asked only of the others).
-    return {"items": items, "user": user, "oob": oob,
-            "notifications": (reverse("notifications"), nav.shown(nav.unread(request)),
-                              path.startswith("/notifications")),
-            "accountability": ((reverse("accountability"), path.startswith("/accountability"))
-                               if duties or accountability.scope_for(user) is not None else None)}
+    """The pages relevant to the user's roles, with what is waiting for them (workplace/layout.py).
+    ``oob``: the same list swapped in by an htmx response, so the counts follow the user's
+    actions."""
+    return layout.pages(context.get("request"), oob)
+
+
+@register.simple_tag
+def page_assets():
+    """The stylesheets and scripts of every page (base.html)."""
+    return layout.assets()
+
+
+@register.simple_tag(takes_context=True)
+def page_navbar(context):
+    """The navigation bar of every page (base.html), printed in one pass."""
+    return layout.navbar(context)
+
+
+@register.simple_tag
+def page_i18n():
+    """The countdown script's words in the active language (base.html)."""
+    return layout.i18n()
 
 
 def _input_of(field) -> dict | None:
