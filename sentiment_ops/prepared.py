@@ -231,6 +231,41 @@ def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_AL
     return [tuple(row) for row in compiler.apply_converters(found, converters)] if converters else found
 
 
+_AMONG = "__prepared_among__"
+
+
+def among(key: Hashable, build: Callable, keys: tuple[str, list], using: str = DEFAULT_DB_ALIAS) -> list:
+    """``list(build(subquery))`` — model instances with their select_related objects — where
+    ``build(marker)`` filters its rows with ``pk__in=marker`` (a ``RawSQL``) and ``keys`` is
+    the ``(sql, params)`` of the subquery of the keys to read (a page's, say): the rows'
+    statement, whatever its joins and columns, compiled once per process for ``key``, the
+    subquery's text put in place of the marker. A statement with parameters of its own runs
+    through the ORM every time."""
+    from django.db.models.expressions import RawSQL
+
+    def make():
+        queryset = build(RawSQL(_AMONG, ()))
+        compiler = queryset.query.get_compiler(using=using)
+        text, params = compiler.as_sql()
+        if params or text.count(_AMONG) != 1:
+            return _UNCACHEABLE
+        return queryset, compiler, text
+
+    entry = _kept((using, connections[using].vendor, "among", key, build), make)
+    subquery, params = keys
+    if entry is _UNCACHEABLE:
+        return list(build(RawSQL(subquery, tuple(params))))
+    queryset, kept, text = entry
+    compiler = copy.copy(kept)
+    compiler.connection = connections[using]
+    text, params = text.replace(_AMONG, subquery), list(params)
+    compiler.as_sql = lambda *args, **kwargs: (text, params)
+    found = list(queryset._iterable_class(_Run(queryset, compiler)))
+    if queryset._prefetch_related_lookups:
+        prefetch_related_objects(found, *queryset._prefetch_related_lookups)
+    return found
+
+
 # Annotations compiled once per process (the case page's two dozen counts):
 # ``Precompiled(model, build)`` stands for the expression ``build()`` returns — a subquery on the outer row, say — whose SQL depends on nothing but the models: it is built
 # and compiled the first time a query on each database uses it, then reused as text with its
