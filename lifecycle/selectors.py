@@ -315,12 +315,12 @@ def incident_parts(incidents) -> dict[int, dict[str, list]]:
     parts = {pk: {name: [] for name in (*_PARTS, "deadlines", "timeline")} for pk in ids}
     if not ids:
         return parts
-    for row in prepared.by_ids(EMBEDDED, _embedded_rows, ids):
+    for row in prepared.by_ids(EMBEDDED, _embedded_rows, ids, server=True):
         parts[row[1]]["deadlines"].append(dict(zip(DEADLINE_ROW, row, strict=True)))
-    for row in prepared.by_ids(EMBEDDED, _latest_events, ids):
+    for row in prepared.by_ids(EMBEDDED, _latest_events, ids, server=True):
         parts[row[0]]["timeline"].append(row)
     by_consultation = {}
-    for name, parent, data in prepared.by_ids(EMBEDDED, _parts_union, ids):
+    for name, parent, data in prepared.by_ids(EMBEDDED, _parts_union, ids, server=True):
         row = _decoded(data)
         if name in _BY_CONSULTATION:
             by_consultation.setdefault(parent, {}).setdefault(name, []).append(row)

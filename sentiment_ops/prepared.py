@@ -24,7 +24,10 @@ statement's results are never kept, only its text, so no write can make an entry
 
 import copy
 import datetime as dt
+import itertools
+import re
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
@@ -198,14 +201,78 @@ def rows(key: Hashable, build: Callable, now: dt.datetime | None = None,
     return found
 
 
-def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+# PostgreSQL plans ``by_ids(..., server=True)``'s statements once per connection (PREPARE):
+# the id lists padded to one of these lengths (with 0, no row's id), so that a connection keeps
+# a few statements, not one per length.
+_LENGTHS = (1, 2, 5, 10, 20, 50, 100, 200)
+_names = itertools.count()
+_server: dict = {}  # by_ids' key → (name, PREPARE text, number of parameters)
+_prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection → names
+
+
+def _padded(ids: list) -> list:
+    for length in _LENGTHS:
+        if len(ids) <= length:
+            return [*ids, *[0] * (length - len(ids))]
+    return ids
+
+
+def _server_side(conn, full_key, entry, id_lists) -> list:
+    """Run ``by_ids``' statement as a PostgreSQL prepared statement of this connection:
+    ``PREPARE`` (the ids its parameters, every other parameter written in) with the first
+    ``EXECUTE`` in one round trip, later ones ``EXECUTE`` alone: planned once per connection,
+    not per request (the representation's union of a dozen parts was ~2.5 ms of planning for
+    ~1.5 ms of execution)."""
+    _compiler, text, params, slots, _converters = entry
+    with conn.cursor() as cursor:
+        found = _server.get(full_key)
+        if found is None:
+            number = {}  # (list, index) → $n
+            for _k, slot in slots:
+                number.setdefault(slot, len(number) + 1)
+            at = dict(slots)
+            pieces, k = [], 0
+            for part in re.split(r"(%%|%s)", text):
+                if part == "%%":
+                    pieces.append("%")
+                elif part == "%s":
+                    pieces.append(f"${number[at[k]]}" if k in at else cursor.cursor.mogrify("%s", (params[k],)).decode())
+                    k += 1
+                else:
+                    pieces.append(part)
+            name = f"prepared_ids_{next(_names)}"
+            types = ", ".join(["bigint"] * len(number))
+            found = _server[full_key] = (name, f"PREPARE {name} ({types}) AS {''.join(pieces)}".replace("%", "%%"),
+                                         sorted(number, key=number.get))
+        name, prepare, order = found
+        done = _prepared_on.setdefault(conn.connection, set())
+        execute = f"EXECUTE {name} ({', '.join(['%s'] * len(order))})"
+        values = [id_lists[n][i] for n, i in order]
+        if name in done:
+            cursor.execute(execute, values)
+        else:
+            # Counted as prepared before it runs: a PREPARE outlives the failure of what follows
+            # it (and the transaction's rollback); a second PREPARE of the name would fail.
+            done.add(name)
+            cursor.execute(f"{prepare}; {execute}", values)
+        return cursor.fetchall()
+
+
+def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_ALIAS,
+           server: bool = False) -> list[tuple]:
     """``list(build(*id_lists))`` for a ``values_list`` queryset whose only parameters that vary
     are the ids in ``id_lists`` (a page's incidents, say): its SQL compiled once per process
     for ``key`` (the caller's constants that decide the text) and each number of ids, with
     placeholder ids (negative, never a row's) whose positions among the parameters are then
     filled with the real ones; the rows converted as the ORM converts them. A statement whose
-    placeholders cannot all be found among its parameters runs through the ORM every time."""
+    placeholders cannot all be found among its parameters runs through the ORM every time.
+    ``server``: on PostgreSQL, also planned once per connection (``_server_side``), the id
+    lists padded with 0 (the statement must find nothing for it)."""
     conn = connections[using]
+    if server and conn.vendor == "postgresql":
+        id_lists = [_padded(list(ids)) for ids in id_lists]
+    else:
+        server = False
 
     def make():
         holders = [[-(10**9) - 10**6 * n - i for i in range(len(ids))] for n, ids in enumerate(id_lists)]
@@ -223,6 +290,9 @@ def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_AL
         return list(build(*id_lists))
     compiler, text, params, slots, converters = entry
     params = list(params)
+    if server:
+        found = _server_side(conn, (using, conn.vendor, "ids", key, build, *map(len, id_lists)), entry, id_lists)
+        return [tuple(row) for row in compiler.apply_converters(found, converters)] if converters else found
     for k, (n, i) in slots:
         params[k] = id_lists[n][i]
     with conn.cursor() as cursor:
@@ -300,3 +370,4 @@ def clear():
     """Forget every statement (tests that change how the ORM compiles)."""
     with _lock:
         _entries.clear()
+        _server.clear()
