@@ -26,10 +26,9 @@ from lifecycle.payloads import AttachmentIn, IncidentCreateSerializer
 from lifecycle.selectors import (
     IncidentFilter,
     incident_for,
+    incident_page,
     incident_parts,
     incident_queryset,
-    incident_rows,
-    page_keys,
     timeline_page_queryset,
 )
 from organization.models import Section
@@ -97,11 +96,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         branches, each counted from its index (``count_visible``)."""
         filtered = self.filter_queryset(Incident.objects.all())
 
-        def rows(start, stop):
-            keys = page_keys(request.user, filtered, start, stop)
-            return [] if keys is None else incident_rows(keys)
-
-        page = self.paginate_queryset(Counted(rows, lambda: count_visible(request.user, filtered)))
+        page = self.paginate_queryset(Counted(lambda start, stop: incident_page(request.user, filtered, start, stop),
+                                              lambda: count_visible(request.user, filtered)))
         return self.get_paginated_response(self._data(page))
 
     def retrieve(self, request, *args, **kwargs):

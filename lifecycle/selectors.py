@@ -105,12 +105,13 @@ def _rows_among(marker):
     return Incident.objects.filter(pk__in=marker).select_related(*_REPRESENTED).order_by(*ORDER)
 
 
-def incident_rows(keys: tuple[str, list]) -> list[Incident]:
+def incident_rows(keys: tuple[str, list], server=None) -> list[Incident]:
     """The incidents whose ids the subquery ``keys`` (its SQL and parameters) selects, as
     ``incident_queryset`` reads them, in the incidents' order (newest first), in ONE
     statement: the rows' (six tables, a hundred columns) compiled once per process
-    (``prepared.among``), the subquery — visibility, filters, the page — put in it."""
-    return prepared.among("lifecycle.incident_rows", _rows_among, keys)
+    (``prepared.among``), the subquery — visibility, filters, the page — put in it;
+    ``server``: planned once per connection too (``prepared.among``'s)."""
+    return prepared.among("lifecycle.incident_rows", _rows_among, keys, server=server)
 
 
 _HOLDER = -(10**9) - 4321  # an id no row has, in the statement's place of the one asked for
@@ -131,13 +132,27 @@ def incident_for(user, pk) -> Incident | None:
                                    lambda _now: _sql(visible(user, Incident.objects.filter(pk=_HOLDER)).values("pk")))
     except prepared.Empty:
         return None
-    found = incident_rows((sql, [pk if p == _HOLDER else p for p in params]))
+    holders = {i: 1 for i, p in enumerate(params) if p == _HOLDER}
+    found = incident_rows((sql, [pk if p == _HOLDER else p for p in params]),
+                          server=(("lifecycle.incident_for", identity_key(user)), holders) if holders else None)
     return found[0] if found else None
 
 
 def _sql(queryset) -> tuple[str, list]:
     sql, params = queryset.query.sql_with_params()
     return sql, list(params)
+
+
+def incident_page(user, queryset, start: int, stop: int) -> list[Incident]:
+    """The incidents ``start:stop`` among those of ``queryset`` visible to ``user``, newest
+    first, as ``incident_queryset`` reads them, in one statement (``page_keys`` in
+    ``incident_rows``); unfiltered, planned once per connection for the user's identity and
+    the page."""
+    keys = page_keys(user, queryset, start, stop)
+    if keys is None:
+        return []
+    unfiltered = user.is_authenticated and not queryset.query.where
+    return incident_rows(keys, server=(("lifecycle.page", identity_key(user), start, stop), {}) if unfiltered else None)
 
 
 def page_keys(user, queryset, start: int, stop: int) -> tuple[str, list] | None:

@@ -1,7 +1,8 @@
 """The API's incident pages read as the visibility rule's OR would read them (issue 12): the
 page's ids among the first of each branch of the rule (``lifecycle.selectors.page_keys``),
 the rows in one statement compiled once (``incident_rows``, ``sentiment_ops.prepared.among``),
-the representation's lists planned once per connection (``prepared.by_ids(..., server=True)``)."""
+unfiltered pages, the detail and the representation's lists planned once per connection on
+PostgreSQL (``incident_page``, ``incident_for``, ``prepared.by_ids(..., server=True)``)."""
 
 import pytest
 from django.db import connection, transaction
@@ -10,13 +11,21 @@ from benchmarks.pages_seed import seed
 from incidents.models import Incident
 from incidents.selectors import visible
 from lifecycle import selectors
-from lifecycle.selectors import incident_for, incident_parts, incident_rows, page_keys
+from lifecycle.selectors import (
+    incident_for,
+    incident_page,
+    incident_parts,
+    incident_rows,
+    page_keys,
+)
 from sentiment_ops import prepared
 
 
 def _page(user, queryset, start, stop):
     keys = page_keys(user, queryset, start, stop)
-    return [] if keys is None else [incident.pk for incident in incident_rows(keys)]
+    read = [] if keys is None else [incident.pk for incident in incident_rows(keys)]
+    assert [incident.pk for incident in incident_page(user, queryset, start, stop)] == read  # planned once
+    return read
 
 
 @pytest.mark.django_db
@@ -69,5 +78,5 @@ def test_the_lists_planned_once_per_connection_are_the_lists_read_plainly(demo):
     assert incident_parts(four) == first
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'prepared_ids_%%'")
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'prepared_%%'")
             assert cursor.fetchone()[0] >= 3
