@@ -30,18 +30,17 @@ class IncidentPagination(Pagination):
 
 
 class Counted:
-    """A queryset to page whose total comes from ``count`` (a function): Django's paginator
-    asks the list for ``count()`` and slices it for the page."""
+    """A list to page whose total comes from ``count`` (a function) and whose pages from
+    ``page(start, stop)``: Django's paginator asks the list for ``count()`` and slices it for
+    the page."""
 
-    def __init__(self, queryset, count):
-        self.queryset, self.count = queryset, count
+    ordered = True
 
-    @property
-    def ordered(self):
-        return self.queryset.ordered
+    def __init__(self, page, count):
+        self.page, self.count = page, count
 
     def __getitem__(self, key):
-        return self.queryset[key]
+        return self.page(key.start or 0, key.stop)
 
     def __len__(self):
         return self.count()

@@ -25,6 +25,8 @@ from lifecycle.actions import ACTIONS, ATTACH, run
 from lifecycle.payloads import AttachmentIn, IncidentCreateSerializer
 from lifecycle.selectors import (
     IncidentFilter,
+    incident_for,
+    incident_page,
     incident_parts,
     incident_queryset,
     timeline_page_queryset,
@@ -41,7 +43,7 @@ from .parsers import ObjectJSONParser
 def _represent(request, pk, *, created=False):
     """The incident as the caller now sees it; 204 when the action took it out of their sight
     (e.g. they unassigned their own section)."""
-    fresh = incident_queryset(request.user).filter(pk=pk).first()
+    fresh = incident_for(request.user, pk)
     if fresh is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     context = {"request": request, "parts": incident_parts([fresh])}
@@ -74,6 +76,13 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def get_queryset(self):
         return incident_queryset(self.request.user)
 
+    def filter_queryset(self, queryset):
+        """The list's filters; none asked for, the queryset as it is (the filter set's form, built
+        for each request, cost more than the page query's compilation)."""
+        if not any(name in self.request.query_params for name in self.filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_object(self):
         return get_incident_for(self.request.user, self.kwargs["pk"], queryset=self.get_queryset())
 
@@ -86,12 +95,15 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         """The page from the visible incidents; the exact ``count`` from the visibility rule's
         branches, each counted from its index (``count_visible``)."""
         filtered = self.filter_queryset(Incident.objects.all())
-        page = self.paginate_queryset(Counted(incident_queryset(request.user, filtered),
+
+        page = self.paginate_queryset(Counted(lambda start, stop: incident_page(request.user, filtered, start, stop),
                                               lambda: count_visible(request.user, filtered)))
         return self.get_paginated_response(self._data(page))
 
     def retrieve(self, request, *args, **kwargs):
-        incident = self.get_object()
+        incident = incident_for(request.user, self.kwargs["pk"])
+        if incident is None:
+            raise Http404
         records.classified_access_log(incident=incident, user=request.user, via="api")
         return Response(self._data([incident])[0])
 

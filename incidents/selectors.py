@@ -5,11 +5,23 @@ import functools
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery, Value, Window
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from organization.selectors import identity_key
 from sentiment_ops import prepared
 
 from . import permissions as perms
@@ -31,13 +43,28 @@ def count_visible(user, queryset=None) -> int:
     those of the branches before it (the OR of the branches is a sequential scan of every
     incident, the UNION of their ids hashes every id). The first part, the sections' branch,
     is counted from the sections' assignment rows alone (an index-only scan) when nothing
-    filters the incidents; under the list's filters it is a semi-join like the others."""
+    filters the incidents; under the list's filters it is a semi-join like the others.
+    Unfiltered, the statement is compiled once per process for the user's identity."""
     qs = (Incident.objects.all() if queryset is None else queryset).order_by()
     if not user.is_authenticated:
         return 0
+    if qs.query.where:
+        statement = _count_statement(user, qs)
+    else:
+        statement = prepared.sql(("incidents.count_visible", identity_key(user), qs.db),
+                                 lambda _now: _count_statement(user, qs) or ("SELECT 0", []))
+    if statement is None:
+        return 0
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(*statement)
+        return cursor.fetchone()[0]
+
+
+def _count_statement(user, qs) -> tuple[str, list] | None:
+    """The SQL of ``count_visible`` (None: nothing to count)."""
     branches = perms.visibility_branches(user)
     if branches is None:
-        return qs.count()
+        return _sum_of_counts([qs.values(n=Func(template="COUNT(*)", output_field=IntegerField()))])
     assigned = perms.section_assignments(user)
     parts = []
     for i, branch in enumerate(branches):
@@ -54,8 +81,8 @@ def count_visible(user, queryset=None) -> int:
     return _sum_of_counts(parts)
 
 
-def _sum_of_counts(counts) -> int:
-    """The sum of single-row ``COUNT`` querysets, read in one statement."""
+def _sum_of_counts(counts) -> tuple[str, list] | None:
+    """The statement of the sum of single-row ``COUNT`` querysets (None: none can count a row)."""
     compiled = []
     for count in counts:
         try:
@@ -63,11 +90,9 @@ def _sum_of_counts(counts) -> int:
         except EmptyResultSet:  # a filter that matches nothing (``pk__in=[]``)
             continue
     if not compiled:
-        return 0
-    with connections[counts[0].db].cursor() as cursor:
-        cursor.execute("SELECT " + " + ".join(f"({sql})" for sql, _ in compiled),
-                       [p for _, params in compiled for p in params])
-        return cursor.fetchone()[0]
+        return None
+    return ("SELECT " + " + ".join(f"({sql})" for sql, _ in compiled),
+            [p for _, params in compiled for p in params])
 
 
 def _per_user(user, key, build):

@@ -4,6 +4,8 @@ import datetime as dt
 import json
 
 import django_filters
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -26,6 +28,7 @@ from django.utils import timezone
 from deadlines.models import Deadline, DeadlineState
 from deadlines.policy import DUE_SOON
 from early_warnings.models import NoticeReceipt, WarningNotice, WarningState
+from incidents import permissions as perms
 from incidents.models import (
     Assignment,
     Attachment,
@@ -38,7 +41,7 @@ from incidents.models import (
 )
 from incidents.selectors import search, validate_search, visible
 from organization.models import Body, Section, User
-from organization.selectors import stable_days_target
+from organization.selectors import identity_key, stable_days_target
 from responses.models import (
     Consultation,
     ConsultationDecision,
@@ -91,7 +94,92 @@ def incident_queryset(user, queryset=None):
     """Visible incidents (of ``queryset``) as the incident's representation (API.md) reads
     them: the row with its one-to-one relations joined. Its lists, the totals of the paged ones
     and its level's stable days: ``incident_parts``."""
-    return visible(user, queryset).select_related("reported_by", "warning__current__issued_by", "response__proposal")
+    return visible(user, queryset).select_related(*_REPRESENTED)
+
+
+_REPRESENTED = ("reported_by", "warning__current__issued_by", "response__proposal")
+ORDER = tuple(Incident._meta.ordering)
+
+
+def _rows_among(marker):
+    return Incident.objects.filter(pk__in=marker).select_related(*_REPRESENTED).order_by(*ORDER)
+
+
+def incident_rows(keys: tuple[str, list], server=None) -> list[Incident]:
+    """The incidents whose ids the subquery ``keys`` (its SQL and parameters) selects, as
+    ``incident_queryset`` reads them, in the incidents' order (newest first), in ONE
+    statement: the rows' (six tables, a hundred columns) compiled once per process
+    (``prepared.among``), the subquery — visibility, filters, the page — put in it;
+    ``server``: planned once per connection too (``prepared.among``'s)."""
+    return prepared.among("lifecycle.incident_rows", _rows_among, keys, server=server)
+
+
+_HOLDER = -(10**9) - 4321  # an id no row has, in the statement's place of the one asked for
+
+
+def incident_for(user, pk) -> Incident | None:
+    """``incident_queryset(user).filter(pk=pk).first()`` in one statement compiled once per
+    process for the user's identity (``incident_rows``, the visibility rule's subquery with
+    the id in the holder's place); None when ``user`` may not see it or it does not exist."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    if not user.is_authenticated or not -(2**63) <= pk < 2**63:
+        return None
+    try:
+        sql, params = prepared.sql(("lifecycle.incident_for", identity_key(user)),
+                                   lambda _now: _sql(visible(user, Incident.objects.filter(pk=_HOLDER)).values("pk")))
+    except prepared.Empty:
+        return None
+    holders = {i: 1 for i, p in enumerate(params) if p == _HOLDER}
+    found = incident_rows((sql, [pk if p == _HOLDER else p for p in params]),
+                          server=(("lifecycle.incident_for", identity_key(user)), holders) if holders else None)
+    return found[0] if found else None
+
+
+def _sql(queryset) -> tuple[str, list]:
+    sql, params = queryset.query.sql_with_params()
+    return sql, list(params)
+
+
+def incident_page(user, queryset, start: int, stop: int) -> list[Incident]:
+    """The incidents ``start:stop`` among those of ``queryset`` visible to ``user``, newest
+    first, as ``incident_queryset`` reads them, in one statement (``page_keys`` in
+    ``incident_rows``); unfiltered, planned once per connection for the user's identity and
+    the page."""
+    keys = page_keys(user, queryset, start, stop)
+    if keys is None:
+        return []
+    unfiltered = user.is_authenticated and not queryset.query.where
+    return incident_rows(keys, server=(("lifecycle.page", identity_key(user), start, stop), {}) if unfiltered else None)
+
+
+def page_keys(user, queryset, start: int, stop: int) -> tuple[str, list] | None:
+    """The subquery of the ids of the incidents ``start:stop`` among those of ``queryset``
+    visible to ``user``, newest first (``incident_rows`` reads them). For a user who sees
+    through several branches of the rule (``visibility_branches``) on PostgreSQL: among the
+    first ``stop`` of each branch, each read from its own index (their OR is a hashed
+    subplan of every assignment of the user's sections: 7 ms for a section at 100,000
+    incidents; a branch's first 20 in newest-first order, 0.3 ms). Unfiltered, its SQL is
+    compiled once per process for the user's identity and the page. None: nothing to read."""
+    filtered = bool(queryset.query.where)
+
+    def build(_now=None):
+        branches = perms.visibility_branches(user) if user.is_authenticated else None
+        if (branches is None or len(branches) == 1
+                or not connection.features.supports_slicing_ordering_in_compound):
+            return visible(user, queryset).values("pk")[start:stop]
+        tops = [queryset.filter(branch).order_by(*ORDER).values("pk")[:stop] for branch in branches]
+        first, *rest = tops
+        return Incident.objects.filter(pk__in=first.union(*rest, all=True)).order_by(*ORDER).values("pk")[start:stop]
+
+    try:
+        if filtered or not user.is_authenticated:
+            return _sql(build())
+        return prepared.sql(("lifecycle.page_keys", identity_key(user), start, stop), lambda _now: _sql(build()))
+    except EmptyResultSet:
+        return None
 
 
 # --- the lists of the representation, for a page of incidents in three queries -------------
@@ -242,12 +330,12 @@ def incident_parts(incidents) -> dict[int, dict[str, list]]:
     parts = {pk: {name: [] for name in (*_PARTS, "deadlines", "timeline")} for pk in ids}
     if not ids:
         return parts
-    for row in prepared.by_ids(EMBEDDED, _embedded_rows, ids):
+    for row in prepared.by_ids(EMBEDDED, _embedded_rows, ids, server=True):
         parts[row[1]]["deadlines"].append(dict(zip(DEADLINE_ROW, row, strict=True)))
-    for row in prepared.by_ids(EMBEDDED, _latest_events, ids):
+    for row in prepared.by_ids(EMBEDDED, _latest_events, ids, server=True):
         parts[row[0]]["timeline"].append(row)
     by_consultation = {}
-    for name, parent, data in prepared.by_ids(EMBEDDED, _parts_union, ids):
+    for name, parent, data in prepared.by_ids(EMBEDDED, _parts_union, ids, server=True):
         row = _decoded(data)
         if name in _BY_CONSULTATION:
             by_consultation.setdefault(parent, {}).setdefault(name, []).append(row)
