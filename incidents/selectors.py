@@ -13,14 +13,15 @@ from .models import Assignment, Incident, Judgment, State, TimelineEvent
 from .search import indexed_match
 
 
-def visible(user, queryset=None):
+def visible(user, queryset=None, *, probe: bool = False):
     """The incidents ``user`` may see (no duplicates: every branch of the rule is a subquery
-    or a one-to-one join)."""
+    or a one-to-one join). ``probe``: the sections' branch tested at each incident
+    (``permissions.Probe``), for a list read newest first a page at a time."""
     qs = Incident.objects.all() if queryset is None else queryset
-    return qs.filter(perms.visibility_filter(user)) if user.is_authenticated else qs.none()
+    return qs.filter(perms.visibility_filter(user, probe=probe)) if user.is_authenticated else qs.none()
 
 
-def count_visible(user, queryset=None) -> int:
+def count_visible(user, queryset=None, *, cap: int | None = None) -> int:
     """``visible(user, queryset).count()``, counted from indexes in one statement: for a user
     who sees through several branches of the rule (their sections' assignments, what they
     logged, their body's levels), the sum of disjoint parts, each branch's incidents less
@@ -33,31 +34,38 @@ def count_visible(user, queryset=None) -> int:
         return 0
     branches = perms.visibility_branches(user)
     if branches is None:
-        return qs.count()
+        return qs.count() if cap is None else qs.values("pk")[:cap].count()
     assigned = perms.section_assignments(user)
     parts = []
     for i, branch in enumerate(branches):
         if i == 0 and assigned is not None and not qs.query.where:
             # (incident, section) is unique: one row per incident when there is one section.
-            distinct = "DISTINCT " if len(perms.user_section_ids(user)) > 1 else ""
+            several = len(perms.user_section_ids(user)) > 1
+            if cap is not None:
+                ids = assigned.order_by().values("incident_id")
+                parts.append((ids.distinct() if several else ids)[:cap])
+                continue
+            distinct = "DISTINCT " if several else ""
             parts.append(assigned.order_by().values(n=Func(
                 F("incident_id"), function="COUNT", template=f"%(function)s({distinct}%(expressions)s)")))
             continue
         part = qs.filter(branch)
         for earlier in branches[:i]:
             part = part.exclude(earlier)
-        parts.append(part.values(n=Func(F("pk"), function="COUNT")))
-    return _sum_of_counts(parts)
+        parts.append(part.values(n=Func(F("pk"), function="COUNT")) if cap is None else part.values("pk")[:cap])
+    return _sum_of_counts(parts, capped=cap is not None)
 
 
-def _sum_of_counts(counts) -> int:
-    """The sum of single-row ``COUNT`` querysets, read in one statement."""
+def _sum_of_counts(counts, *, capped: bool = False) -> int:
+    """The sum of single-row ``COUNT`` querysets, read in one statement (``capped``: of the
+    rows of sliced querysets, each counted as ``COUNT(*)`` over its ``LIMIT``)."""
     compiled = []
     for count in counts:
         try:
-            compiled.append(count.query.get_compiler(count.db).as_sql())
+            sql, params = count.query.get_compiler(count.db).as_sql()
         except EmptyResultSet:  # a filter that matches nothing (``pk__in=[]``)
             continue
+        compiled.append((f"SELECT COUNT(*) FROM ({sql}) AS part" if capped else sql, params))
     if not compiled:
         return 0
     with connections[counts[0].db].cursor() as cursor:

@@ -27,6 +27,7 @@ from incidents import services as records
 from incidents.models import Incident, Platform, State
 from incidents.selectors import (
     assigned_sections,
+    count_visible,
     get_incident_for,
     latest_events,
     latest_judgments,
@@ -196,7 +197,7 @@ def incident_new(request):
 def incident_list(request):
     """Filters and search as the API's (IncidentFilter reuses ``search_filter``)."""
     user = request.user
-    qs = visible(user)
+    qs = visible(user, probe=True)  # read newest first a page at a time: each row's sections probed
     if request.GET.get("open") == "1":
         qs = qs.exclude(state=State.CLOSED)
     filterset = IncidentFilter(data=request.GET, queryset=qs, request=request)
@@ -205,8 +206,13 @@ def incident_list(request):
     results = qs.none() if search_errors else filterset.qs.order_by("-reported_at", "-id")
     # The whole list is counted in its order (the newest-first index, each row's visibility
     # probed); a filtered or searched one is counted from its filters' own indexes.
+    # A section's whole list is counted from its assignment rows (``count_visible``). A search
+    # for a longer term, whose page query reads and sorts every match (the candidates of its
+    # bigrams checked), reads its keys once, counted and paged here.
     filtered = any(value for key, value in request.GET.items() if key != "page")
-    page = page_of_rows(results, request.GET.get("page"), ordered=not filtered,
+    counter = None if filtered or perms.sees_everything(user) else (lambda cap: count_visible(user, cap=cap))
+    longer = not search_errors and any(len(term) > 2 for term in request.GET.get("q", "").split())
+    page = page_of_rows(results, request.GET.get("page"), ordered=not filtered, at_once=longer, counter=counter,
                         rows=lambda keys: Incident.objects.filter(pk__in=keys).select_related("warning", "response"))
     query = request.GET.copy()
     query.pop("page", None)
