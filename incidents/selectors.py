@@ -8,6 +8,8 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from sentiment_ops import prepared
+
 from . import permissions as perms
 from .models import Assignment, Incident, Judgment, State, TimelineEvent
 from .search import indexed_match
@@ -169,12 +171,17 @@ def assigned_sections(incident_ids) -> dict[int, list[tuple[str, str]]]:
     """Per incident, its assigned sections' (code, name) in the sections' order (what
     ``incident.sections.all()`` lists; the codes are R54's ``assigned_codes``): one query of
     values, without a prefetch's model instances and managers."""
-    found: dict[int, list[tuple[str, str]]] = {pk: [] for pk in incident_ids}
-    rows = (Assignment.objects.filter(incident__in=list(incident_ids)).order_by("section__order", "section__code")
-            .values_list("incident_id", "section__code", "section__name"))
-    for incident_id, code, name in rows:
-        found[incident_id].append((code, name))
+    ids = list(incident_ids)
+    found: dict[int, list[tuple[str, str]]] = {pk: [] for pk in ids}
+    if ids:  # compiled once per process and number of ids
+        for incident_id, code, name in prepared.by_ids("incidents.assigned_sections", _assigned_rows, ids):
+            found[incident_id].append((code, name))
     return found
+
+
+def _assigned_rows(ids):
+    return (Assignment.objects.filter(incident__in=ids).order_by("section__order", "section__code")
+            .values_list("incident_id", "section__code", "section__name"))
 
 
 def latest_judgments(incident_ids) -> dict[int, Judgment]:

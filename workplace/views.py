@@ -183,7 +183,7 @@ def incident_new(request):
         "next_index": max(r["index"] for r in rows) + 1,
         "template_row": {"index": "__i__", **EMPTY_ROW},
         "choices": choices(),
-        "section_choices": [(sec.code, sec.name) for sec in Section.objects.order_by("order", "code")],
+        "section_choices": list(Section.objects.order_by("order", "code").values_list("code", "name")),
         "platforms": Platform.choices,
         "quick_minutes": UnitPolicy.current().quick_report_minutes,
         "recent": recent,
@@ -200,15 +200,17 @@ def incident_list(request):
     qs = visible(user, probe=True)  # read newest first a page at a time: each row's sections probed
     if request.GET.get("open") == "1":
         qs = qs.exclude(state=State.CLOSED)
-    filterset = IncidentFilter(data=request.GET, queryset=qs, request=request)
-    # Other unknown filter values are ignored; a search over its bounds is refused (400).
-    search_errors = filterset.errors.get("q") if not filterset.is_valid() else None
-    results = qs.none() if search_errors else filterset.qs.order_by("-reported_at", "-id")
-    # The whole list is counted in its order (the newest-first index, each row's visibility
-    # probed); a filtered or searched one is counted from its filters' own indexes.
-    # A section's whole list is counted from its assignment rows (``count_visible``). A search
-    # for a longer term, whose page query reads and sorts every match (the candidates of its
-    # bigrams checked), reads its keys once, counted and paged here.
+    search_errors = None
+    if any(request.GET.get(name) for name in IncidentFilter.base_filters):
+        filterset = IncidentFilter(data=request.GET, queryset=qs, request=request)
+        # Other unknown filter values are ignored; a search over its bounds is refused (400).
+        search_errors = filterset.errors.get("q") if not filterset.is_valid() else None
+        qs = qs.none() if search_errors else filterset.qs
+    results = qs.order_by("-reported_at", "-id")  # without a filter's value: the filterset's qs is qs
+    # The whole list is counted in its order (the newest-first index), a section's from its
+    # assignment rows (``count_visible``); a filtered or searched one from its filters' own
+    # indexes. A search for a longer term, whose page query reads and sorts every match (the
+    # candidates of its bigrams checked), reads its keys once, counted and paged here.
     filtered = any(value for key, value in request.GET.items() if key != "page")
     counter = None if filtered or perms.sees_everything(user) else (lambda cap: count_visible(user, cap=cap))
     longer = not search_errors and any(len(term) > 2 for term in request.GET.get("q", "").split())
@@ -223,7 +225,7 @@ def incident_list(request):
         "filters": request.GET,
         "states": State.choices,
         "choices": choices(),
-        "section_choices": [(sec.code, sec.name) for sec in Section.objects.order_by("order", "code")],
+        "section_choices": list(Section.objects.order_by("order", "code").values_list("code", "name")),
         "can_log": _may_log(user),
         "search_errors": search_errors,
     }
