@@ -12,7 +12,7 @@ from sentiment_ops import prepared
 
 from . import permissions as perms
 from .models import Assignment, Incident, Judgment, State, TimelineEvent
-from .search import indexed_match
+from .search import frequencies, indexed_match
 
 
 def visible(user, queryset=None, *, probe: bool = False):
@@ -160,8 +160,10 @@ def search(qs, user, q: str):
     classified incident matches on content only for those who may read it (R54)."""
     validate_search(q)
     readable = perms.content_readable(user)
-    for term in q.split():
-        qs = qs.filter(indexed_match(term) & readable)
+    terms = q.split()
+    counts = frequencies(terms)  # the longer terms' bigrams: which is rare (one query)
+    for term in terms:
+        qs = qs.filter(indexed_match(term, counts) & readable)
     return qs
 
 
