@@ -60,7 +60,14 @@ from .forms import (
     service_call,
 )
 from .paging import page_of, page_of_rows
-from .rows import approval_row, deadline_rows, incident_rows, notification_rows, receipt_rows
+from .rows import (
+    approval_row,
+    deadline_rows,
+    incident_rows,
+    notification_rows,
+    options,
+    receipt_rows,
+)
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -223,15 +230,22 @@ def incident_list(request):
         "rows": incident_rows(user, page.object_list, assigned_sections([i.pk for i in page.object_list])),
         "query": query.urlencode(),
         "filters": request.GET,
-        "states": State.choices,
-        "choices": choices(),
-        "section_choices": list(Section.objects.order_by("order", "code").values_list("code", "name")),
+        "options": _filter_options(request.GET),
         "can_log": _may_log(user),
         "search_errors": search_errors,
     }
     if _partial_swap(request):  # htmx swaps only 2xx answers: the error shows in the table
         return _partial(request, "workplace/_incident_table.html", context, oob_messages=False)
     return render(request, "workplace/incident_list.html", context, status=400 if search_errors else 200)
+
+
+def _filter_options(filters) -> dict:
+    """The ``<option>``s of the list's filters, the chosen ones selected."""
+    choice = choices()
+    return {name: options(values, filters.get(name)) for name, values in (
+        ("state", State.choices), ("severity", choice["severity"]), ("warning_level", choice["level"]),
+        ("response_level", choice["response_level"]),
+        ("section", Section.objects.order_by("order", "code").values_list("code", "name")))}
 
 
 # --- incident detail and its actions ------------------------------------------------------
