@@ -9,7 +9,10 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from .formats import display, local
+from incidents.models import Incident
+from sentiment_ops import prepared
+
+from .formats import display, label, local
 from .labels import verb_label
 from .templatetags.workplace import (
     countdown,
@@ -20,6 +23,54 @@ from .templatetags.workplace import (
     state_badge,
     urgency,
 )
+
+
+class Listed:
+    """An incident as its row of the list reads it (``listed``): its own columns, and its
+    warning and response (None when it has none) as plain objects — no model instances."""
+
+    __slots__ = ("classified", "discovered_at", "highest_response_level", "highest_warning_level", "pk",
+                 "reported_by_id", "response", "severity", "state", "title", "warning")
+
+
+class _Part:
+    __slots__ = ("level", "proposed_level", "state")
+
+
+_LISTED = ("pk", "title", "classified", "state", "severity", "highest_warning_level", "highest_response_level",
+           "discovered_at", "reported_by_id", "warning__state", "warning__level", "response__state",
+           "response__level", "response__proposal__level")
+
+
+def _listed_rows(ids):
+    return Incident.objects.filter(pk__in=ids).order_by().values_list(*_LISTED)
+
+
+def listed(ids) -> list[Listed]:
+    """The page's incidents for ``incident_rows`` (``ids``: the page's keys), in one query
+    compiled once per process and number of ids (``prepared.by_ids``): a page of model
+    instances with their warnings and responses was 60 objects built and a query compiled."""
+    ids = list(ids)
+    if not ids:
+        return []
+    found = []
+    for (pk, title, classified, state, severity, highest_warning, highest_response, discovered_at, reported_by_id,
+         warning_state, warning_level, response_state, response_level, proposed_level) in prepared.by_ids(
+            "workplace.rows.listed", _listed_rows, ids):
+        row = Listed()
+        row.pk, row.title, row.classified, row.state, row.severity = pk, title, classified, state, severity
+        row.highest_warning_level, row.highest_response_level = highest_warning, highest_response
+        row.discovered_at, row.reported_by_id = discovered_at, reported_by_id
+        row.warning = row.response = None
+        if warning_state is not None:  # a warning row's state is never null: it has one
+            row.warning = _Part()
+            row.warning.state, row.warning.level, row.warning.proposed_level = warning_state, warning_level, None
+        if response_state is not None:
+            row.response = _Part()
+            row.response.state, row.response.level, row.response.proposed_level = (
+                response_state, response_level, proposed_level)
+        found.append(row)
+    return found
 
 
 def incident_rows(user, incidents, sections) -> list[dict]:
@@ -47,7 +98,7 @@ def incident_rows(user, incidents, sections) -> list[dict]:
             "title": shown_title(user, incident, codes={code for code, _name in assigned}),
             "classified": incident.classified,
             "state": state_badge(incident),
-            "severity": display(incident, "severity") or "—",
+            "severity": label(Incident, "severity", incident.severity) or "—",
             "warning": level_badge(warning_level) if warning is not None else "—",
             "warning_reached": (reached % {"level": roman(highest_warning)}
                                 if highest_warning and highest_warning != warning_level else ""),

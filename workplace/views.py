@@ -24,7 +24,7 @@ from deadlines.notifications import notification_mark_read
 from early_warnings.selectors import receipts_by_key, unsigned_receipts
 from incidents import permissions as perms
 from incidents import services as records
-from incidents.models import Incident, Platform, State
+from incidents.models import Platform, State
 from incidents.selectors import (
     assigned_sections,
     count_visible,
@@ -64,6 +64,7 @@ from .rows import (
     approval_row,
     deadline_rows,
     incident_rows,
+    listed,
     notification_rows,
     options,
     receipt_rows,
@@ -222,7 +223,7 @@ def incident_list(request):
     counter = None if filtered or perms.sees_everything(user) else (lambda cap: count_visible(user, cap=cap))
     longer = not search_errors and any(len(term) > 2 for term in request.GET.get("q", "").split())
     page = page_of_rows(results, request.GET.get("page"), ordered=not filtered, at_once=longer, counter=counter,
-                        rows=lambda keys: Incident.objects.filter(pk__in=keys).select_related("warning", "response"))
+                        rows=listed)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
