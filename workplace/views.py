@@ -2,6 +2,7 @@
 selectors the API uses, run actions through ``lifecycle.actions.run`` (the API's path),
 render a page or the htmx partial of its target. No module of api/ is imported here."""
 
+import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
@@ -66,6 +68,7 @@ from .rows import (
     incident_rows,
     listed,
     notification_rows,
+    option_parts,
     options,
     receipt_rows,
 )
@@ -242,11 +245,18 @@ def incident_list(request):
 
 def _filter_options(filters) -> dict:
     """The ``<option>``s of the list's filters, the chosen ones selected."""
+    fixed = _fixed_options(get_language())
+    sections = Section.objects.order_by("order", "code").values_list("code", "name")
+    return {name: options(parts, filters.get(name)) for name, parts in (*fixed, ("section", sections))}
+
+
+@functools.lru_cache(maxsize=8)
+def _fixed_options(language) -> tuple:
+    """The list's filters of fixed choices, translated into ``language`` once."""
     choice = choices()
-    return {name: options(values, filters.get(name)) for name, values in (
+    return tuple((name, option_parts(values)) for name, values in (
         ("state", State.choices), ("severity", choice["severity"]), ("warning_level", choice["level"]),
-        ("response_level", choice["response_level"]),
-        ("section", Section.objects.order_by("order", "code").values_list("code", "name")))}
+        ("response_level", choice["response_level"])))
 
 
 # --- incident detail and its actions ------------------------------------------------------
