@@ -19,15 +19,6 @@ from .models import Assignment, Incident, State
 SECTION_PERMS = ("view_incident", "handle_incident")
 
 
-class Probe(Exists):
-    """``Exists`` tested at each row, by its index: ``OFFSET 0`` keeps PostgreSQL from planning
-    it as a hashed subplan — every row of the subquery read once and hashed — where it expects
-    more outer rows than it will read (我的待办's count stops at 1,021 of a section's deadlines,
-    the hash read the section's ~26,000 assignments: 12 ms; probed at each row, 4 ms)."""
-
-    template = "EXISTS(%(subquery)s OFFSET 0)"
-
-
 def is_command(user) -> bool:
     return user.is_authenticated and user.has_role(Role.COMMAND)
 
@@ -56,17 +47,30 @@ def body_levels(user) -> list[int]:
     return decided_levels(user)
 
 
-def visibility_filter(user, at: str = "pk") -> Q:
+class Probe(Exists):
+    """An ``EXISTS`` tested at each outer row, through its index: ``OFFSET 0`` keeps
+    PostgreSQL from planning it as a hashed subplan, which reads every row of the subquery
+    (a section's ~26,000 assignments, 8 ms at 100,000 incidents) before the first outer row,
+    when a list read in its index's order under a LIMIT tests a few hundred, or where it
+    expects more outer rows than it will read (我的待办's count stops at 1,021 of a section's
+    deadlines: the hash read the section's ~26,000 assignments, 12 ms; probed at each row,
+    4 ms). SQLite reads ``LIMIT 1 OFFSET 0`` as ``LIMIT 1``."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+def visibility_filter(user, at: str = "pk", *, probe: bool = False) -> Q:
     """Sections see incidents assigned to them (the indexed ``Assignment`` relation, read by
     section id); a level's body sees the incidents whose response is, or was ever proposed,
     at its level; everyone sees what they logged. Each branch is an indexed semi-join, so
     the filter costs what the page shows, not what the database holds (``at``: see
-    ``visibility_branches``)."""
-    branches = visibility_branches(user, at)
+    ``visibility_branches``; ``probe``: the sections' branch a ``Probe``, for the list page
+    read newest first)."""
+    branches = visibility_branches(user, at, probe=probe)
     return Q() if branches is None else functools.reduce(operator.or_, branches)
 
 
-def visibility_branches(user, at: str = "pk") -> list[Q] | None:
+def visibility_branches(user, at: str = "pk", *, probe: bool = False) -> list[Q] | None:
     """The branches of ``visibility_filter``, OR-ed there (None: the user sees everything),
     the sections' branch first. Counted apart (``incidents.selectors.count_visible``), each
     is read from its own index; their OR is not. ``at``: where the incident's key is — ``"pk"``
@@ -83,8 +87,8 @@ def visibility_branches(user, at: str = "pk") -> list[Q] | None:
     branches = []
     assigned = section_assignments(user)
     if assigned is not None:  # first: ``count_visible`` counts it from these rows alone
-        probe = Exists if at == "pk" else Probe  # rows that belong to an incident: probed at each
-        branches.append(Q(probe(assigned.filter(incident=OuterRef(at)))))
+        # A row that belongs to an incident (``at`` ≠ "pk") is probed at each, as the list page is.
+        branches.append(Q((Probe if probe or at != "pk" else Exists)(assigned.filter(incident=OuterRef(at)))))
     branches.append(Q(reported_by=user) if at == "pk" else among(Incident.objects.filter(reported_by=user)))
     levels = body_levels(user)
     if levels:

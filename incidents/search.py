@@ -13,9 +13,16 @@ over the same texts, found from the index. The writing services call ``index_inc
 with the text they add (logging, sources, reports, statements), inside their transaction.
 """
 
+import functools
+
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
 from .models import Incident, SearchToken
+from .permissions import Probe
+
+# A bigram held by fewer incidents than this drives a longer term's lookup (``frequencies``).
+RARE = 2000
 
 # The texts searched: the incident's own fields, and those of the rows related to it (by the
 # reverse accessor's name, so this module needs no model of the layers above).
@@ -97,10 +104,43 @@ def substring_match(term: str) -> Q:
     return q
 
 
-def indexed_match(term: str) -> Q:
+def frequencies(terms) -> dict[str, int]:
+    """How many incidents hold each bigram of the longer ``terms``, counted to ``RARE`` at
+    most: one statement of index-only scans (``indexed_match``'s ``counts``)."""
+    wanted = sorted({token for term in terms if len(term) > 2 for token in term_tokens(term)})
+    if not wanted:
+        return {}
+    quote = connection.ops.quote_name
+    table, column = quote(SearchToken._meta.db_table), quote("token")
+    parts = [f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {column} = %s LIMIT {RARE}) AS f{i})"
+             for i in range(len(wanted))]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), wanted)
+        return dict(zip(wanted, cursor.fetchone(), strict=True))
+
+
+def indexed_match(term: str, counts: dict[str, int] | None = None) -> Q:
     """``term`` found from the token index (exact for one or two characters; for longer
-    terms the candidates holding every bigram, checked with ``substring_match``)."""
+    terms the candidates holding every bigram, checked with ``substring_match``).
+    ``counts`` (``frequencies``): a longer term's rarest bigram, when rare, is the one the
+    candidates are read from, the others probed at each (``Probe``); PostgreSQL would
+    otherwise merge the index ranges of all of them (拆迁补偿 at 100,000 incidents: 30,000
+    rows each of 拆迁 and 补偿 read to find the 434 incidents that hold 迁补)."""
+    found = term_tokens(term)
+    driver = None
+    if counts and len(found) > 1:
+        rarest = min(found, key=lambda token: counts.get(token, RARE))
+        driver = rarest if counts.get(rarest, RARE) < RARE else None
+    return _match(term, driver)
+
+
+@functools.lru_cache(maxsize=256)
+def _match(term: str, driver: str | None) -> Q:
+    """``indexed_match``'s filter, built once per process for each term and driver: a longer
+    term's is some thirty lookups and four querysets, ~2 ms to build (the ORM copies what it
+    filters with, so one filter serves every query)."""
     q = Q()
     for token in term_tokens(term):
-        q &= Q(Exists(SearchToken.objects.filter(token=token, incident=OuterRef("pk"))))
+        holds = SearchToken.objects.filter(token=token, incident=OuterRef("pk"))
+        q &= Q((Exists if driver in (None, token) else Probe)(holds))
     return q if len(term) <= 2 else q & substring_match(term)

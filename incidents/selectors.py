@@ -26,17 +26,18 @@ from sentiment_ops import prepared
 
 from . import permissions as perms
 from .models import Assignment, Incident, Judgment, State, TimelineEvent
-from .search import indexed_match
+from .search import frequencies, indexed_match
 
 
-def visible(user, queryset=None):
+def visible(user, queryset=None, *, probe: bool = False):
     """The incidents ``user`` may see (no duplicates: every branch of the rule is a subquery
-    or a one-to-one join)."""
+    or a one-to-one join). ``probe``: the sections' branch tested at each incident
+    (``permissions.Probe``), for a list read newest first a page at a time."""
     qs = Incident.objects.all() if queryset is None else queryset
-    return qs.filter(perms.visibility_filter(user)) if user.is_authenticated else qs.none()
+    return qs.filter(perms.visibility_filter(user, probe=probe)) if user.is_authenticated else qs.none()
 
 
-def count_visible(user, queryset=None) -> int:
+def count_visible(user, queryset=None, *, cap: int | None = None) -> int:
     """``visible(user, queryset).count()``, counted from indexes in one statement: for a user
     who sees through several branches of the rule (their sections' assignments, what they
     logged, their body's levels), the sum of disjoint parts, each branch's incidents less
@@ -49,10 +50,10 @@ def count_visible(user, queryset=None) -> int:
     if not user.is_authenticated:
         return 0
     if qs.query.where:
-        statement = _count_statement(user, qs)
+        statement = _count_statement(user, qs, cap)
     else:
-        statement = prepared.sql(("incidents.count_visible", identity_key(user), qs.db),
-                                 lambda _now: _count_statement(user, qs) or ("SELECT 0", []))
+        statement = prepared.sql(("incidents.count_visible", identity_key(user), qs.db, cap),
+                                 lambda _now: _count_statement(user, qs, cap) or ("SELECT 0", []))
     if statement is None:
         return 0
     with connections[qs.db].cursor() as cursor:
@@ -60,35 +61,45 @@ def count_visible(user, queryset=None) -> int:
         return cursor.fetchone()[0]
 
 
-def _count_statement(user, qs) -> tuple[str, list] | None:
+def _count_statement(user, qs, cap) -> tuple[str, list] | None:
     """The SQL of ``count_visible`` (None: nothing to count)."""
     branches = perms.visibility_branches(user)
     if branches is None:
-        return _sum_of_counts([qs.values(n=Func(template="COUNT(*)", output_field=IntegerField()))])
+        if cap is None:
+            return _sum_of_counts([qs.values(n=Func(template="COUNT(*)", output_field=IntegerField()))])
+        return _sum_of_counts([qs.values("pk")[:cap]], capped=True)
     assigned = perms.section_assignments(user)
     parts = []
     for i, branch in enumerate(branches):
         if i == 0 and assigned is not None and not qs.query.where:
             # (incident, section) is unique: one row per incident when there is one section.
-            distinct = "DISTINCT " if len(perms.user_section_ids(user)) > 1 else ""
+            several = len(perms.user_section_ids(user)) > 1
+            if cap is not None:
+                ids = assigned.order_by().values("incident_id")
+                parts.append((ids.distinct() if several else ids)[:cap])
+                continue
+            distinct = "DISTINCT " if several else ""
             parts.append(assigned.order_by().values(n=Func(
                 F("incident_id"), function="COUNT", template=f"%(function)s({distinct}%(expressions)s)")))
             continue
         part = qs.filter(branch)
         for earlier in branches[:i]:
             part = part.exclude(earlier)
-        parts.append(part.values(n=Func(F("pk"), function="COUNT")))
-    return _sum_of_counts(parts)
+        parts.append(part.values(n=Func(F("pk"), function="COUNT")) if cap is None else part.values("pk")[:cap])
+    return _sum_of_counts(parts, capped=cap is not None)
 
 
-def _sum_of_counts(counts) -> tuple[str, list] | None:
-    """The statement of the sum of single-row ``COUNT`` querysets (None: none can count a row)."""
+def _sum_of_counts(counts, *, capped: bool = False) -> tuple[str, list] | None:
+    """The statement of the sum of single-row ``COUNT`` querysets (``capped``: of the rows of
+    sliced querysets, each counted as ``COUNT(*)`` over its ``LIMIT``); None: none can count a
+    row."""
     compiled = []
     for count in counts:
         try:
-            compiled.append(count.query.get_compiler(count.db).as_sql())
+            sql, params = count.query.get_compiler(count.db).as_sql()
         except EmptyResultSet:  # a filter that matches nothing (``pk__in=[]``)
             continue
+        compiled.append((f"SELECT COUNT(*) FROM ({sql}) AS part" if capped else sql, params))
     if not compiled:
         return None
     return ("SELECT " + " + ".join(f"({sql})" for sql, _ in compiled),
@@ -182,8 +193,10 @@ def search(qs, user, q: str):
     classified incident matches on content only for those who may read it (R54)."""
     validate_search(q)
     readable = perms.content_readable(user)
-    for term in q.split():
-        qs = qs.filter(indexed_match(term) & readable)
+    terms = q.split()
+    counts = frequencies(terms)  # the longer terms' bigrams: which is rare (one query)
+    for term in terms:
+        qs = qs.filter(indexed_match(term, counts) & readable)
     return qs
 
 
@@ -193,12 +206,17 @@ def assigned_sections(incident_ids) -> dict[int, list[tuple[str, str]]]:
     """Per incident, its assigned sections' (code, name) in the sections' order (what
     ``incident.sections.all()`` lists; the codes are R54's ``assigned_codes``): one query of
     values, without a prefetch's model instances and managers."""
-    found: dict[int, list[tuple[str, str]]] = {pk: [] for pk in incident_ids}
-    rows = (Assignment.objects.filter(incident__in=list(incident_ids)).order_by("section__order", "section__code")
-            .values_list("incident_id", "section__code", "section__name"))
-    for incident_id, code, name in rows:
-        found[incident_id].append((code, name))
+    ids = list(incident_ids)
+    found: dict[int, list[tuple[str, str]]] = {pk: [] for pk in ids}
+    if ids:  # compiled once per process and number of ids
+        for incident_id, code, name in prepared.by_ids("incidents.assigned_sections", _assigned_rows, ids):
+            found[incident_id].append((code, name))
     return found
+
+
+def _assigned_rows(ids):
+    return (Assignment.objects.filter(incident__in=ids).order_by("section__order", "section__code")
+            .values_list("incident_id", "section__code", "section__name"))
 
 
 def latest_judgments(incident_ids) -> dict[int, Judgment]:

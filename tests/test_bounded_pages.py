@@ -279,8 +279,14 @@ def test_the_api_count_is_the_visible_count_read_from_indexes(demo):
         for where in filters:
             queryset = Incident.objects.filter(**where)
             assert count_visible(demo[name], queryset) == visible(demo[name], queryset).count(), (name, where)
+            assert set(visible(demo[name], queryset, probe=True)) == set(visible(demo[name], queryset)), (name, where)
         api = _client(demo[name]).get("/api/v1/incidents/").json()
         assert api["count"] == visible(demo[name]).count(), name
+        # Counted to a cap (the list's total): exact below it, at least the cap from it on.
+        total = api["count"]
+        for cap in (1, 2, total, total + 1, total + 5):
+            capped = count_visible(demo[name], cap=cap)
+            assert capped == total if total < cap else capped >= cap, (name, cap, capped, total)
 
 
 @pytest.mark.django_db
@@ -304,6 +310,8 @@ def test_the_api_count_counts_an_incident_of_two_of_my_sections_once(demo):
         queryset = Incident.objects.filter(**where)
         assert count_visible(user, queryset) == visible(user, queryset).count(), where
     assert _client(user).get("/api/v1/incidents/").json()["count"] == visible(user).count()
+    total = visible(user).count()
+    assert [count_visible(user, cap=cap) for cap in (total, total + 1)] == [total, total]
 
 
 @pytest.mark.django_db

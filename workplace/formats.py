@@ -22,7 +22,7 @@ def display(row, field: str) -> str:
 
 
 def label(model, field: str, value) -> str:
-    """``display`` of a value read without its row (a list of plain values)."""
+    """``display`` of ``value``, a value of ``model``'s ``field`` (read without its row: a list of plain values)."""
     return force_str(_choices(model, field).get(value, value), strings_only=True)
 
 

@@ -30,18 +30,23 @@ def _limit(number, per_page) -> int:
 
 class CappedPaginator(Paginator):
     """A Paginator whose ``count`` stops at ``LOOKAHEAD`` rows beyond the end of the requested page;
-    ``more`` says there are more, ``total`` is the count as shown ("1020+" or "37")."""
+    ``more`` says there are more, ``total`` is the count as shown ("1020+" or "37").
+    ``counter``: counts the list to at most the rows it is given, read otherwise than from the
+    list itself (``incidents.selectors.count_visible``)."""
 
-    def __init__(self, object_list, per_page=PAGE_SIZE, *, wanted=None, ordered=False, **kwargs):
+    def __init__(self, object_list, per_page=PAGE_SIZE, *, wanted=None, ordered=False, counter=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.limit = _limit(wanted, per_page)
         self.ordered = ordered
+        self.counter = counter
         self.more = False
 
     @cached_property
     def count(self) -> int:
         rows = self.object_list
-        if isinstance(rows, list):  # the keys read at once (``page_of_rows(at_once=True)``)
+        if self.counter is not None:
+            n = self.counter(self.limit + 1)
+        elif isinstance(rows, list):  # the keys read at once (``page_of_rows(at_once=True)``)
             n = len(rows)
         else:
             rows = rows if self.ordered else rows.order_by()
@@ -62,19 +67,19 @@ class CappedPaginator(Paginator):
         return f"{pages}+" if self.more else str(pages)
 
 
-def page_of(queryset, number, per_page=PAGE_SIZE, *, ordered=False):
+def page_of(queryset, number, per_page=PAGE_SIZE, *, ordered=False, counter=None):
     """The ``number``-th page (1 when missing or invalid; the last when beyond it). ``ordered``:
     count in the list's order, when that order's index is what serves a filter no index
     matches (a section's incidents: the newest-first index, probing each row's visibility,
-    instead of a sequential scan)."""
-    paginator = CappedPaginator(queryset, per_page, wanted=number, ordered=ordered)
+    instead of a sequential scan). ``counter``: see ``CappedPaginator``."""
+    paginator = CappedPaginator(queryset, per_page, wanted=number, ordered=ordered, counter=counter)
     try:
         return paginator.page(_number(number))
     except InvalidPage:
         return paginator.page(paginator.num_pages)
 
 
-def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False, at_once=False):
+def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False, at_once=False, counter=None):
     """``page_of`` the keys of ``queryset`` (its filter and its order alone; or a UNION whose
     rows start with the key), then the page's
     rows read by ``rows(keys)`` (with their joins), in the list's order. A query whose joins
@@ -83,12 +88,12 @@ def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False, a
     ``at_once``: read the keys up to the count's cap in one statement, then count and page
     them here — for a list no index orders, whose page query reads and sorts every row
     matched anyway (the notices to sign: ordered by their notice's time), so that the
-    count does not read them all a second time."""
+    count does not read them all a second time. ``counter``: see ``CappedPaginator``."""
     union = queryset.query.combinator  # keys already, the key first (``responses.selectors.waiting_keys``)
     keys = queryset if union else queryset.values_list("pk", flat=True)
     if at_once and not union:
         keys = list(keys[: _limit(number, per_page) + 1])
-    page = page_of(keys, number, per_page, ordered=ordered)
+    page = page_of(keys, number, per_page, ordered=ordered, counter=None if at_once else counter)
     keys = [row[0] for row in page.object_list] if union else list(page.object_list)
     found = {row.pk: row for row in rows(keys)}
     page.object_list = [found[key] for key in keys if key in found]

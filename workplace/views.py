@@ -2,7 +2,7 @@
 selectors the API uses, run actions through ``lifecycle.actions.run`` (the API's path),
 render a page or the htmx partial of its target. No module of api/ is imported here."""
 
-
+import functools
 from types import SimpleNamespace
 
 from django.contrib import messages
@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
@@ -28,9 +29,10 @@ from deadlines.models import DeadlineState
 from deadlines.notifications import notification_mark_read
 from incidents import permissions as perms
 from incidents import services as records
-from incidents.models import Incident, Platform, State
+from incidents.models import Platform, State
 from incidents.selectors import (
     assigned_sections,
+    count_visible,
     get_incident_for,
     latest_event_values,
     latest_judgment_values,
@@ -63,7 +65,15 @@ from .forms import (
     service_call,
 )
 from .paging import page_of, page_of_rows, page_read
-from .rows import approval_html, approval_labels, incident_rows, notification_rows
+from .rows import (
+    approval_html,
+    approval_labels,
+    incident_rows,
+    listed,
+    notification_rows,
+    option_parts,
+    options,
+)
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -186,7 +196,7 @@ def incident_new(request):
         "next_index": max(r["index"] for r in rows) + 1,
         "template_row": {"index": "__i__", **EMPTY_ROW},
         "choices": choices(),
-        "section_choices": [(sec.code, sec.name) for sec in Section.objects.order_by("order", "code")],
+        "section_choices": list(Section.objects.order_by("order", "code").values_list("code", "name")),
         "platforms": Platform.choices,
         "quick_minutes": UnitPolicy.current().quick_report_minutes,
         "recent": recent,
@@ -200,18 +210,25 @@ def incident_new(request):
 def incident_list(request):
     """Filters and search as the API's (IncidentFilter reuses ``search_filter``)."""
     user = request.user
-    qs = visible(user)
+    qs = visible(user, probe=True)  # read newest first a page at a time: each row's sections probed
     if request.GET.get("open") == "1":
         qs = qs.exclude(state=State.CLOSED)
-    filterset = IncidentFilter(data=request.GET, queryset=qs, request=request)
-    # Other unknown filter values are ignored; a search over its bounds is refused (400).
-    search_errors = filterset.errors.get("q") if not filterset.is_valid() else None
-    results = qs.none() if search_errors else filterset.qs.order_by("-reported_at", "-id")
-    # The whole list is counted in its order (the newest-first index, each row's visibility
-    # probed); a filtered or searched one is counted from its filters' own indexes.
+    search_errors = None
+    if any(request.GET.get(name) for name in IncidentFilter.base_filters):
+        filterset = IncidentFilter(data=request.GET, queryset=qs, request=request)
+        # Other unknown filter values are ignored; a search over its bounds is refused (400).
+        search_errors = filterset.errors.get("q") if not filterset.is_valid() else None
+        qs = qs.none() if search_errors else filterset.qs
+    results = qs.order_by("-reported_at", "-id")  # without a filter's value: the filterset's qs is qs
+    # The whole list is counted in its order (the newest-first index), a section's from its
+    # assignment rows (``count_visible``); a filtered or searched one from its filters' own
+    # indexes. A search for a longer term, whose page query reads and sorts every match (the
+    # candidates of its bigrams checked), reads its keys once, counted and paged here.
     filtered = any(value for key, value in request.GET.items() if key != "page")
-    page = page_of_rows(results, request.GET.get("page"), ordered=not filtered,
-                        rows=lambda keys: Incident.objects.filter(pk__in=keys).select_related("warning", "response"))
+    counter = None if filtered or perms.sees_everything(user) else (lambda cap: count_visible(user, cap=cap))
+    longer = not search_errors and any(len(term) > 2 for term in request.GET.get("q", "").split())
+    page = page_of_rows(results, request.GET.get("page"), ordered=not filtered, at_once=longer, counter=counter,
+                        rows=listed)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -219,15 +236,29 @@ def incident_list(request):
         "rows": incident_rows(user, page.object_list, assigned_sections([i.pk for i in page.object_list])),
         "query": query.urlencode(),
         "filters": request.GET,
-        "states": State.choices,
-        "choices": choices(),
-        "section_choices": [(sec.code, sec.name) for sec in Section.objects.order_by("order", "code")],
+        "options": _filter_options(request.GET),
         "can_log": _may_log(user),
         "search_errors": search_errors,
     }
     if _partial_swap(request):  # htmx swaps only 2xx answers: the error shows in the table
         return _partial(request, "workplace/_incident_table.html", context, oob_messages=False)
     return render(request, "workplace/incident_list.html", context, status=400 if search_errors else 200)
+
+
+def _filter_options(filters) -> dict:
+    """The ``<option>``s of the list's filters, the chosen ones selected."""
+    fixed = _fixed_options(get_language())
+    sections = Section.objects.order_by("order", "code").values_list("code", "name")
+    return {name: options(parts, filters.get(name)) for name, parts in (*fixed, ("section", sections))}
+
+
+@functools.lru_cache(maxsize=8)
+def _fixed_options(language) -> tuple:
+    """The list's filters of fixed choices, translated into ``language`` once."""
+    choice = choices()
+    return tuple((name, option_parts(values)) for name, values in (
+        ("state", State.choices), ("severity", choice["severity"]), ("warning_level", choice["level"]),
+        ("response_level", choice["response_level"])))
 
 
 # --- incident detail and its actions ------------------------------------------------------
