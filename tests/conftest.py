@@ -11,7 +11,8 @@
   orders them after the plain ones), and the ``pytest_runtest_teardown`` wrapper below seeds
   the demo organisation again right after the flush: whatever runs next, in any order, finds
   the demo organisation. Only those few tests pay for a re-seed.
-* ``demo`` returns the demo users; ``unseeded`` removes the demo organisation inside a
+* ``demo`` returns the demo users, ``api`` their API clients, ``web`` their browser
+  sessions; ``unseeded`` removes the demo organisation inside a
   test's transaction, for tests of ``seed_demo`` itself.
 """
 
@@ -134,6 +135,33 @@ def demo(db):
         seed_demo_organisation()
         users = {u.username: u for u in User.objects.all()}
     return users
+
+
+@pytest.fixture
+def api(demo):
+    """The demo users' API clients (tests/api.py)."""
+    from .api import Api
+
+    return Api(demo)
+
+
+@pytest.fixture
+def web(demo):
+    """``web("petition")``: a browser session logged in as a demo user (or any user), in
+    Chinese, kept for the test."""
+    from django.test import Client
+
+    clients = {}
+
+    def as_(user):
+        user = demo[user] if isinstance(user, str) else user
+        if user.username not in clients:
+            client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+            client.force_login(user)
+            clients[user.username] = client
+        return clients[user.username]
+
+    return as_
 
 
 @pytest.fixture

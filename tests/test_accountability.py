@@ -20,15 +20,10 @@ from deadlines.models import Deadline, Kind
 from incidents.models import Incident
 from organization.models import Body, Section, User
 
-from .api import Api, local
+from .api import local
 
 URL = "/api/v1/accountability/"
 ALL_UNITS = ["office", "info", "petition", "market", "housing", "command", "level1", "level2", "level3", "level4"]
-
-
-@pytest.fixture
-def api(demo):
-    return Api(demo)
 
 
 def by(rows, key):

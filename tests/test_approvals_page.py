@@ -4,7 +4,6 @@ printed — escaped, with the raise's two levels, the lift's counter, a lifted w
 proposer's own proposal offered to nobody's vote."""
 
 import pytest
-from django.test import Client
 
 from incidents.selectors import (
     latest_event_values,
@@ -16,27 +15,7 @@ from organization.models import Body, BodyMembership
 from responses.models import Response
 from workplace.paging import LOOKAHEAD, page_read
 
-from .api import Api
 from .test_workplace import HTMX, act_url, html, responding, warned
-
-
-@pytest.fixture
-def api(demo):
-    return Api(demo)
-
-
-@pytest.fixture
-def web(demo):
-    """``web("leader")``: a browser session logged in as a demo user."""
-    clients = {}
-
-    def as_(username):
-        if username not in clients:
-            clients[username] = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
-            clients[username].force_login(demo[username])
-        return clients[username]
-
-    return as_
 
 
 def reader(total):

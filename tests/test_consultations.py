@@ -15,13 +15,8 @@ from deadlines.sweep import process_deadlines
 from early_warnings.models import NoticeReceipt, WarningNotice
 from incidents.models import TimelineEvent
 
-from .api import Api, deadlines, local, parse
+from .api import deadlines, local, parse
 from .test_i18n import _chinese_left, _user_data
-
-
-@pytest.fixture
-def api(demo):
-    return Api(demo)
 
 
 def major(api, time_machine, sections=("petition",)):
@@ -271,19 +266,6 @@ def test_waive_is_only_at_closing_and_written_feedback_is_never_cancelled_silent
 
 
 # --- the pages ------------------------------------------------------------------------------
-
-@pytest.fixture
-def web(demo):
-    clients = {}
-
-    def as_(username):
-        if username not in clients:
-            clients[username] = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
-            clients[username].force_login(demo[username])
-        return clients[username]
-
-    return as_
-
 
 def page(web, username, iid) -> str:
     """The case page with its consultations panel opened (the list is read when opened)."""

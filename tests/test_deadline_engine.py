@@ -16,12 +16,7 @@ from organization import services as org
 from organization.models import Section, UnitPolicy
 from sentiment_ops.celery import app
 
-from .api import Api, Direct, local, ready_to_respond
-
-
-@pytest.fixture
-def api(demo):
-    return Api(demo)
+from .api import Direct, local, ready_to_respond
 
 
 def warned_incident(api, time_machine, level=3, classified=False, sections=("petition",)):

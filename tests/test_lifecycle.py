@@ -9,7 +9,7 @@ from early_warnings.models import NoticeReceipt, WarningNotice
 from organization.models import Body
 from responses.models import Statement, SupportRequest
 
-from .api import Api, deadlines, local, parse, ready_to_respond
+from .api import deadlines, local, parse, ready_to_respond
 
 APPROVER = {1: "leader", 2: "leader", 3: "infohead", 4: "onsite"}
 STABLE_DAYS = {1: 7, 2: 5, 3: 3, 4: 3}
@@ -27,11 +27,6 @@ def nov_working_days(start_day: int, n: int) -> list[dt.date]:
             out.append(day)
         day += dt.timedelta(days=1)
     return out
-
-
-@pytest.fixture
-def api(demo):
-    return Api(demo)
 
 
 @pytest.mark.django_db

@@ -22,11 +22,6 @@ from .helpers import Robot, celery_process, private_redis, wait_for
 
 
 @pytest.fixture
-def api(demo):
-    return Api(demo)
-
-
-@pytest.fixture
 def robot():
     r = Robot(port=19431)
     yield r

@@ -17,16 +17,11 @@ from organization.models import ROMAN, UnitPolicy
 from organization.selectors import deciding_body
 from responses.models import Instruction, ResponseProposal, Statement
 
-from .api import Api, deadlines, local, ready_to_respond
+from .api import deadlines, local, ready_to_respond
 
 APPROVER = {1: "leader", 2: "leader", 3: "infohead", 4: "onsite"}
 STABLE_DAYS = {1: 7, 2: 5, 3: 3, 4: 3}
 BODY_NAME = {1: "局应急指挥工作组", 2: "局应急指挥小组", 3: "信息中心应急指挥工作组", 4: "现场工作组"}
-
-
-@pytest.fixture
-def api(demo):
-    return Api(demo)
 
 
 def working_days(n, start=dt.date(2026, 11, 2)):

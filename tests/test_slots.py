@@ -12,14 +12,9 @@ from deadlines.sweep import process_deadlines
 from incidents.models import Incident
 from organization.models import UnitPolicy
 
-from .api import Api, local, ready_to_respond
+from .api import local, ready_to_respond
 
 APPROVER = {1: "leader", 2: "leader", 3: "infohead"}
-
-
-@pytest.fixture
-def api(demo):
-    return Api(demo)
 
 
 def responding(api, time_machine, level, sections=("petition", "market")):

@@ -15,30 +15,10 @@ from deadlines.models import Deadline, Heartbeat
 from early_warnings.models import NoticeReceipt
 from incidents.models import Incident, State
 
-from .api import Api, deadlines, local
+from .api import deadlines, local
 
 PASSWORD = "demo-pass-2026"
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def api(demo):
-    return Api(demo)
-
-
-@pytest.fixture
-def web(demo):
-    """``web("petition")``: a browser session logged in as a demo user."""
-    clients = {}
-
-    def as_(username):
-        if username not in clients:
-            client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
-            client.force_login(demo[username])
-            clients[username] = client
-        return clients[username]
-
-    return as_
 
 
 def html(response) -> str:

@@ -8,7 +8,6 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -21,27 +20,6 @@ from .api import Api, local
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ACCOUNTABILITY_API = "/api/v1/accountability/"
-
-
-@pytest.fixture
-def api(demo):
-    return Api(demo)
-
-
-@pytest.fixture
-def web(demo):
-    """``web("petition")``: a browser session logged in as a demo user (or any user)."""
-    clients = {}
-
-    def as_(user):
-        user = demo[user] if isinstance(user, str) else user
-        if user.username not in clients:
-            client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
-            client.force_login(user)
-            clients[user.username] = client
-        return clients[user.username]
-
-    return as_
 
 
 def html(response) -> str:
