@@ -1,6 +1,7 @@
 """The English interface: the catalogue translates every string, and the workplace pages a
 command-group member reads in English show Chinese only where the data itself is Chinese."""
 
+import ast
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -29,6 +30,24 @@ def test_the_english_catalogue_translates_every_entry():
     for e in live:
         for msgstr in e.msgstr_plural.values() if e.msgid_plural else [e.msgstr]:
             assert not CJK.search(msgstr), (e.msgid, msgstr)
+
+
+GETTEXT = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext", "ngettext_lazy"}
+
+
+def test_every_translated_string_of_the_code_reaches_the_catalogue():
+    """makemessages (xgettext) reads a ``_("…")`` call, but not one inside an f-string: a label
+    moved from a template into Python there would leave the catalogue, and the English pages
+    would show it in Chinese."""
+    hidden = []
+    for path in ROOT.glob("*/**/*.py"):
+        if path.parts[len(ROOT.parts)] in {".venv", "node_modules", "tests"} or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.JoinedStr):
+                hidden += [f"{path.relative_to(ROOT)}:{call.lineno}" for call in ast.walk(node)
+                           if isinstance(call, ast.Call) and getattr(call.func, "id", None) in GETTEXT]
+    assert not hidden, f"translated inside an f-string (hoist the call out): {hidden}"
 
 
 class _Text(HTMLParser):

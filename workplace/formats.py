@@ -5,6 +5,8 @@ import functools
 
 from django.utils import dateformat, timezone
 from django.utils.encoding import force_str
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 # The formats the lists print, as strftime's (the same text, a fraction of the cost).
 STRFTIME = {"m-d H:i": "%m-%d %H:%M", "Y-m-d H:i": "%Y-%m-%d %H:%M"}
@@ -34,3 +36,10 @@ def local(value, fmt: str) -> str:
     if fmt == "c":
         return value.isoformat()
     return value.strftime(STRFTIME[fmt]) if fmt in STRFTIME else dateformat.format(value, fmt)
+
+
+def provisional_mark() -> str:
+    """The mark of a deadline counted on the provisional calendar, as
+    workplace/_provisional.html prints it (for a row printed in Python)."""
+    title, text = escape(_("按暂定工作日历（法定节假日规则推算）计算，官方放假安排确认后将重新计算")), escape(_("暂定"))
+    return f' <span class="badge text-bg-warning provisional-mark" title="{title}">{text}</span>'

@@ -39,7 +39,7 @@ from responses.selectors import waiting_keys
 from sentiment_ops import prepared
 
 from . import nav
-from .formats import local
+from .formats import local, provisional_mark
 from .templatetags.workplace import (
     level_badge,
     roman,
@@ -354,9 +354,7 @@ def _deadline_items(user, deadlines, csrf="") -> str:
     worked out their values);
     ``csrf``: the token's input, for the zero reports of ``zero_ok`` rows."""
     due, classified = _("到期"), _("【涉密】舆情事件 #%(id)s")
-    provisional = (' <span class="badge text-bg-warning provisional-mark" title="'
-                   f'{escape(_("按暂定工作日历（法定节假日规则推算）计算，官方放假安排确认后将重新计算"))}">'
-                   f'{escape(_("暂定"))}</span>')
+    provisional, zero_word = provisional_mark(), escape(_("零报告"))
     rows = []
     for d in deadlines:
         missed = f' <span class="badge text-bg-danger">{escape(d.state_label)}</span>' if d.state == "missed" else ""
@@ -367,7 +365,7 @@ def _deadline_items(user, deadlines, csrf="") -> str:
                     '        <input type="hidden" name="_from" value="home"><input type="hidden" name="_form" value="zero_report">\n'
                     '        <input type="hidden" name="kind" value="status"><input type="hidden" name="section" '
                     f'value="{escape(d.owner_section.code)}"><input type="hidden" name="zero" value="true">\n'
-                    f'        <button class="btn btn-warning btn-sm" type="submit">{escape(_("零报告"))}</button></form>')
+                    f'        <button class="btn btn-warning btn-sm" type="submit">{zero_word}</button></form>')
         rows.append(
             f'\n<li class="list-group-item urgency-row {d.urgency}" data-kind="{escape(d.kind)}">\n'
             '  <div class="d-flex justify-content-between align-items-start gap-2">\n'
@@ -405,11 +403,12 @@ def _waiting_items(user, incidents) -> str:
 def _running_items(user, incidents) -> str:
     """The running responses' rows: each one's incident, level and stable days."""
     stable, lifting = _("连续平稳 %(n)s / %(need)s 个工作日"), None
+    lifting_word = escape(_("待审批解除"))
     rows = []
     for i in incidents:
         response = i.response
         if response.state == "lift_proposed":
-            lifting = lifting or f'<span class="badge text-bg-info">{escape(_("待审批解除"))}</span>'
+            lifting = lifting or f'<span class="badge text-bg-info">{lifting_word}</span>'
         rows.append(
             '\n          <li class="list-group-item">\n'
             '  <div class="d-flex justify-content-between align-items-center gap-2">\n'
@@ -482,6 +481,9 @@ def _recent_items(user, incidents) -> str:
     rows = []
     for i in incidents:
         quick = QUICK_STATES.get(i.quick_state)
+        if quick:
+            colour, label = quick[0], escape(_(quick[1]))
+            quick = f'<span class="badge text-bg-{colour}">{label}</span>'
         rows.append(
             '\n        <li class="list-group-item d-flex justify-content-between align-items-center gap-2">\n'
             f'          <div class="min-w-0"><a class="d-block text-truncate" href="{i.detail_url}">#{i.pk} '
@@ -489,7 +491,7 @@ def _recent_items(user, incidents) -> str:
             f'            <div class="small text-secondary">{state_badge(i)} · {registered} '
             f'{local(i.reported_at, "m-d H:i")}</div></div>\n'
             '          <span class="text-nowrap small quick-state">\n'
-            f'            {f"""<span class="badge text-bg-{quick[0]}">{escape(_(quick[1]))}</span>""" if quick else ""}\n'
+            f'            {quick or ""}\n'
             '          </span>\n'
             '        </li>')
     return _html(rows)

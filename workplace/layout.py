@@ -47,9 +47,15 @@ def _text(fixed: dict) -> dict:
         return (f'{head}" href="{url[name]}">', f'{head} active" href="{url[name]}" aria-current="page">')
 
     items = {name: (item(name), label.get(name)) for name in label}
+    # Each label a literal ``_()`` call of its own, outside the f-strings below (makemessages
+    # reads no call inside an f-string, nor one of a variable).
+    t = {key: escape(text) for key, text in (
+        ("brand", _("网络舆情应急处置")), ("toggle", _("切换导航")), ("language", _("界面语言")),
+        ("admin", _("管理后台")), ("logout", _("退出登录")))}
+    words = (_("剩余"), _("已超时"), _("天"), _("小时"), _("分"), _("秒"), _("请求未成功，请刷新页面后重试"))
     language = translation.get_language()
-    options = "".join(f'<option value="{escape(code)}"{" selected" if code == language else ""}>{escape(_(name))}</option>'
-                      for code, name in settings.LANGUAGES)
+    languages = [(escape(code), " selected" if code == language else "", escape(_(name))) for code, name in settings.LANGUAGES]
+    options = "".join(f'<option value="{code}"{selected}>{name}</option>' for code, selected, name in languages)
     fixed.update({
         "items": items,
         "notifications": item("notifications", ' id="nav-notifications"'),
@@ -58,26 +64,25 @@ def _text(fixed: dict) -> dict:
         "accountability": item("accountability", ' id="nav-accountability"'),
         "accountability_label": escape(_("问责统计")),
         "brand": (f'<nav class="navbar navbar-expand-lg navbar-dark app-navbar">\n  <div class="container-fluid">\n'
-                  f'    <a class="navbar-brand fw-bold" href="{url["home"]}">{escape(_("网络舆情应急处置"))}</a>\n'),
+                  f'    <a class="navbar-brand fw-bold" href="{url["home"]}">{t["brand"]}</a>\n'),
         "toggler": ('    <button class="navbar-toggler" type="button" data-bs-toggle="collapse" data-bs-target="#main-nav"\n'
                     '            aria-controls="main-nav" aria-expanded="false" '
-                    f'aria-label="{escape(_("切换导航"))}">\n'
+                    f'aria-label="{t["toggle"]}">\n'
                     '      <span class="navbar-toggler-icon"></span>\n    </button>\n'),
         "collapse": '    <div class="collapse navbar-collapse" id="main-nav">\n',
         "language": ('      <div class="d-flex flex-wrap align-items-center gap-2 ms-lg-auto py-2 py-lg-0">\n'
                      f'        <form action="{url["set_language"]}" method="post" class="d-flex" id="language-form">'),
         "select": ('\n          <select name="language" class="form-select form-select-sm" '
-                   f'aria-label="{escape(_("界面语言"))}" data-autosubmit>\n            {options}\n'
+                   f'aria-label="{t["language"]}" data-autosubmit>\n            {options}\n'
                    '          </select>\n        </form>\n'),
         "admin": (f'          <a class="btn btn-sm btn-outline-light text-nowrap" href="{url["admin:index"]}">'
-                  f'{escape(_("管理后台"))}</a>\n'),
+                  f'{t["admin"]}</a>\n'),
         "logout": (f'          <form method="post" action="{url["logout"]}">'),
         "logout_button": ('\n            <button class="btn btn-sm btn-outline-light text-nowrap" type="submit">'
-                          f'{escape(_("退出登录"))}</button>\n          </form>\n'),
+                          f'{t["logout"]}</button>\n          </form>\n'),
         "end": "      </div>\n    </div>\n  </div>\n</nav>",
         "i18n": ('<div id="wp-i18n" hidden data-left="{}" data-overdue="{}"\n     data-d="{}" data-h="{}" data-m="{}" '
-                 'data-s="{}"\n     data-failed="{}"></div>').format(*(escape(_(text)) for text in (
-                     "剩余", "已超时", "天", "小时", "分", "秒", "请求未成功，请刷新页面后重试"))),
+                 'data-s="{}"\n     data-failed="{}"></div>').format(*map(escape, words)),
     })
     return fixed
 

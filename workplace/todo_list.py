@@ -24,7 +24,7 @@ from early_warnings.models import WarningNotice
 from organization.selectors import identity_key, units_of
 from sentiment_ops import prepared
 
-from .formats import _choices
+from .formats import _choices, provisional_mark
 from .paging import page_counted, page_of
 from .templatetags.workplace import level_badge, urgency
 
@@ -128,9 +128,7 @@ def _deadline_items(user, deadlines, now, units, token, number) -> str:
     kinds, states = _labels(Deadline, "kind"), _labels(Deadline, "state")
     panel, report = _url("incident_detail"), _url("incident_action", "report")
     due_word, latest, zero, handle = escape(_("到期")), escape(_("最迟")), escape(_("零报告")), escape(_("去处理"))
-    provisional = (f' <span class="badge text-bg-warning provisional-mark" title="'
-                   f'{escape(_("按暂定工作日历（法定节假日规则推算）计算，官方放假安排确认后将重新计算"))}">'
-                   f'{escape(_("暂定"))}</span>')
+    provisional = provisional_mark()
     csrf = _csrf(token)
     items = []
     for d in deadlines:
