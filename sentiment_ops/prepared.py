@@ -31,6 +31,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Expression, prefetch_related_objects
@@ -210,6 +211,11 @@ _server: dict = {}  # a statement's key → (name, PREPARE text, the indexes of 
 _prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection → names
 
 
+def _on_server(conn) -> bool:
+    """Whether this connection plans the statements asked for once (``settings.SERVER_PREPARED``)."""
+    return conn.vendor == "postgresql" and settings.SERVER_PREPARED
+
+
 def _padded(ids: list) -> list:
     for length in _LENGTHS:
         if len(ids) <= length:
@@ -285,7 +291,7 @@ def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_AL
     ``server``: on PostgreSQL, also planned once per connection (``_server_side``), the id
     lists padded with 0 (the statement must find nothing for it)."""
     conn = connections[using]
-    if server and conn.vendor == "postgresql":
+    if server and _on_server(conn):
         id_lists = [_padded(list(ids)) for ids in id_lists]
     else:
         server = False
@@ -348,7 +354,7 @@ def among(key: Hashable, build: Callable, keys: tuple[str, list], using: str = D
     compiler = copy.copy(kept)
     compiler.connection = connections[using]
     text, params = text.replace(_AMONG, subquery), list(params)
-    if server is not None and compiler.connection.vendor == "postgresql":
+    if server is not None and _on_server(compiler.connection):
         text, params = _execute(compiler.connection, ("among", key, build, server[0]), text, params, server[1])
     compiler.as_sql = lambda *args, **kwargs: (text, params)
     found = list(queryset._iterable_class(_Run(queryset, compiler)))

@@ -126,6 +126,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# PostgreSQL: the API's fixed statements planned once per connection (PREPARE; see
+# sentiment_ops/prepared.py). Off behind a pooler that hands a session to other clients
+# between transactions (pgbouncer's transaction mode), where a connection's statements are
+# not its own.
+SERVER_PREPARED = env.bool("SERVER_PREPARED", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Every web and API request runs in one transaction with this statement timeout and JIT off
 # (PostgreSQL; sentiment_ops/middleware.py). Tasks, migrations and commands are not requests.

@@ -6,6 +6,7 @@ PostgreSQL (``incident_page``, ``incident_for``, ``prepared.by_ids(..., server=T
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from benchmarks.pages_seed import seed
 from incidents.models import Incident
@@ -80,3 +81,24 @@ def test_the_lists_planned_once_per_connection_are_the_lists_read_plainly(demo):
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'prepared_%%'")
             assert cursor.fetchone()[0] >= 3
+
+
+@pytest.mark.django_db
+def test_behind_a_transaction_pooler_nothing_is_prepared_on_the_server(demo, settings):
+    """``SERVER_PREPARED=0`` (pgbouncer's transaction mode): the same incidents, no statement
+    kept by the server session."""
+    seed(5, big_events=3, seed=29)
+    four = list(Incident.objects.order_by("pk")[:4])
+    expected = incident_parts(four)
+    settings.SERVER_PREPARED = False
+    prepared.clear()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+    with CaptureQueriesContext(connection) as queries:
+        assert incident_parts(four) == expected
+    assert not any("PREPARE" in q["sql"] or "EXECUTE" in q["sql"] for q in queries.captured_queries)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone()[0] == 0
