@@ -39,7 +39,7 @@ from lifecycle.selectors import (
     CASE_TIMELINE,
     IncidentFilter,
     case_history,
-    case_queryset,
+    case_incident,
     timeline_page_queryset,
 )
 from organization.models import LevelPolicy, Section, UnitPolicy
@@ -230,7 +230,7 @@ def incident_list(request):
 
 def _incident(request, pk):
     """The incident with everything its case page shows, if the user may see it (else 404)."""
-    return case_history(get_incident_for(request.user, pk, queryset=case_queryset(request.user)))
+    return case_history(case_incident(request.user, pk))
 
 
 @login_required
