@@ -40,6 +40,7 @@ from sentiment_ops.exceptions import Conflict
 
 from .forms import Forms
 from .labels import ROMAN, describe, verb_label
+from .rows import timeline_html
 
 # Which panel each action belongs to: the part of the page re-rendered with its errors.
 PANEL_OF = {
@@ -308,7 +309,7 @@ def build(request, incident, forms: Forms | None = None, full=()) -> dict:
         "deadline_history": lists["deadlines"],
         "deadlines": owed,
         "timeline": timeline,
-        "timeline_latest": timeline[::-1],
+        "timeline_html": timeline_html(timeline[::-1], visible),
         "timeline_count": incident.timeline_count,
         "consultations": lists["consultations"],
         "section_choices_assigned": [(s.code, s.name) for s in sections],

@@ -59,7 +59,14 @@ from .forms import (
     service_call,
 )
 from .paging import page_of, page_of_rows
-from .rows import approval_row, deadline_rows, incident_rows, notification_rows, receipt_rows
+from .rows import (
+    approval_row,
+    deadline_rows,
+    incident_rows,
+    notification_rows,
+    receipt_rows,
+    timeline_html,
+)
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
 # calls the same service with the API's serializer.
@@ -269,7 +276,7 @@ def incident_timeline(request, pk):
     visible_content = perms.can_see_content(request.user, incident)
     items = timeline_items(page.object_list, names, visible_content)
     return _partial(request, "workplace/_timeline_items.html", {
-        "incident": incident, "timeline_items": items, "page": page, "visible": visible_content},
+        "incident": incident, "timeline_html": timeline_html(items, visible_content), "page": page},
         oob_messages=False)
 
 

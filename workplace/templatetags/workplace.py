@@ -7,7 +7,7 @@ import datetime as dt
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -55,10 +55,16 @@ def field(context, state, name, label, type="text", choices=None, required=False
     }, context)
 
 
-@register.inclusion_tag("workplace/_form_errors.html")
+@register.simple_tag
 def form_errors(state):
-    """Errors without an input of their own (hidden fields, non-field errors)."""
-    return {"errors": state.other_errors}
+    """Errors without an input of their own (hidden fields, non-field errors), printed here (the
+    case page has three dozen forms: an included template for each was a twentieth of its
+    rendering)."""
+    errors = state.other_errors
+    if not errors:
+        return "\n"
+    return format_html('<div class="alert alert-danger py-2 small mb-2" role="alert">{}</div>\n',
+                       format_html_join("", "<div>{}</div>", ((e,) for e in errors)))
 
 
 COLOURS = {1: gettext_noop("红色"), 2: gettext_noop("橙色"), 3: gettext_noop("黄色"), 4: gettext_noop("蓝色")}
