@@ -5,6 +5,7 @@ and the navigation bar by role."""
 import datetime as dt
 
 from django import template
+from django.template.base import render_value_in_context
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
@@ -53,6 +54,38 @@ def field(context, state, name, label, type="text", choices=None, required=False
         "inline": inline,
         "small": small,
     }, context)
+
+
+@register.simple_tag(takes_context=True)
+def act(context, action):
+    """``{% url 'incident_action' incident.pk action %}`` of the page's ``incident``, reversed
+    once a page (the case page has some sixty of them: a reverse each was a tenth of its
+    rendering)."""
+    return f"{_kept_prefix(context, 'incident_action', context['incident'].pk)}{action}/"
+
+
+def _kept_prefix(context, name, pk) -> str:
+    """``reverse(name, args=[pk, "_"])`` without its last segment, once a page."""
+    kept = context.render_context.dicts[0]  # shared by the page's included templates
+    prefix = kept.get((name, pk))
+    if prefix is None:
+        prefix = kept[(name, pk)] = reverse(name, args=[pk, "_"])[:-2]
+    return prefix
+
+
+@register.simple_tag(takes_context=True)
+def more(context, panel, n, label):
+    """A closed panel's line for one of its lists, ``label（n）``, that loads the panel when
+    opened (nothing when the list is empty)."""
+    if not n:
+        return "\n"
+    url = f"{_kept_prefix(context, 'incident_panel', context['incident'].pk)}{panel}/"
+    text = _("%(label)s（%(n)s）") % {"label": render_value_in_context(label, context),
+                                       "n": render_value_in_context(n, context)}
+    return mark_safe(  # the values escaped above; the panel a name of our own templates
+        f'<details class="case-more small mt-1" hx-get="{url}" hx-trigger="toggle once" '
+        f'hx-target="#panel-{panel}" hx-swap="outerHTML"><summary>{text}</summary>'
+        f'<span class="text-secondary">{_("正在载入…")}</span></details>\n')
 
 
 @register.simple_tag
