@@ -177,6 +177,14 @@ def countdown(due, now=None):
                        local(due, "c"), local(due, "m-d H:i"))
 
 
+@register.filter(name="local")
+def local_filter(value, fmt):
+    """``|date:fmt`` of an aware datetime for the formats lists print (``"m-d H:i"``,
+    ``"Y-m-d H:i"``): the same text by strftime, a fraction of the date filter's cost (the case
+    page prints some thirty)."""
+    return local(value, fmt)
+
+
 @register.filter
 def owner_name(deadline):
     if deadline.owner_section_id:
