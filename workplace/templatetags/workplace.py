@@ -21,7 +21,7 @@ from incidents.models import State
 
 from .. import nav
 from ..fields import render_field
-from ..formats import local
+from ..formats import display, local
 from ..labels import ROMAN, verb_label
 
 register = template.Library()
@@ -175,6 +175,15 @@ def countdown(due, now=None):
     its urgency: ``{% countdown d.due_at now %}`` (workplace/_countdown.html)."""
     return format_html('<span class="countdown {}" data-due="{}">{}</span>', urgency(due, now),
                        local(due, "c"), local(due, "m-d H:i"))
+
+
+@register.filter(name="display")
+def display_filter(row, field):
+    """``row.get_<field>_display`` from a table made once per field (workplace.formats.display:
+    Django's builds it on every call)."""
+    if not hasattr(row, "_meta"):  # no row: None, or an unset variable's ""
+        return ""
+    return display(row, field)
 
 
 @register.filter(name="local")
