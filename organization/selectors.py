@@ -15,6 +15,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from sentiment_ops import prepared
+
 from . import policy_defaults
 from .models import (
     Body,
@@ -49,10 +51,11 @@ def users_by_username(usernames, field="participants") -> list[User]:
 
 def people_choices() -> list[tuple[str, str]]:
     """(username, "name（section、…）") of every active person in a section or body, by
-    username: one query. The choices of a consultation's participants."""
-    rows = (User.objects.filter(is_active=True, is_service_account=False)
-            .filter(Q(section_memberships__isnull=False) | Q(body_memberships__isnull=False))
-            .order_by("username").values_list("username", "full_name", "section_memberships__section__name"))
+    username: one query (compiled once per process). The choices of a consultation's participants."""
+    rows = prepared.rows(("organization.people_choices",), lambda _now: (
+        User.objects.filter(is_active=True, is_service_account=False)
+        .filter(Q(section_memberships__isnull=False) | Q(body_memberships__isnull=False))
+        .order_by("username").values_list("username", "full_name", "section_memberships__section__name")))
     people: dict[str, tuple[str, list[str]]] = {}
     for username, full_name, section in rows:
         entry = people.setdefault(username, (full_name or username, []))

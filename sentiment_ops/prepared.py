@@ -191,15 +191,38 @@ def rows(key: Hashable, build: Callable, now: dt.datetime | None = None,
         return []
     if entry is _UNCACHEABLE:
         return list(build(now))
-    queryset = entry.built
-    compiler = copy.copy(entry.compiler)  # the kept compiler's select and converters, the call's params
+    return _read(entry.built, entry.compiler, entry.sql, _params(entry, now, using), using)
+
+
+def _read(queryset, kept, text, params, using) -> list:
+    """What ``list(queryset)`` answers, read with the ``kept`` compiler running ``text``."""
+    compiler = copy.copy(kept)  # the kept compiler's select and converters, the call's params
     compiler.connection = connections[using]
-    text, params = entry.sql, _params(entry, now, using)
     compiler.as_sql = lambda *args, **kwargs: (text, params)
     found = list(queryset._iterable_class(_Run(queryset, compiler)))
     if queryset._prefetch_related_lookups:
         prefetch_related_objects(found, *queryset._prefetch_related_lookups)
     return found
+
+
+def _holders(id_lists) -> list[list[int]]:
+    """Placeholder ids (negative, never a row's) standing for ``id_lists``."""
+    return [[-(10**9) - 10**6 * n - i for i in range(len(ids))] for n, ids in enumerate(id_lists)]
+
+
+def _slots(params, holders):
+    """Where each placeholder is among ``params`` ((position, (list, index)) pairs), or None
+    when one of them cannot be found."""
+    where = {value: (n, i) for n, ids in enumerate(holders) for i, value in enumerate(ids)}
+    slots = [(k, where[p]) for k, p in enumerate(params) if isinstance(p, int) and p in where]
+    return slots if {slot for _k, slot in slots} == set(where.values()) else None
+
+
+def _filled(params, slots, id_lists) -> list:
+    params = list(params)
+    for k, (n, i) in slots:
+        params[k] = id_lists[n][i]
+    return params
 
 
 # PostgreSQL plans ``by_ids(..., server=True)``'s statements once per connection (PREPARE):
@@ -269,11 +292,10 @@ def _server_side(conn, full_key, entry, id_lists) -> list:
     the representation's union of a dozen parts was ~2.5 ms of planning for ~1.5 ms of
     execution."""
     _compiler, text, params, slots, _converters = entry
-    params = list(params)
+    params = _filled(params, slots, id_lists)
     number, first = {}, {}  # parameter index → $n; (list, index) → $n
     for k, (n, i) in slots:
         number[k] = first.setdefault((n, i), len(first) + 1)
-        params[k] = id_lists[n][i]
     statement, values = _execute(conn, full_key, text, params, number)
     with conn.cursor() as cursor:
         cursor.execute(statement, values)
@@ -297,12 +319,11 @@ def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_AL
         server = False
 
     def make():
-        holders = [[-(10**9) - 10**6 * n - i for i in range(len(ids))] for n, ids in enumerate(id_lists)]
+        holders = _holders(id_lists)
         compiler = build(*holders).query.get_compiler(using=using)
         text, params = compiler.as_sql()
-        where = {value: (n, i) for n, ids in enumerate(holders) for i, value in enumerate(ids)}
-        slots = [(k, where[p]) for k, p in enumerate(params) if isinstance(p, int) and p in where]
-        if {slot for _k, slot in slots} != set(where.values()):
+        slots = _slots(params, holders)
+        if slots is None:
             return _UNCACHEABLE
         fields = [column[0] for column in compiler.select[:compiler.col_count]]
         return compiler, text, tuple(params), slots, compiler.get_converters(fields)
@@ -311,16 +332,45 @@ def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_AL
     if entry is _UNCACHEABLE:
         return list(build(*id_lists))
     compiler, text, params, slots, converters = entry
-    params = list(params)
     if server:
         found = _server_side(conn, (using, conn.vendor, "ids", key, build, *map(len, id_lists)), entry, id_lists)
         return [tuple(row) for row in compiler.apply_converters(found, converters)] if converters else found
-    for k, (n, i) in slots:
-        params[k] = id_lists[n][i]
+    params = _filled(params, slots, id_lists)
     with conn.cursor() as cursor:
         cursor.execute(text, params)
         found = cursor.fetchall()
     return [tuple(row) for row in compiler.apply_converters(found, converters)] if converters else found
+
+
+def instances_by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_ALIAS) -> list:
+    """``list(build(*id_lists))`` for a queryset of model instances — with their select_related
+    objects, annotations and prefetches, as ``rows`` reads them — whose only parameters that
+    vary are the ids in ``id_lists`` (one incident's rows, say): compiled once per process for
+    ``key`` (everything else its text depends on: a user's ``identity_key``…) and each number
+    of ids, with ``by_ids``'s placeholders. ``build`` must not read the clock. A statement
+    whose placeholders cannot all be found runs through the ORM every time."""
+    conn = connections[using]
+
+    def make():
+        holders = _holders(id_lists)
+        built = build(*holders)
+        compiler = built.query.get_compiler(using=using)
+        try:
+            text, params = compiler.as_sql()
+        except EmptyResultSet:
+            return Empty
+        slots = _slots(params, holders)
+        if slots is None:
+            return _UNCACHEABLE
+        return built, compiler, text, tuple(params), slots
+
+    entry = _kept((using, conn.vendor, "instances", key, *map(len, id_lists)), make)
+    if entry is Empty:
+        return []
+    if entry is _UNCACHEABLE:
+        return list(build(*id_lists))
+    built, compiler, text, params, slots = entry
+    return _read(built, compiler, text, _filled(params, slots, id_lists), using)
 
 
 _AMONG = "__prepared_among__"
@@ -351,16 +401,10 @@ def among(key: Hashable, build: Callable, keys: tuple[str, list], using: str = D
     if entry is _UNCACHEABLE:
         return list(build(RawSQL(subquery, tuple(params))))
     queryset, kept, text = entry
-    compiler = copy.copy(kept)
-    compiler.connection = connections[using]
     text, params = text.replace(_AMONG, subquery), list(params)
-    if server is not None and _on_server(compiler.connection):
-        text, params = _execute(compiler.connection, ("among", key, build, server[0]), text, params, server[1])
-    compiler.as_sql = lambda *args, **kwargs: (text, params)
-    found = list(queryset._iterable_class(_Run(queryset, compiler)))
-    if queryset._prefetch_related_lookups:
-        prefetch_related_objects(found, *queryset._prefetch_related_lookups)
-    return found
+    if server is not None and _on_server(connections[using]):
+        text, params = _execute(connections[using], ("among", key, build, server[0]), text, params, server[1])
+    return _read(queryset, kept, text, params, using)
 
 
 # Annotations compiled once per process (the case page's two dozen counts):

@@ -98,3 +98,48 @@ def test_kept_model_rows_equal_the_querysets_rows(demo):
     assert [r.pk for r in kept] == [r.pk for r in approvals(leader)]
     assert prepared.rows(("test", "none"), lambda _when: Deadline.objects.none()) == []
     assert user.pk
+
+
+@pytest.mark.django_db
+def test_kept_model_rows_by_ids_equal_the_querysets_rows(demo):
+    """``instances_by_ids``: one incident's rows — instances, select_related objects,
+    annotations, prefetches — as the queryset gives them, for each incident in turn; and the
+    case page's incident as ``get_incident_for`` reads it, a 404 where the user may not see it."""
+    from django.http import Http404
+
+    from benchmarks.pages_seed import seed
+    from incidents.models import Incident, TimelineEvent
+    from incidents.selectors import get_incident_for
+    from lifecycle.selectors import case_incident, case_queryset
+
+    seed(20, big_events=12, seed=6)
+
+    def build(ids):
+        return (TimelineEvent.objects.filter(incident_id=ids[0]).select_related("actor", "incident")
+                .prefetch_related("incident__sections").order_by("-at", "-id")[:5])
+
+    def seen(rows):
+        return [(e.pk, e.at, e.verb, e.actor and e.actor.username, e.incident.title,
+                 sorted(s.code for s in e.incident.sections.all())) for e in rows]
+
+    incidents = list(Incident.objects.order_by("pk").values_list("pk", flat=True))
+    for pk in incidents:
+        assert seen(prepared.instances_by_ids(("test", "events"), build, [pk])) == seen(build([pk]))
+    assert prepared.instances_by_ids(("test", "none"), lambda ids: TimelineEvent.objects.none(), [1]) == []
+    fields = ("pk", "title", "state", "timeline_count", "deadline_count", "reports_count", "policy_stable_days",
+              "command_body_name", "highest_warning_level")
+    for user in (demo["command"], demo["petition"]):
+        for pk in incidents:
+            try:
+                expected = get_incident_for(user, pk, queryset=case_queryset(user))
+            except Http404:
+                with pytest.raises(Http404):
+                    case_incident(user, pk)
+                continue
+            got = case_incident(user, pk)
+            assert [getattr(got, f) for f in fields] == [getattr(expected, f) for f in fields]
+            assert [s.code for s in got.sections.all()] == [s.code for s in expected.sections.all()]
+            assert [d.pk for d in got.owed_deadlines] == [d.pk for d in expected.owed_deadlines]
+            assert got.reported_by.username == expected.reported_by.username
+    with pytest.raises(Http404):
+        case_incident(demo["command"], "x")

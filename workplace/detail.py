@@ -17,6 +17,7 @@ re-rendered after an action in it (``full``)."""
 import functools
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
@@ -36,10 +37,12 @@ from lifecycle.selectors import (
 from organization.models import Section
 from organization.selectors import people_choices
 from responses.models import PublicityTier, ReportKind, ResponseState, Statement
+from sentiment_ops import prepared
 from sentiment_ops.exceptions import Conflict
 
 from .forms import Forms
 from .labels import ROMAN, describe, verb_label
+from .rows import timeline_html
 
 # Which panel each action belongs to: the part of the page re-rendered with its errors.
 PANEL_OF = {
@@ -67,13 +70,26 @@ COMMAND_REPORTS = [ReportKind.FLASH, ReportKind.FEEDBACK, ReportKind.BRIEFING, R
 
 
 def choices():
+    """The forms' choices, their labels translated: made once per language (a select's every
+    label was a translation lookup on every page)."""
+    return _choices(get_language())
+
+
+@functools.cache
+def _choices(language):
+    def labelled(pairs):
+        return [(value, str(label)) for value, label in pairs]
+
     return {
-        "channel": Channel.choices, "platform": Platform.choices, "veracity": Veracity.choices,
-        "severity": Severity.choices, "mode": Judgment.Mode.choices, "level": Level.choices,
-        "delivery": Delivery.choices, "tier": PublicityTier.choices, "statement_kind": Statement.Kind.choices,
-        "command_reports": [(k.value, k.label) for k in COMMAND_REPORTS],
+        "channel": labelled(Channel.choices), "platform": labelled(Platform.choices),
+        "veracity": labelled(Veracity.choices), "severity": labelled(Severity.choices),
+        "mode": labelled(Judgment.Mode.choices), "level": labelled(Level.choices),
+        "delivery": labelled(Delivery.choices), "tier": labelled(PublicityTier.choices),
+        "statement_kind": labelled(Statement.Kind.choices),
+        "command_reports": [(k.value, str(k.label)) for k in COMMAND_REPORTS],
         "response_level": [(v, _("%(level)s级响应") % {"level": ROMAN[v]}) for v in (1, 2, 3, 4)],
         "stable": [("true", _("平稳")), ("false", _("不平稳"))],
+        "outside": [(str(name), str(name)) for name in OUTSIDE],  # recorded as named
     }
 
 
@@ -85,9 +101,20 @@ def timeline_items(events, section_names: dict, visible: bool) -> list[dict]:
             for e in events]
 
 
-def _lazy(load):
-    """A list read once, and only if a template asks for it."""
-    return functools.cache(load)
+class _lazy:  # noqa: N801  (a function's name where it is used)
+    """A list read once, and only if a template asks for it (the template calls it; a
+    ``functools.cache`` of a partial cost its wrapper's copying of attributes a partial lacks)."""
+
+    __slots__ = ("load", "value")
+    _UNREAD = object()
+
+    def __init__(self, load):
+        self.load, self.value = load, self._UNREAD
+
+    def __call__(self):
+        if self.value is self._UNREAD:
+            self.value = self.load()
+        return self.value
 
 
 def next_steps(incident, user, actions) -> dict:
@@ -125,7 +152,7 @@ def build(request, incident, forms: Forms | None = None, full=()) -> dict:
     full = set(full)
     now = timezone.now()
     state = incident.state
-    all_sections = list(Section.objects.order_by("order", "code"))
+    all_sections = prepared.rows(("workplace.detail.sections",), lambda _now: Section.objects.order_by("order", "code"))
     codes = {s.code for s in incident.sections.all()}
     sections = [s for s in all_sections if s.code in codes]
     visible = perms.can_see_content(user, incident, codes)
@@ -308,13 +335,13 @@ def build(request, incident, forms: Forms | None = None, full=()) -> dict:
         "deadline_history": lists["deadlines"],
         "deadlines": owed,
         "timeline": timeline,
-        "timeline_latest": timeline[::-1],
+        "timeline_html": timeline_html(timeline[::-1], visible),
         "timeline_count": incident.timeline_count,
         "consultations": lists["consultations"],
         "section_choices_assigned": [(s.code, s.name) for s in sections],
         "loose_ends": loose_ends if state in (State.WATCHING, State.WARNED, State.AFTERMATH) else [],
         "people_choices": people,
-        "outside_choices": [(str(name), str(name)) for name in OUTSIDE],  # recorded as named
+        "outside_choices": choices()["outside"],  # recorded as named
         "can": can,
         "steps": steps,
         "generic": generic_actions(incident, user, handled),

@@ -4,16 +4,25 @@ close to half of the page's own rendering). The markup is the Bootstrap form mar
 pages have always had; every value is printed as a template variable would print it
 (``render_value_in_context``: local time, localisation, escaping)."""
 
+from html import escape as html_escape
+
 from django.template.base import render_value_in_context
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 
 def render_field(spec: dict, context) -> str:
     """The input of ``spec`` (``workplace.templatetags.workplace.field``'s dict)."""
+    autoescape = context.autoescape
+
     def v(value):
-        if type(value) is str:  # a plain string: what render_value_in_context does with it
-            return escape(value) if context.autoescape else value
+        # What render_value_in_context does with a string: a safe one as it is (a translated
+        # literal of the template), a plain one escaped (django.utils.html.escape's
+        # html.escape, without its check for lazy arguments).
+        kind = type(value)
+        if kind is SafeString:
+            return value
+        if kind is str:
+            return html_escape(value) if autoescape else value
         return render_value_in_context(value, context)
 
     kind, errors, attrs = spec["type"], spec["errors"], spec["attrs"]

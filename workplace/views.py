@@ -45,7 +45,7 @@ from lifecycle.selectors import (
     CASE_TIMELINE,
     IncidentFilter,
     case_history,
-    case_queryset,
+    case_incident,
     timeline_page_queryset,
 )
 from organization.models import Section, UnitPolicy
@@ -73,6 +73,7 @@ from .rows import (
     notification_rows,
     option_parts,
     options,
+    timeline_html,
 )
 
 # Uploading evidence is not in the action registry (the API has its own endpoint); the page
@@ -265,7 +266,7 @@ def _fixed_options(language) -> tuple:
 
 def _incident(request, pk):
     """The incident with everything its case page shows, if the user may see it (else 404)."""
-    return case_history(get_incident_for(request.user, pk, queryset=case_queryset(request.user)))
+    return case_history(case_incident(request.user, pk))
 
 
 @login_required
@@ -304,7 +305,7 @@ def incident_timeline(request, pk):
     visible_content = perms.can_see_content(request.user, incident)
     items = timeline_items(page.object_list, names, visible_content)
     return _partial(request, "workplace/_timeline_items.html", {
-        "incident": incident, "timeline_items": items, "page": page, "visible": visible_content},
+        "incident": incident, "timeline_html": timeline_html(items, visible_content), "page": page},
         oob_messages=False)
 
 

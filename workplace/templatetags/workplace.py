@@ -5,8 +5,10 @@ and the navigation bar by role."""
 import datetime as dt
 
 from django import template
+from django.template.base import render_value_in_context
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -18,7 +20,7 @@ from incidents.models import State
 
 from .. import layout, nav
 from ..fields import render_field
-from ..formats import local
+from ..formats import display, local
 from ..labels import ROMAN, verb_label
 
 register = template.Library()
@@ -53,10 +55,48 @@ def field(context, state, name, label, type="text", choices=None, required=False
     }, context)
 
 
-@register.inclusion_tag("workplace/_form_errors.html")
+@register.simple_tag(takes_context=True)
+def act(context, action):
+    """``{% url 'incident_action' incident.pk action %}`` of the page's ``incident``, reversed
+    once a page (the case page has some sixty of them: a reverse each was a tenth of its
+    rendering)."""
+    return f"{_kept_prefix(context, 'incident_action', context['incident'].pk)}{action}/"
+
+
+def _kept_prefix(context, name, pk) -> str:
+    """``reverse(name, args=[pk, "_"])`` without its last segment, once a page."""
+    kept = context.render_context.dicts[0]  # shared by the page's included templates
+    prefix = kept.get((name, pk))
+    if prefix is None:
+        prefix = kept[(name, pk)] = reverse(name, args=[pk, "_"])[:-2]
+    return prefix
+
+
+@register.simple_tag(takes_context=True)
+def more(context, panel, n, label):
+    """A closed panel's line for one of its lists, ``label（n）``, that loads the panel when
+    opened (nothing when the list is empty)."""
+    if not n:
+        return "\n"
+    url = f"{_kept_prefix(context, 'incident_panel', context['incident'].pk)}{panel}/"
+    text = _("%(label)s（%(n)s）") % {"label": render_value_in_context(label, context),
+                                       "n": render_value_in_context(n, context)}
+    return mark_safe(  # the values escaped above; the panel a name of our own templates
+        f'<details class="case-more small mt-1" hx-get="{url}" hx-trigger="toggle once" '
+        f'hx-target="#panel-{panel}" hx-swap="outerHTML"><summary>{text}</summary>'
+        f'<span class="text-secondary">{_("正在载入…")}</span></details>\n')
+
+
+@register.simple_tag
 def form_errors(state):
-    """Errors without an input of their own (hidden fields, non-field errors)."""
-    return {"errors": state.other_errors}
+    """Errors without an input of their own (hidden fields, non-field errors), printed here (the
+    case page has three dozen forms: an included template for each was a twentieth of its
+    rendering)."""
+    errors = state.other_errors
+    if not errors:
+        return "\n"
+    return format_html('<div class="alert alert-danger py-2 small mb-2" role="alert">{}</div>\n',
+                       format_html_join("", "<div>{}</div>", ((e,) for e in errors)))
 
 
 COLOURS = {1: gettext_noop("红色"), 2: gettext_noop("橙色"), 3: gettext_noop("黄色"), 4: gettext_noop("蓝色")}
@@ -134,6 +174,23 @@ def countdown(due, now=None):
     its urgency: ``{% countdown d.due_at now %}`` (workplace/_countdown.html)."""
     return format_html('<span class="countdown {}" data-due="{}">{}</span>', urgency(due, now),
                        local(due, "c"), local(due, "m-d H:i"))
+
+
+@register.filter(name="display")
+def display_filter(row, field):
+    """``row.get_<field>_display`` from a table made once per field (workplace.formats.display:
+    Django's builds it on every call)."""
+    if not hasattr(row, "_meta"):  # no row: None, or an unset variable's ""
+        return ""
+    return display(row, field)
+
+
+@register.filter(name="local")
+def local_filter(value, fmt):
+    """``|date:fmt`` of an aware datetime for the formats lists print (``"m-d H:i"``,
+    ``"Y-m-d H:i"``): the same text by strftime, a fraction of the date filter's cost (the case
+    page prints some thirty)."""
+    return local(value, fmt)
 
 
 @register.filter
