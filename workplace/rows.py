@@ -22,6 +22,7 @@ from .forms import FormState
 from .labels import verb_label
 from .templatetags.workplace import (
     field,
+    form_errors,
     level_badge,
     roman,
     shown_title,
@@ -302,9 +303,7 @@ def approval_html(user, item, values, judgment, events, page_number, csrf_input,
             reason_field = field(context, form, "reason", L["reason"], type="textarea", rows=2, required=True)
         else:  # a form nobody touched: the page's one empty field, with this form's key
             reason_field = L["empty_reason"](context).replace(_MARKER, form.key)
-        errors = form.other_errors
-        errors = (f'<div class="alert alert-danger py-2 small mb-2" role="alert">{"".join(f"<div>{e(m)}</div>" for m in errors)}</div>'
-                  if errors else "")
+        errors = form_errors(form).rstrip("\n")
         footer = f"""
       <div class="d-flex flex-wrap gap-2 align-items-start">
         <form method="post" action="{approve}"
