@@ -81,10 +81,11 @@ def more(context, panel, n, label):
     url = f"{_kept_prefix(context, 'incident_panel', context['incident'].pk)}{panel}/"
     text = _("%(label)s（%(n)s）") % {"label": render_value_in_context(label, context),
                                        "n": render_value_in_context(n, context)}
+    loading = _("正在载入…")
     return mark_safe(  # the values escaped above; the panel a name of our own templates
         f'<details class="case-more small mt-1" hx-get="{url}" hx-trigger="toggle once" '
         f'hx-target="#panel-{panel}" hx-swap="outerHTML"><summary>{text}</summary>'
-        f'<span class="text-secondary">{_("正在载入…")}</span></details>\n')
+        f'<span class="text-secondary">{loading}</span></details>\n')
 
 
 @register.simple_tag
