@@ -566,7 +566,11 @@ class IncidentFilter(django_filters.FilterSet):
         return qs.filter(warning__level=value, warning__state=WarningState.ACTIVE)
 
     def filter_section(self, qs, name, value):
-        return qs.filter(Exists(Assignment.objects.filter(incident=OuterRef("pk"), section__code=value)))
+        # A join, not EXISTS: one row per incident ((incident, section) is unique), and
+        # PostgreSQL may then hash the state's few incidents and stream the section's
+        # assignments from their index, where a semi-join hashes every assignment of the
+        # section (?state=responding&section=petition's capped count 7.9 → ~6 ms at 100,000).
+        return qs.filter(assignments__section__code=value)
 
     def filter_q(self, qs, name, value):
         return search(qs, self.request.user, value)
