@@ -3,6 +3,8 @@ SQL queries with a small history and with one ten times larger, for the command 
 section and a leader; and at most ``MAX_QUERIES`` each. Counts, never times (the timings are
 benchmarks/pages_benchmark.py's)."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -200,24 +202,37 @@ def test_every_query_of_every_page_can_be_served_by_an_index(demo):
     benchmark prints the plans as run (benchmarks/pages_benchmark.py)."""
     seed(SMALL, big_events=50, seed=4)
     clients = {name: _client(demo[name]) for name in PAGES}
-    scanned = {}
+    scanned, prepared_ones = {}, 0
     for name, urls in _pages().items():
         for url in urls:
             with CaptureQueriesContext(connection) as queries:
                 clients[name].get(url)
             for query in queries.captured_queries:
                 sql = query["sql"].split("SET LOCAL jit = off; ")[-1]
-                if not sql.lstrip().startswith(("SELECT", "(SELECT", "WITH")) or "django_session" in sql:
+                if sql.startswith("PREPARE "):  # planned once per connection: its EXECUTE
+                    sql = sql[sql.rindex("; EXECUTE ") + 2:]
+                if not sql.lstrip().startswith(("SELECT", "(SELECT", "WITH", "EXECUTE")) or "django_session" in sql:
                     continue
                 with connection.cursor() as cursor:
+                    if sql.startswith("EXECUTE "):  # a statement without parameters: its text (its plan is kept)
+                        prepared_ones += 1
+                        cursor.execute("SELECT statement, cardinality(parameter_types) FROM pg_prepared_statements "
+                                       "WHERE name = %s", [re.match(r"EXECUTE (\w+)", sql).group(1)])
+                        text, parameters = cursor.fetchone()
+                        if not parameters:
+                            # The text is what the client sent: "…; PREPARE name AS body; EXECUTE name".
+                            sql = re.search(r"PREPARE \w+ AS (.*); EXECUTE \w+$", text, re.S).group(1)
                     cursor.execute("SET LOCAL enable_seqscan = off")
+                    cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")  # an EXECUTE planned now
                     cursor.execute("EXPLAIN " + sql)
                     plan = "\n".join(row[0] for row in cursor.fetchall())
                     cursor.execute("SET LOCAL enable_seqscan = on")
+                    cursor.execute("SET LOCAL plan_cache_mode = auto")
                 tables = {t for t in GROWING if f"Seq Scan on {t} " in plan or plan.count(f"Seq Scan on {t}\n")}
                 if tables:
                     scanned.setdefault((name, url), []).append((sorted(tables), sql[:300]))
     assert not scanned, scanned
+    assert prepared_ones, "the API's statements planned once per connection were examined too"
 
 
 @pytest.mark.django_db
