@@ -1,7 +1,6 @@
 """The incident as API.md shapes it (the payloads of its actions: lifecycle/payloads.py)."""
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
@@ -271,7 +270,7 @@ class IncidentSerializer(serializers.Serializer):
         visible = perms.can_see_content(user, incident, set(codes))
         return {
             "id": incident.pk,
-            "title": incident.title if visible else _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk},
+            "title": perms.shown_title(incident.title, visible, incident.pk),
             "summary": incident.summary if visible else "",
             "channel": incident.channel,
             "state": incident.state,

@@ -167,7 +167,7 @@ def incidents_xlsx(user, params):
         end = inc.closed_at or now
         book.row(ws, r, [
             inc.pk,
-            inc.title if (not inc.classified or inc.readable) else _("【涉密】舆情事件 #%(id)s") % {"id": inc.pk},
+            perms.shown_title(inc.title, not inc.classified or inc.readable, inc.pk),
             inc.get_channel_display(), _local(inc.discovered_at), _local(inc.reported_at),
             inc.get_severity_display(), inc.get_veracity_display(),
             Level(inc.top_warning).label if inc.top_warning else "",

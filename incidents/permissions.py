@@ -126,6 +126,12 @@ def _reads_every_content(user) -> bool:
     return user.is_superuser or is_command(user) or is_leadership(user)
 
 
+def shown_title(title: str, readable: bool, pk: int) -> str:
+    """R54: the title of an incident whose content the reader may read (``readable``), else the
+    incident's number in its place."""
+    return title if readable else _("【涉密】舆情事件 #%(id)s") % {"id": pk}
+
+
 def can_see_content(user, incident, assigned_codes=None) -> bool:
     """R54 for one incident (``assigned_codes``: its sections' codes when already loaded)."""
     if not incident.classified or _reads_every_content(user):

@@ -3,7 +3,7 @@ the one visibility rule (R1–R6) applied, ``get_incident_for`` the one access f
 
 import functools
 
-from django.core.exceptions import EmptyResultSet, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import (
     BooleanField,
@@ -63,11 +63,17 @@ def count_visible(user, queryset=None, *, cap: int | None = None) -> int:
 
 def _count_statement(user, qs, cap) -> tuple[str, list] | None:
     """The SQL of ``count_visible`` (None: nothing to count)."""
+    summed = _count_sum(user, qs, cap)
+    return None if summed is None else ("SELECT " + summed[0], summed[1])
+
+
+def _count_sum(user, qs, cap) -> tuple[str, list] | None:
+    """``count_visible``'s sum of counts, an SQL expression (``prepared.sum_of_counts``)."""
     branches = perms.visibility_branches(user)
     if branches is None:
         if cap is None:
-            return _sum_of_counts([qs.values(n=Func(template="COUNT(*)", output_field=IntegerField()))])
-        return _sum_of_counts([qs.values("pk")[:cap]], capped=True)
+            return prepared.sum_of_counts([qs.values(n=Func(template="COUNT(*)", output_field=IntegerField()))])
+        return prepared.sum_of_counts([qs.values("pk")[:cap]], capped=True)
     assigned = perms.section_assignments(user)
     parts = []
     for i, branch in enumerate(branches):
@@ -86,24 +92,7 @@ def _count_statement(user, qs, cap) -> tuple[str, list] | None:
         for earlier in branches[:i]:
             part = part.exclude(earlier)
         parts.append(part.values(n=Func(F("pk"), function="COUNT")) if cap is None else part.values("pk")[:cap])
-    return _sum_of_counts(parts, capped=cap is not None)
-
-
-def _sum_of_counts(counts, *, capped: bool = False) -> tuple[str, list] | None:
-    """The statement of the sum of single-row ``COUNT`` querysets (``capped``: of the rows of
-    sliced querysets, each counted as ``COUNT(*)`` over its ``LIMIT``); None: none can count a
-    row."""
-    compiled = []
-    for count in counts:
-        try:
-            sql, params = count.query.get_compiler(count.db).as_sql()
-        except EmptyResultSet:  # a filter that matches nothing (``pk__in=[]``)
-            continue
-        compiled.append((f"SELECT COUNT(*) FROM ({sql}) AS part" if capped else sql, params))
-    if not compiled:
-        return None
-    return ("SELECT " + " + ".join(f"({sql})" for sql, _ in compiled),
-            [p for _, params in compiled for p in params])
+    return prepared.sum_of_counts(parts, capped=cap is not None)
 
 
 def _per_user(user, key, build):

@@ -437,6 +437,22 @@ class Precompiled(Expression):
         return []
 
 
+def sum_of_counts(counts, *, capped: bool = False) -> tuple[str, list] | None:
+    """The sum of single-row ``COUNT`` querysets as one SQL expression and its parameters
+    (``capped``: of the rows of sliced querysets, each counted as ``COUNT(*)`` over its
+    ``LIMIT``); None when none can count a row (a filter that matches nothing, ``pk__in=[]``)."""
+    compiled = []
+    for count in counts:
+        try:
+            sql, params = count.query.get_compiler(count.db).as_sql()
+        except EmptyResultSet:
+            continue
+        compiled.append((f"SELECT COUNT(*) FROM ({sql}) AS part" if capped else sql, params))
+    if not compiled:
+        return None
+    return " + ".join(f"({sql})" for sql, _ in compiled), [p for _, params in compiled for p in params]
+
+
 def clear():
     """Forget every statement (tests that change how the ORM compiles)."""
     with _lock:

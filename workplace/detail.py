@@ -295,7 +295,7 @@ def build(request, incident, forms: Forms | None = None, full=()) -> dict:
     handled = set(PANEL_OF) | {"attach"}
     return {
         "incident": incident,
-        "title": incident.title if visible else _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk},
+        "title": perms.shown_title(incident.title, visible, incident.pk),
         "visible": visible,
         "now": now,
         "full": full,

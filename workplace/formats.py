@@ -3,6 +3,8 @@ the same text as the template filter, at a fraction of its cost."""
 
 import functools
 
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, timezone
 from django.utils.encoding import force_str
 from django.utils.html import escape
@@ -43,3 +45,26 @@ def provisional_mark() -> str:
     workplace/_provisional.html prints it (for a row printed in Python)."""
     title, text = escape(_("按暂定工作日历（法定节假日规则推算）计算，官方放假安排确认后将重新计算")), escape(_("暂定"))
     return f' <span class="badge text-bg-warning provisional-mark" title="{title}">{text}</span>'
+
+
+def csrf_input(token) -> str:
+    """What ``{% csrf_token %}`` prints, for a form printed in Python (nothing without a token)."""
+    if not token or token == "NOTPROVIDED":
+        return ""
+    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
+
+
+_reversed: dict = {}
+
+
+def row_urls(name: str, *after):
+    """``reverse(name, args=[pk, *after])`` for the rows of a list, as a function of the pk:
+    reversed once per process (and URL configuration), with a marker where the pk goes (an
+    ``int`` converter prints the pk as it is)."""
+    key = (name, after, settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+    parts = _reversed.get(key)
+    if parts is None:
+        marker = "2147483647"
+        parts = _reversed[key] = tuple(reverse(name, args=[int(marker), *after]).split(marker))
+    head, tail = parts
+    return lambda pk: f"{head}{int(pk)}{tail}"

@@ -9,13 +9,12 @@ of incidents."""
 
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, OuterRef, Subquery, Window
 from django.db.models.expressions import RawSQL
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import timesince_filter
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -39,7 +38,7 @@ from responses.selectors import waiting_keys
 from sentiment_ops import prepared
 
 from . import nav
-from .formats import local, provisional_mark
+from .formats import csrf_input, local, provisional_mark, row_urls
 from .templatetags.workplace import (
     level_badge,
     roman,
@@ -64,7 +63,7 @@ def _counted(key, user, build, fields, now=None) -> tuple[list, int]:
 
 def _linked(incidents: list) -> list:
     """The incidents, each with the link to its case (``detail_url``, reversed once for the list)."""
-    detail = _urls("incident_detail")
+    detail = row_urls("incident_detail")
     for incident in incidents:
         incident.detail_url = detail(incident.pk)
     return incidents
@@ -136,22 +135,6 @@ def _keys_of(*querysets) -> RawSQL:
     return RawSQL(" UNION ALL ".join(parts), params)
 
 
-_reversed: dict = {}
-
-
-def _urls(name: str, *after):
-    """``reverse(name, args=[pk, *after])`` for the rows of a list: reversed once per process
-    (and URL configuration), with a marker where the pk goes (an ``int`` converter prints the
-    pk as it is)."""
-    key = (name, after, settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
-    parts = _reversed.get(key)
-    if parts is None:
-        marker = "2147483647"
-        parts = _reversed[key] = tuple(reverse(name, args=[int(marker), *after]).split(marker))
-    head, tail = parts
-    return lambda pk: f"{head}{int(pk)}{tail}"
-
-
 # What a deadline's row prints, read as values (no deadline, incident and owner built per row).
 DEADLINE_VALUES = ("incident_id", "kind", "state", "owner_section_id", "due_at", "provisional", "content_ok",
                    "incident__title", "owner_section__code", "owner_section__name", "owner_body__name")
@@ -171,7 +154,7 @@ def _shown(rows: list, now) -> list:
     ISO 8601), the urgency colour at ``now`` (the ``urgency`` filter's rule) and the links to
     the case and its zero report."""
     kinds, states = (dict(Deadline._meta.get_field(name).flatchoices) for name in ("kind", "state"))
-    detail, report = _urls("incident_detail"), _urls("incident_action", "report")
+    detail, report = row_urls("incident_detail"), row_urls("incident_action", "report")
     deadlines = []
     for row in rows:
         d = SimpleNamespace(**row)
@@ -256,7 +239,7 @@ def section_part(request, now, *, owed=True):
     for d in owed or []:
         d.zero_ok = d.kind == "status" and d.owner_section_id in mine
     receipts = _first("to_sign", user, lambda _when: _receipts_first(user).values(*RECEIPT_VALUES)) if mine else []
-    csrf = _csrf_input(request) if owed or receipts else ""
+    csrf = csrf_input(get_token(request)) if owed or receipts else ""
     return {"owed": owed, "receipts": receipts, "todo_count": badges["todo"],
             "owed_items": _deadline_items(user, owed or [], csrf), "receipts_items": _receipt_items(user, receipts, csrf)}
 
@@ -335,10 +318,6 @@ def _html(rows) -> str:
     return mark_safe("".join(rows))
 
 
-def _csrf_input(request) -> str:
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
-
-
 def _judge_items(user, incidents, now) -> str:
     registered = _("已登记 %(age)s")
     return _html(
@@ -353,12 +332,12 @@ def _deadline_items(user, deadlines, csrf="") -> str:
     """The deadline rows of the command group's watch and a section's owed list (``_shown``
     worked out their values);
     ``csrf``: the token's input, for the zero reports of ``zero_ok`` rows."""
-    due, classified = _("到期"), _("【涉密】舆情事件 #%(id)s")
+    due = _("到期")
     provisional, zero_word = provisional_mark(), escape(_("零报告"))
     rows = []
     for d in deadlines:
         missed = f' <span class="badge text-bg-danger">{escape(d.state_label)}</span>' if d.state == "missed" else ""
-        title = d.incident__title if d.content_ok else classified % {"id": d.incident_id}  # R54 (shown_title)
+        title = perms.shown_title(d.incident__title, d.content_ok, d.incident_id)
         zero = ""
         if getattr(d, "zero_ok", False):
             zero = (f'<form method="post" action="{d.report_url}" class="mt-1" novalidate>{csrf}\n'
@@ -424,10 +403,9 @@ def _running_items(user, incidents) -> str:
 def _approval_items(user, responses) -> str:
     url = escape(reverse("approvals")) if responses else ""
     lifting, proposing, go = _("提议解除%(level)s级响应"), _("提议启动或调整为%(level)s级响应"), escape(_("去审批"))
-    classified = _("【涉密】舆情事件 #%(id)s")
     rows = []
     for r in responses:
-        title = r.incident.title if r.content_ok else classified % {"id": r.incident_id}  # R54 (shown_title)
+        title = perms.shown_title(r.incident.title, r.content_ok, r.incident_id)
         what = (lifting % {"level": roman(r.level)} if r.state == "lift_proposed"
                 else proposing % {"level": roman(r.proposal.level)})
         rows.append(
@@ -449,12 +427,12 @@ RECEIPT_VALUES = ("notice_id", "notice__level", "notice__incident_id", "notice__
 
 def _receipt_items(user, receipts, csrf) -> str:
     """The notices to sign (``RECEIPT_VALUES`` rows), each with its 签收 form."""
-    issued, sign, classified = escape(_("发布于")), escape(_("签收")), _("【涉密】舆情事件 #%(id)s")
-    detail, signing = _urls("incident_detail"), _urls("incident_action", "sign")
+    issued, sign = escape(_("发布于")), escape(_("签收"))
+    detail, signing = row_urls("incident_detail"), row_urls("incident_action", "sign")
     rows = []
     for r in receipts:
         incident = r["notice__incident_id"]
-        title = r["notice__incident__title"] if r["content_ok"] else classified % {"id": incident}  # R54 (shown_title)
+        title = perms.shown_title(r["notice__incident__title"], r["content_ok"], incident)
         rows.append(
             '\n            <li class="list-group-item d-flex justify-content-between align-items-center gap-2">\n'
             f'              <div class="min-w-0">{level_badge(r["notice__level"])}\n'

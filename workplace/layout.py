@@ -21,6 +21,7 @@ from deadlines import accountability
 from incidents import permissions as perms
 
 from . import nav
+from .formats import csrf_input
 
 _fixed: dict = {}
 
@@ -165,8 +166,7 @@ def navbar(context) -> str:
     user = context.get("user")
     signed_in = user is not None and user.is_authenticated
     token = context.get("csrf_token")
-    csrf = (f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
-            if token and token != "NOTPROVIDED" else "")
+    csrf = csrf_input(token)
     out = [fixed["brand"]]
     if signed_in:
         out.append(fixed["toggler"])

@@ -3,7 +3,6 @@ the page asked for (``COUNT(*)`` over a ``LIMIT``), so paging 50,000 rows owed c
 50 does. Past that, the total reads "n+" and the next page is still offered; the deeper a user
 pages, the further the count looks (the OFFSET of that page reads those rows anyway)."""
 
-from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage, Paginator
 from django.db import connection
 from django.db.models import IntegerField
@@ -102,15 +101,8 @@ def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False, a
 
 def _capped_sum(parts, limit) -> tuple[str, list]:
     """The sum of each queryset's ``COUNT(*)`` up to ``limit`` + 1 rows, as one SQL expression."""
-    terms, params = [], []
-    for i, part in enumerate(parts):
-        try:
-            sql, part_params = part.order_by().values("pk")[: limit + 1].query.sql_with_params()
-        except EmptyResultSet:  # .none(): nothing to count
-            continue
-        terms.append(f"(SELECT COUNT(*) FROM ({sql}) {connection.ops.quote_name(f'c_{i}')})")
-        params.extend(part_params)
-    return " + ".join(terms) or "0", params
+    return prepared.sum_of_counts([part.order_by().values("pk")[: limit + 1] for part in parts],
+                                  capped=True) or ("0", [])
 
 
 def _counted(rows, number, total, per_page, wanted=None):

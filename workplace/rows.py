@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from incidents.models import Incident, Judgment
 from sentiment_ops import prepared
 
-from .formats import display, label, local
+from .formats import display, label, local, row_urls
 from .forms import FormState
 from .labels import verb_label
 from .templatetags.workplace import (
@@ -196,7 +196,7 @@ def approval_labels() -> dict:
     labels["judged"] = _Memo(lambda key: escape(label(Judgment, *key)))
     tz = timezone.get_current_timezone()
     labels["time"] = lambda value: value.astimezone(tz).strftime("%m-%d %H:%M") if value else ""  # local(value, "m-d H:i")
-    labels["urls"] = {"detail": _urls("incident_detail"), **{action: _urls("incident_action", action) for action in (
+    labels["urls"] = {"detail": row_urls("incident_detail"), **{action: row_urls("incident_action", action) for action in (
         "approve-lift", "reject-lift", "approve-response", "reject-response")}}
     return labels
 
@@ -214,14 +214,6 @@ class _Memo(dict):
     def __missing__(self, key):
         value = self[key] = self.make(key)
         return value
-
-
-def _urls(name: str, *after):
-    """``reverse(name, args=[pk, *after])`` for many rows: reversed once, the pk put in its place
-    (as ``workplace.home._urls``)."""
-    marker = "2147483647"
-    head, tail = reverse(name, args=[int(marker), *after]).split(marker)
-    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 def _widthratio(value, max_value, max_width=100) -> str:

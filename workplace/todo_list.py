@@ -11,7 +11,6 @@ from html import escape  # Django's ``escape`` without its lazy-string wrapper: 
 
 from django.db import connection
 from django.middleware.csrf import get_token
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -21,10 +20,11 @@ from deadlines import selectors as deadline_reads
 from deadlines.models import Deadline
 from early_warnings import selectors as warning_reads
 from early_warnings.models import WarningNotice
+from incidents import permissions as perms
 from organization.selectors import identity_key, units_of
 from sentiment_ops import prepared
 
-from .formats import _choices, provisional_mark
+from .formats import _choices, csrf_input, provisional_mark, row_urls
 from .paging import page_counted, page_of
 from .templatetags.workplace import level_badge, urgency
 
@@ -91,19 +91,6 @@ def _receipts(user, key, number):
     return page
 
 
-def _url(name: str, *after):
-    """``reverse(name, args=[pk, *after])`` for every row: reversed once, with a marker where
-    the pk goes."""
-    marker = "2147483647"
-    head, tail = reverse(name, args=[int(marker), *after]).split(marker)
-    return lambda pk: f"{head}{int(pk)}{tail}"
-
-
-def _title(title, readable, pk) -> str:
-    """R54's shown title (``templatetags.workplace.shown_title``), escaped."""
-    return escape(title if readable else _("【涉密】舆情事件 #%(id)s") % {"id": pk})
-
-
 def _labels(model, field: str) -> dict:
     """The field's choices' labels, escaped, in the active language."""
     return _escaped_labels(model, field, get_language())
@@ -114,10 +101,6 @@ def _escaped_labels(model, field: str, _language) -> dict:
     return {value: escape(str(label)) for value, label in _choices(model, field).items()}
 
 
-def _csrf(token: str) -> str:
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
-
-
 def _deadline_items(user, deadlines, now, units, token, number) -> str:
     """Each deadline's ``<li>`` as the template printed it: urgency, kind, owner, due and latest
     times, the countdown, the link to the incident's reports and — for a status report owed by
@@ -126,10 +109,10 @@ def _deadline_items(user, deadlines, now, units, token, number) -> str:
         return ""
     mine = {unit.pk for unit in units.values() if unit.kind == "section"}
     kinds, states = _labels(Deadline, "kind"), _labels(Deadline, "state")
-    panel, report = _url("incident_detail"), _url("incident_action", "report")
+    panel, report = row_urls("incident_detail"), row_urls("incident_action", "report")
     due_word, latest, zero, handle = escape(_("到期")), escape(_("最迟")), escape(_("零报告")), escape(_("去处理"))
     provisional = provisional_mark()
-    csrf = _csrf(token)
+    csrf = csrf_input(token)
     items = []
     for d in deadlines:
         url = panel(d.incident_id) + "#panel-reports"
@@ -157,7 +140,7 @@ def _deadline_items(user, deadlines, now, units, token, number) -> str:
             f'            <div class="col-md-6">\n'
             f'              <div class="fw-semibold">{kinds.get(d.kind, escape(d.kind))}{missed}</div>\n'
             f'              <a class="d-block text-truncate" href="{url}">#{d.incident_id} '
-            f'{_title(d.title, d.content_ok, d.incident_id)}</a>\n'
+            f'{escape(perms.shown_title(d.title, d.content_ok, d.incident_id))}</a>\n'
             f'              <div class="small text-secondary">{escape(d.owner_name)} · {due_word} {due_text}'
             f'{provisional if d.provisional else ""}\n{hard}</div>\n'
             f'            </div>\n'
@@ -177,9 +160,9 @@ def _receipt_items(user, receipts, units, token, number) -> str:
     if not receipts:
         return ""
     kinds = _labels(WarningNotice, "kind")
-    case, sign = _url("incident_detail"), _url("incident_action", "sign")
+    case, sign = row_urls("incident_detail"), row_urls("incident_action", "sign")
     issued_word, sign_word = escape(_("发布于")), escape(_("签收"))
-    csrf = _csrf(token)
+    csrf = csrf_input(token)
     badges = {}
     items = []
     for r in receipts:
@@ -195,7 +178,7 @@ def _receipt_items(user, receipts, units, token, number) -> str:
             f'            {badge} <span class="badge text-bg-light border">'
             f'{kinds.get(r.notice__kind, escape(r.notice__kind))}</span>\n'
             f'            <a href="{case(r.notice__incident_id)}#panel-warning">#{r.notice__incident_id} '
-            f'{_title(r.notice__incident__title, r.content_ok, r.notice__incident_id)}</a>\n'
+            f'{escape(perms.shown_title(r.notice__incident__title, r.content_ok, r.notice__incident_id))}</a>\n'
             f'            <div class="small text-secondary">{escape(section.name)} · {issued_word} {issued}</div>\n'
             f'          </div>\n'
             f'          <form method="post" action="{action}" hx-post="{action}" hx-target="#todo" hx-swap="outerHTML" '

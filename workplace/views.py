@@ -16,7 +16,6 @@ from django.template import Context
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -55,6 +54,7 @@ from sentiment_ops.exceptions import Forbidden
 
 from . import home, nav, todo_list
 from .detail import PANEL_OF, PANELS, build, choices, timeline_items
+from .formats import csrf_input
 from .forms import (
     Forms,
     FormState,
@@ -377,11 +377,9 @@ def _approval_items(request, forms=None, params=None):
     events = latest_event_values(ids, APPROVAL_EVENTS)
     labels, context, token = approval_labels(), Context(), []
 
-    def csrf_input():  # as {% csrf_token %} prints it, one token for the page
+    def page_csrf():  # as {% csrf_token %} prints it, one token for the page
         if not token:
-            value = get_token(request)
-            token.append(format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', value)
-                         if value else "")
+            token.append(csrf_input(get_token(request)))
         return token[0]
 
     items = []
@@ -396,7 +394,7 @@ def _approval_items(request, forms=None, params=None):
             "visible": bool(v["content_ok"]),
             "form": forms[f"reject_{pk}"],
         }
-        item["html"] = approval_html(user, item, v, judgments.get(pk), events.get(pk, ()), page.number, csrf_input,
+        item["html"] = approval_html(user, item, v, judgments.get(pk), events.get(pk, ()), page.number, page_csrf,
                                      context, labels)
         items.append(item)
     return items, page

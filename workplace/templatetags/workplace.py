@@ -149,9 +149,7 @@ def shown_title(user, incident, readable=None, codes=None) -> str:
         if codes is None:
             codes = {s.code for s in incident.sections.all()}
         readable = perms.can_see_content(user, incident, codes)
-    if readable:
-        return incident.title
-    return _("【涉密】舆情事件 #%(id)s") % {"id": incident.pk}
+    return perms.shown_title(incident.title, readable, incident.pk)
 
 
 @register.filter
