@@ -226,7 +226,7 @@ def _widthratio(value, max_value, max_width=100) -> str:
         return ""
 
 
-def approval_html(user, item, values, judgment, events, page_number, csrf_input, context, labels) -> str:
+def approval_html(user, item, values, judgment, events, page_number, csrf, context, labels) -> str:
     """One proposal of the approvals inbox (workplace/_approvals_list.html's card), printed
     here — the markup the template printed, with its badges, links, local times, the
     judgment's labels, the latest timeline entries and the two forms (the reject form's field
@@ -300,7 +300,7 @@ def approval_html(user, item, values, judgment, events, page_number, csrf_input,
       <div class="d-flex flex-wrap gap-2 align-items-start">
         <form method="post" action="{approve}"
               hx-post="{approve}" hx-target="#approvals" hx-swap="outerHTML"
-              hx-confirm="{L["confirm"]}" novalidate>{csrf_input()}
+              hx-confirm="{L["confirm"]}" novalidate>{csrf}
           <input type="hidden" name="_from" value="approvals"><input type="hidden" name="page" value="{page_number}">
           <textarea class="form-control form-control-sm mb-1" name="comment" rows="1" aria-label="{L["comment"]}" placeholder="{L["comment"]}"></textarea>
           <button class="btn btn-success btn-sm" type="submit">{L["approve_lift"] if lift else L["approve"]}</button>
@@ -308,7 +308,7 @@ def approval_html(user, item, values, judgment, events, page_number, csrf_input,
         <details class="action flex-grow-1"{" open" if form.open else ""}>
           <summary class="btn btn-sm btn-outline-secondary">{L["reject"]}</summary>
           <form method="post" action="{reject}"
-                hx-post="{reject}" hx-target="#approvals" hx-swap="outerHTML" class="action-form mt-2" novalidate>{csrf_input()}
+                hx-post="{reject}" hx-target="#approvals" hx-swap="outerHTML" class="action-form mt-2" novalidate>{csrf}
             <input type="hidden" name="_from" value="approvals"><input type="hidden" name="page" value="{page_number}">
             <input type="hidden" name="_form" value="reject_{pk}">
             {reason_field}

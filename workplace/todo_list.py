@@ -5,7 +5,6 @@ keeps the page around them). The deadlines and their capped count are ONE statem
 (``paging.page_counted``); the notices' keys, read at once up to the cap, and the page's notices
 two more."""
 
-import functools
 from collections import namedtuple
 from html import escape  # Django's ``escape`` without its lazy-string wrapper: the same text
 
@@ -13,7 +12,6 @@ from django.db import connection
 from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from deadlines import selectors as deadline_reads
@@ -24,7 +22,7 @@ from incidents import permissions as perms
 from organization.selectors import identity_key, units_of
 from sentiment_ops import prepared
 
-from .formats import _choices, csrf_input, provisional_mark, row_urls
+from .formats import csrf_input, escaped_labels, provisional_mark, row_urls
 from .paging import page_counted, page_of
 from .templatetags.workplace import level_badge, urgency
 
@@ -91,16 +89,6 @@ def _receipts(user, key, number):
     return page
 
 
-def _labels(model, field: str) -> dict:
-    """The field's choices' labels, escaped, in the active language."""
-    return _escaped_labels(model, field, get_language())
-
-
-@functools.cache
-def _escaped_labels(model, field: str, _language) -> dict:
-    return {value: escape(str(label)) for value, label in _choices(model, field).items()}
-
-
 def _deadline_items(user, deadlines, now, units, token, number) -> str:
     """Each deadline's ``<li>`` as the template printed it: urgency, kind, owner, due and latest
     times, the countdown, the link to the incident's reports and — for a status report owed by
@@ -108,7 +96,7 @@ def _deadline_items(user, deadlines, now, units, token, number) -> str:
     if not deadlines:
         return ""
     mine = {unit.pk for unit in units.values() if unit.kind == "section"}
-    kinds, states = _labels(Deadline, "kind"), _labels(Deadline, "state")
+    kinds, states = escaped_labels(Deadline, "kind"), escaped_labels(Deadline, "state")
     panel, report = row_urls("incident_detail"), row_urls("incident_action", "report")
     due_word, latest, zero, handle = escape(_("到期")), escape(_("最迟")), escape(_("零报告")), escape(_("去处理"))
     provisional = provisional_mark()
@@ -159,7 +147,7 @@ def _receipt_items(user, receipts, units, token, number) -> str:
     """Each notice to sign's ``<li>`` as the template printed it, with its 签收 form."""
     if not receipts:
         return ""
-    kinds = _labels(WarningNotice, "kind")
+    kinds = escaped_labels(WarningNotice, "kind")
     case, sign = row_urls("incident_detail"), row_urls("incident_action", "sign")
     issued_word, sign_word = escape(_("发布于")), escape(_("签收"))
     csrf = csrf_input(token)

@@ -375,13 +375,8 @@ def _approval_items(request, forms=None, params=None):
     ids = [row["incident_id"] for row in rows]
     judgments = latest_judgment_values(ids)
     events = latest_event_values(ids, APPROVAL_EVENTS)
-    labels, context, token = approval_labels(), Context(), []
-
-    def page_csrf():  # as {% csrf_token %} prints it, one token for the page
-        if not token:
-            token.append(csrf_input(get_token(request)))
-        return token[0]
-
+    labels, context = approval_labels(), Context()
+    csrf = csrf_input(get_token(request)) if rows else ""  # as {% csrf_token %} prints it, once a page
     items = []
     for v in rows:
         pk = v["incident_id"]
@@ -394,7 +389,7 @@ def _approval_items(request, forms=None, params=None):
             "visible": bool(v["content_ok"]),
             "form": forms[f"reject_{pk}"],
         }
-        item["html"] = approval_html(user, item, v, judgments.get(pk), events.get(pk, ()), page.number, page_csrf,
+        item["html"] = approval_html(user, item, v, judgments.get(pk), events.get(pk, ()), page.number, csrf,
                                      context, labels)
         items.append(item)
     return items, page
