@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents import permissions as perms
 from organization.models import Body, Section, User
-from organization.selectors import units_of
+from organization.selectors import all_units, units_of
 from organization.validators import validate_date_in_range
 from sentiment_ops.exceptions import Forbidden
 
@@ -148,12 +148,7 @@ class Unit:
 def units() -> list[Unit]:
     """Every section (in their order) then every body (by code): one query. A caller that
     also lists them (the page's unit choices) passes them to ``report_for``."""
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 0, id, code, name, {q('order')} FROM {Section._meta.db_table} "
-                       f"UNION ALL SELECT 1, id, code, name, 0 FROM {Body._meta.db_table}")
-        rows = sorted(cursor.fetchall(), key=lambda r: (r[0], r[4], r[2]))
-    return [Unit("body" if kind else "section", pk, code, name) for kind, pk, code, name, _order in rows]
+    return [Unit(*row) for row in all_units()]
 
 
 def live_counts(start, end, *, states, sections=None, bodies=None):

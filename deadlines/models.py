@@ -160,7 +160,7 @@ class Tally(models.Model):
     """Accountability's summary (R41, issue 12): how many deadlines are due on each local day
     (``TIME_ZONE``) — or, ``monthly``, in each month — per owner, person who met them and
     state. A key is (section, body, met_by) ids with 0 for none. Derived data: written only by
-    ``deadlines.services.compact_tallies`` from ``TallyDelta``; read by deadlines/accountability.py.
+    ``deadlines.tallies.compact`` (the beat's ``compact-tallies``) from ``TallyDelta``; read by deadlines/accountability.py.
     The month rows are the sums of their day rows, so a long period reads a few rows a month."""
 
     monthly = models.BooleanField(default=False)
@@ -183,7 +183,7 @@ class TallyDelta(models.Model):
     """Insert-only: the change each statement on ``deadlines_deadline`` made to the tallies
     (+n rows entering a key, -n leaving it). Written by database triggers (migration
     0013_accountability_tallies), so every writer is counted — services, the sweep's bulk
-    updates, slot creation, deletes; folded into ``Tally`` by ``compact_tallies``."""
+    updates, slot creation, deletes; folded into ``Tally`` by ``deadlines.tallies.compact``."""
 
     day = models.DateField()
     section = models.BigIntegerField(default=0)

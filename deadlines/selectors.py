@@ -82,12 +82,18 @@ def with_quick_report(incidents):
     return incidents.annotate(quick_state=Subquery(quick.values("state")[:1]))
 
 
-def owed_by(user):
-    """Pending deadlines owed by the user's sections or bodies, soonest first (我的待办)."""
+def _owed_q(user) -> Q | None:
+    """Owed by one of the user's sections or bodies (None: the user has none)."""
     section_ids, body_ids = unit_ids(user)
     if not section_ids and not body_ids:
-        return Deadline.objects.none()
-    return pending_deadlines(user).filter(Q(owner_section__in=section_ids) | Q(owner_body__in=body_ids))
+        return None
+    return Q(owner_section__in=section_ids) | Q(owner_body__in=body_ids)
+
+
+def owed_by(user):
+    """Pending deadlines owed by the user's sections or bodies, soonest first (我的待办)."""
+    owed = _owed_q(user)
+    return Deadline.objects.none() if owed is None else pending_deadlines(user).filter(owed)
 
 
 def owed_parts(user) -> list:
@@ -121,10 +127,10 @@ def _owed_probed(user):
 def owed_listed(user):
     """``owed_by(user)`` as 我的待办 lists it: soonest first, the values of ``OWED_COLUMNS`` (the
     incident's title, ``content_ok`` for R54), visibility probed at each row."""
-    section_ids, body_ids = unit_ids(user)
-    if not section_ids and not body_ids:
+    owed = _owed_q(user)
+    if owed is None:
         return Deadline.objects.none().values_list(*OWED_COLUMNS)
-    return (_owed_probed(user).filter(Q(owner_section__in=section_ids) | Q(owner_body__in=body_ids))
+    return (_owed_probed(user).filter(owed)
             .annotate(owner_code=Coalesce("owner_section__code", "owner_body__code"),  # the section's first
                       owner_name=Coalesce("owner_section__name", "owner_body__name"),
                       title=F("incident__title"), content_ok=content_flag(user, "incident_id"))

@@ -2,6 +2,7 @@
 
 from django.db.models import OuterRef, Subquery
 
+from incidents import permissions as perms
 from incidents.selectors import content_flag, visible_rows
 from organization.selectors import unit_ids
 
@@ -14,9 +15,12 @@ def unsigned_receipts(user):
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none()
-    return _shown(user, NoticeReceipt.objects.filter(visible_rows(user, "notice__incident", probe=True), section__in=section_ids,
-                                                     signed_at__isnull=True, incident_closed=False)
+    return _shown(user, _unsigned(section_ids).filter(visible_rows(user, "notice__incident", probe=True))
                   .order_by("notice__issued_at", "id"))
+
+
+def _unsigned(section_ids):
+    return NoticeReceipt.objects.filter(section__in=section_ids, signed_at__isnull=True, incident_closed=False)
 
 
 def _shown(user, receipts):
@@ -40,11 +44,10 @@ def unsigned_keys(user):
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none().values_list("pk", flat=True)
-    if visible_rows(user, "notice__incident", probe=True):
+    if not perms.sees_everything(user):
         return unsigned_receipts(user).values_list("pk", flat=True)
     issued = WarningNotice.objects.filter(pk=OuterRef("notice_id")).order_by().values("issued_at")
-    return (NoticeReceipt.objects.filter(section__in=section_ids, signed_at__isnull=True, incident_closed=False)
-            .annotate(issued=Subquery(issued)).order_by("issued", "id").values_list("pk", flat=True))
+    return (_unsigned(section_ids).annotate(issued=Subquery(issued)).order_by("issued", "id").values_list("pk", flat=True))
 
 
 def receipt_values(user, keys):

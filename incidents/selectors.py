@@ -208,18 +208,21 @@ def _assigned_rows(ids):
             .values_list("incident_id", "section__code", "section__name"))
 
 
-def latest_judgments(incident_ids) -> dict[int, Judgment]:
-    """Per incident, the command group's latest judgment (the one that sets severity and the
-    recommended levels; a section's own is not it), with who judged: one query for any number."""
+def _latest_judged(incident_ids):
+    """The command group's latest judgment of each incident (the one that sets severity and
+    the recommended levels; a section's own is not it)."""
     latest = Judgment.objects.filter(incident=OuterRef("incident"), section__isnull=True).order_by("-judged_at", "-id").values("pk")[:1]
-    rows = (Judgment.objects.filter(incident__in=list(incident_ids), pk=Subquery(latest))
-            .select_related("judged_by"))
-    return {j.incident_id: j for j in rows}
+    return Judgment.objects.filter(incident__in=incident_ids, pk=Subquery(latest))
+
+
+def latest_judgments(incident_ids) -> dict[int, Judgment]:
+    """Per incident, the command group's latest judgment, with who judged: one query for any
+    number."""
+    return {j.incident_id: j for j in _latest_judged(list(incident_ids)).select_related("judged_by")}
 
 
 def _latest_judgment_values(incident_ids):
-    latest = Judgment.objects.filter(incident=OuterRef("incident"), section__isnull=True).order_by("-judged_at", "-id").values("pk")[:1]
-    return (Judgment.objects.filter(incident__in=incident_ids, pk=Subquery(latest)).order_by()
+    return (_latest_judged(incident_ids).order_by()
             .values_list("incident_id", "severity", "veracity", "judged_at", "analysis", "recommended_response_level"))
 
 
@@ -233,12 +236,18 @@ def latest_judgment_values(incident_ids) -> dict[int, tuple]:
     return {row[0]: row[1:] for row in prepared.by_ids("latest_judgment_values", _latest_judgment_values, ids)}
 
 
+def latest_ranked(incident_ids, count: int):
+    """Each incident's ``count`` latest timeline events, newest first (a window function over
+    the events of these incidents, served by the (incident, at) index)."""
+    rank = Window(RowNumber(), partition_by=F("incident_id"), order_by=[F("at").desc(), F("id").desc()])
+    return (TimelineEvent.objects.filter(incident__in=incident_ids).annotate(rank=rank).filter(rank__lte=count)
+            .order_by("incident_id", "-at", "-id"))
+
+
 @functools.cache
 def _latest_event_values(count: int):
     def build(incident_ids):
-        rank = Window(RowNumber(), partition_by=F("incident_id"), order_by=[F("at").desc(), F("id").desc()])
-        return (TimelineEvent.objects.filter(incident__in=incident_ids).annotate(rank=rank).filter(rank__lte=count)
-                .order_by("incident_id", "-at", "-id")
+        return (latest_ranked(incident_ids, count)
                 .values_list("incident_id", "at", "actor__full_name", "actor__username", "verb"))
     return build
 
@@ -260,10 +269,7 @@ def latest_event_values(incident_ids, count: int) -> dict[int, list[tuple]]:
 def latest_events(incident_ids, count: int) -> dict[int, list[TimelineEvent]]:
     """Per incident, its ``count`` latest timeline events, newest first: one query (a window
     function over the events of these incidents, served by the (incident, at) index)."""
-    rank = Window(RowNumber(), partition_by=F("incident_id"), order_by=[F("at").desc(), F("id").desc()])
-    rows = (TimelineEvent.objects.filter(incident__in=list(incident_ids)).select_related("actor")
-            .annotate(rank=rank).filter(rank__lte=count).order_by("incident_id", "-at", "-id"))
     events: dict[int, list[TimelineEvent]] = {}
-    for event in rows:
+    for event in latest_ranked(list(incident_ids), count).select_related("actor"):
         events.setdefault(event.incident_id, []).append(event)
     return events

@@ -40,7 +40,7 @@ from incidents.models import (
     State,
     TimelineEvent,
 )
-from incidents.selectors import search, validate_search, visible
+from incidents.selectors import latest_ranked, search, validate_search, visible
 from organization.models import Body, Section, User
 from organization.selectors import identity_key, stable_days_target
 from responses.models import (
@@ -130,7 +130,7 @@ def incident_for(user, pk) -> Incident | None:
         return None
     try:
         sql, params = prepared.sql(("lifecycle.incident_for", identity_key(user)),
-                                   lambda _now: _sql(visible(user, Incident.objects.filter(pk=_HOLDER)).values("pk")))
+                                   lambda _now: visible(user, Incident.objects.filter(pk=_HOLDER)).values("pk"))
     except prepared.Empty:
         return None
     holders = {i: 1 for i, p in enumerate(params) if p == _HOLDER}
@@ -166,7 +166,7 @@ def page_keys(user, queryset, start: int, stop: int) -> tuple[str, list] | None:
     compiled once per process for the user's identity and the page. None: nothing to read."""
     filtered = bool(queryset.query.where)
 
-    def build(_now=None):
+    def build():
         branches = perms.visibility_branches(user) if user.is_authenticated else None
         if (branches is None or len(branches) == 1
                 or not connection.features.supports_slicing_ordering_in_compound):
@@ -178,8 +178,8 @@ def page_keys(user, queryset, start: int, stop: int) -> tuple[str, list] | None:
     try:
         if filtered or not user.is_authenticated:
             return _sql(build())
-        return prepared.sql(("lifecycle.page_keys", identity_key(user), start, stop), lambda _now: _sql(build()))
-    except EmptyResultSet:
+        return prepared.sql(("lifecycle.page_keys", identity_key(user), start, stop), lambda _now: build())
+    except (EmptyResultSet, prepared.Empty):  # the ORM's, or the kept statement's
         return None
 
 
@@ -309,10 +309,7 @@ DEADLINE_ROW = ("id", "incident_id", "kind", "due_at", "hard_due_at", "state", "
 def _latest_events(incident_ids):
     """The latest ``EMBEDDED`` timeline events of each of the given incidents, with their
     actor's username, oldest first."""
-    return (TimelineEvent.objects.filter(incident_id__in=incident_ids)
-            .annotate(rank=Window(RowNumber(), partition_by=[F("incident_id")],
-                                  order_by=[F("at").desc(), F("id").desc()]))
-            .filter(rank__lte=EMBEDDED).order_by("at", "id")
+    return (latest_ranked(incident_ids, EMBEDDED).order_by("at", "id")
             .values_list("incident_id", "id", "at", "actor_id", "actor__username", "verb", "detail", "before",
                          "after", "reason"))
 

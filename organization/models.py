@@ -305,12 +305,6 @@ class LevelPolicy(models.Model):
         row = cls.objects.filter(level=level).first()
         return row or cls(level=level, **seeds.LEVELS[level])
 
-    @classmethod
-    def by_level(cls) -> dict[int, "LevelPolicy"]:
-        """Every level's policy in one query (the seeded default where no row exists)."""
-        rows = {row.level: row for row in cls.objects.all()}
-        return {level: rows.get(level) or cls(level=level, **seeds.LEVELS[level]) for level in seeds.LEVELS}
-
     @property
     def judgment_time_list(self):
         return parse_times(self.judgment_times)

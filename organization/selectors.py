@@ -64,13 +64,15 @@ def people_choices() -> list[tuple[str, str]]:
     return [(u, f"{name}（{'、'.join(units)}）" if units else name) for u, (name, units) in people.items()]
 
 
-def all_units() -> list[tuple[str, str]]:
-    """(code, name) of every section (in their order) then every body (by code): one query."""
-    sections = Section.objects.order_by().values_list("code", "name", "order", Value(0, output_field=IntegerField()))
-    bodies = Body.objects.order_by().values_list("code", "name", Value(0, output_field=IntegerField()),
-                                      Value(1, output_field=IntegerField()))
-    rows = sorted(sections.union(bodies, all=True), key=lambda r: (r[3], r[2], r[0]))
-    return [(code, name) for code, name, _order, _kind in rows]
+def all_units() -> list[tuple[str, int, str, str]]:
+    """(kind, pk, code, name) of every section (in their order) then every body (by code), kind
+    "section" or "body": one query."""
+    sections = Section.objects.order_by().values_list("pk", "code", "name", "order",
+                                                      Value(0, output_field=IntegerField()))
+    bodies = Body.objects.order_by().values_list("pk", "code", "name", Value(0, output_field=IntegerField()),
+                                                 Value(1, output_field=IntegerField()))
+    rows = sorted(sections.union(bodies, all=True), key=lambda r: (r[4], r[3], r[1]))
+    return [("body" if kind else "section", pk, code, name) for pk, code, name, _order, kind in rows]
 
 
 def command_body() -> Body | None:

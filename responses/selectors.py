@@ -1,6 +1,5 @@
 """Reads of responses for the pages and the API."""
 
-from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -95,20 +94,6 @@ APPROVAL_VALUES = (
 )
 
 
-@dataclass(frozen=True)
-class _ApprovalValues:
-    """``build`` of ``approval_values``' statement for a user, equal to every other of the same
-    identity (sentiment_ops.prepared.by_ids keeps a statement by its build)."""
-
-    key: tuple
-    user: object = field(compare=False, hash=False)
-
-    def __call__(self, keys):
-        return (Response.objects.filter(pk__in=keys).order_by()
-                .annotate(content_ok=content_flag(self.user, "incident_id"), needed_days=stable_days_target("level"))
-                .values_list(*APPROVAL_VALUES))
-
-
 def approval_values(user, keys) -> list[dict]:
     """The responses of ``keys`` (a page of ``waiting_keys``) as plain values, in the keys'
     order: ``APPROVAL_VALUES`` by name, ``content_ok`` R54 for ``user``
@@ -118,9 +103,13 @@ def approval_values(user, keys) -> list[dict]:
     keys = list(keys)
     if not keys:
         return []
-    build = _ApprovalValues(identity_key(user), user)
+    key = identity_key(user)
+    build = prepared.Keyed(key, lambda ids: (
+        Response.objects.filter(pk__in=ids).order_by()
+        .annotate(content_ok=content_flag(user, "incident_id"), needed_days=stable_days_target("level"))
+        .values_list(*APPROVAL_VALUES)))
     found = {row[0]: dict(zip(APPROVAL_VALUES, row, strict=True))
-             for row in prepared.by_ids(("responses.approval_values", build.key), build, keys)}
+             for row in prepared.by_ids(("responses.approval_values", key), build, keys)}
     return [found[key] for key in keys if key in found]
 
 

@@ -292,14 +292,14 @@ def stable_working_days(incident, response) -> int:
     return count
 
 
-def lift_eligible(response, policy: LevelPolicy | None = None, *, stable_days: int | None = None) -> bool:
-    """``policy``, or ``stable_days`` (the level's, e.g. read on the incident's row by
-    ``organization.selectors.stable_days_target``): what the caller already has, else the
-    level's policy is read."""
+def lift_eligible(response, *, stable_days: int | None = None) -> bool:
+    """``stable_days``: the level's target when the caller already has it (read on the
+    incident's row by ``organization.selectors.stable_days_target``), else the level's policy
+    is read."""
     if not (response.level is not None and response.state in (ResponseState.ACTIVE, ResponseState.LIFT_PROPOSED)):
         return False
     if stable_days is None:
-        stable_days = (policy or LevelPolicy.for_level(response.level)).stable_working_days
+        stable_days = LevelPolicy.for_level(response.level).stable_working_days
     return response.stable_working_days >= stable_days
 
 

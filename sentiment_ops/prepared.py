@@ -23,6 +23,7 @@ per process; the least recently used go beyond ``SIZE``. Nothing here reads the 
 statement's results are never kept, only its text, so no write can make an entry stale."""
 
 import copy
+import dataclasses
 import datetime as dt
 import itertools
 import re
@@ -302,6 +303,19 @@ def _server_side(conn, full_key, entry, id_lists) -> list:
         return cursor.fetchall()
 
 
+@dataclasses.dataclass(frozen=True)
+class Keyed:
+    """A ``build`` for ``by_ids`` (which keeps a statement by its build too) equal to every other
+    of the same ``key`` — a user's ``identity_key``, say, for a build that closes over the
+    request's user: each request's closure is a new object, the statement the same."""
+
+    key: Hashable
+    build: Callable = dataclasses.field(compare=False, hash=False)
+
+    def __call__(self, *id_lists):
+        return self.build(*id_lists)
+
+
 def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_ALIAS,
            server: bool = False) -> list[tuple]:
     """``list(build(*id_lists))`` for a ``values_list`` queryset whose only parameters that vary
@@ -328,17 +342,17 @@ def by_ids(key: Hashable, build: Callable, *id_lists, using: str = DEFAULT_DB_AL
         fields = [column[0] for column in compiler.select[:compiler.col_count]]
         return compiler, text, tuple(params), slots, compiler.get_converters(fields)
 
-    entry = _kept((using, conn.vendor, "ids", key, build, *map(len, id_lists)), make)
+    full_key = (using, conn.vendor, "ids", key, build, *map(len, id_lists))
+    entry = _kept(full_key, make)
     if entry is _UNCACHEABLE:
         return list(build(*id_lists))
     compiler, text, params, slots, converters = entry
     if server:
-        found = _server_side(conn, (using, conn.vendor, "ids", key, build, *map(len, id_lists)), entry, id_lists)
-        return [tuple(row) for row in compiler.apply_converters(found, converters)] if converters else found
-    params = _filled(params, slots, id_lists)
-    with conn.cursor() as cursor:
-        cursor.execute(text, params)
-        found = cursor.fetchall()
+        found = _server_side(conn, full_key, entry, id_lists)
+    else:
+        with conn.cursor() as cursor:
+            cursor.execute(text, _filled(params, slots, id_lists))
+            found = cursor.fetchall()
     return [tuple(row) for row in compiler.apply_converters(found, converters)] if converters else found
 
 

@@ -50,24 +50,6 @@ def context(request, params) -> dict:
             "now": now}
 
 
-class _Values:
-    """``receipt_values(user, ids)`` as ``prepared.by_ids`` keeps it: one build per user
-    identity (equal and hashed by it), so that every request of that identity finds the kept
-    statement."""
-
-    def __init__(self, user):
-        self.user, self.key = user, identity_key(user)
-
-    def __call__(self, ids):
-        return warning_reads.receipt_values(self.user, ids)
-
-    def __eq__(self, other):
-        return type(other) is _Values and other.key == self.key
-
-    def __hash__(self):
-        return hash(self.key)
-
-
 def _receipts(user, key, number):
     """The page ``number`` of the notices to sign: their keys read at once up to the count's cap
     (their order, the notices' time, is no index's: the page's query reads and sorts them all
@@ -84,7 +66,8 @@ def _receipts(user, key, number):
             keys = [row[0] for row in cursor.fetchall()]
     page = page_of(keys, number)
     ids = list(page.object_list)
-    found = {row[0]: Receipt._make(row) for row in prepared.by_ids(key, _Values(user), ids)} if ids else {}
+    build = prepared.Keyed(key, lambda keys: warning_reads.receipt_values(user, keys))  # kept per identity
+    found = {row[0]: Receipt._make(row) for row in prepared.by_ids(key, build, ids)} if ids else {}
     page.object_list = [found[pk] for pk in ids if pk in found]
     return page
 
