@@ -10,7 +10,7 @@ of incidents."""
 from types import SimpleNamespace
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Subquery, Window
+from django.db.models import Count, Window
 from django.db.models.expressions import RawSQL
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import timesince_filter
@@ -24,8 +24,7 @@ from django.utils.translation import gettext_noop
 from deadlines import selectors as deadline_reads
 from deadlines.models import Deadline, Heartbeat
 from deadlines.policy import sweep_stale
-from early_warnings.models import WarningNotice
-from early_warnings.selectors import unsigned_receipts
+from early_warnings.selectors import unsigned_keys, unsigned_receipts
 from incidents import permissions as perms
 from incidents.models import Incident, State
 from incidents.selectors import awaiting_judgment, content_flag, visible
@@ -245,21 +244,15 @@ def section_part(request, now, *, owed=True):
 
 
 def _receipts_first(user):
-    """``unsigned_receipts(user)``'s first ``TOP``, in one query that picks their keys first:
-    the section's unsigned receipts (``receipt_unsigned``) in their notices' order, then only
-    those few joined to their notice, incident and section — joined whole before the sort,
-    every receipt of the section (~700 at 100,000 incidents) cost a notice, an incident and a
-    wide row to sort. For those who see everything the notice's time is read per receipt (a
-    scalar subquery), which PostgreSQL would otherwise join by a scan of every notice."""
+    """``unsigned_receipts(user)``'s first ``TOP``, in one query that picks their keys first
+    (``early_warnings.selectors.unsigned_keys``: in their notices' order, from the section's
+    unsigned receipts), then only those few joined to their notice, incident and section —
+    joined whole before the sort, every receipt of the section (~700 at 100,000 incidents) cost
+    a notice, an incident and a wide row to sort."""
     receipts = unsigned_receipts(user)
     if receipts.query.is_empty():
         return receipts
-    if perms.sees_everything(user):
-        issued = Subquery(WarningNotice.objects.filter(pk=OuterRef("notice_id")).values("issued_at"))
-        keys = receipts.order_by(issued, "id")
-    else:  # the visibility rule joins the notice already
-        keys = receipts
-    return unsigned_receipts(user).filter(pk__in=_keys_of(keys.values("pk")[:TOP]))
+    return receipts.filter(pk__in=_keys_of(unsigned_keys(user)[:TOP]))
 
 
 def duty_part(user):
@@ -381,13 +374,11 @@ def _waiting_items(user, incidents) -> str:
 
 def _running_items(user, incidents) -> str:
     """The running responses' rows: each one's incident, level and stable days."""
-    stable, lifting = _("连续平稳 %(n)s / %(need)s 个工作日"), None
-    lifting_word = escape(_("待审批解除"))
+    stable, lifting_word = _("连续平稳 %(n)s / %(need)s 个工作日"), escape(_("待审批解除"))
+    lifting = f'<span class="badge text-bg-info">{lifting_word}</span>'
     rows = []
     for i in incidents:
         response = i.response
-        if response.state == "lift_proposed":
-            lifting = lifting or f'<span class="badge text-bg-info">{lifting_word}</span>'
         rows.append(
             '\n          <li class="list-group-item">\n'
             '  <div class="d-flex justify-content-between align-items-center gap-2">\n'

@@ -49,9 +49,7 @@ class CappedPaginator(Paginator):
             n = len(rows)
         else:
             rows = rows if self.ordered else rows.order_by()
-            if not rows.query.combinator:  # a UNION of keys counts its own rows
-                rows = rows.values("pk")
-            n = rows[: self.limit + 1].count()
+            n = rows.values("pk")[: self.limit + 1].count()
         self.more = n > self.limit
         return min(n, self.limit)
 
@@ -79,21 +77,19 @@ def page_of(queryset, number, per_page=PAGE_SIZE, *, ordered=False, counter=None
 
 
 def page_of_rows(queryset, number, rows, per_page=PAGE_SIZE, *, ordered=False, at_once=False, counter=None):
-    """``page_of`` the keys of ``queryset`` (its filter and its order alone; or a UNION whose
-    rows start with the key), then the page's
+    """``page_of`` the keys of ``queryset`` (its filter and its order alone), then the page's
     rows read by ``rows(keys)`` (with their joins), in the list's order. A query whose joins
     PostgreSQL runs for every row matched before the sort (a search's hundreds of matches)
     then runs them for a page, and is planned without the filter's conditions.
     ``at_once``: read the keys up to the count's cap in one statement, then count and page
     them here — for a list no index orders, whose page query reads and sorts every row
-    matched anyway (the notices to sign: ordered by their notice's time), so that the
-    count does not read them all a second time. ``counter``: see ``CappedPaginator``."""
-    union = queryset.query.combinator  # keys already, the key first (``responses.selectors.waiting_keys``)
-    keys = queryset if union else queryset.values_list("pk", flat=True)
-    if at_once and not union:
+    matched anyway (a search for a longer term: its bigrams' candidates checked and sorted),
+    so that the count does not read them all a second time. ``counter``: see ``CappedPaginator``."""
+    keys = queryset.values_list("pk", flat=True)
+    if at_once:
         keys = list(keys[: _limit(number, per_page) + 1])
     page = page_of(keys, number, per_page, ordered=ordered, counter=None if at_once else counter)
-    keys = [row[0] for row in page.object_list] if union else list(page.object_list)
+    keys = list(page.object_list)
     found = {row.pk: row for row in rows(keys)}
     page.object_list = [found[key] for key in keys if key in found]
     return page
@@ -108,9 +104,7 @@ def _capped_sum(parts, limit) -> tuple[str, list]:
 def _counted(rows, number, total, per_page, wanted=None):
     """The page ``number`` of a list whose rows are ``rows`` and whose count up to the cap of page
     ``wanted`` (default: this one) is ``total`` — as ``page_of`` pages it."""
-    paginator = CappedPaginator([], per_page, wanted=wanted or number)
-    paginator.__dict__["count"] = min(total, paginator.limit)
-    paginator.more = total > paginator.limit
+    paginator = CappedPaginator([], per_page, wanted=wanted or number, counter=lambda _cap: total)
     return paginator._get_page(rows, number, paginator)
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django import template
 from django.template.base import render_value_in_context
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -20,8 +19,8 @@ from incidents.models import State
 
 from .. import layout, nav
 from ..fields import render_field
-from ..formats import display, local
-from ..labels import ROMAN, verb_label
+from ..formats import display, local, row_urls
+from ..labels import ROMAN
 
 register = template.Library()
 
@@ -58,18 +57,9 @@ def field(context, state, name, label, type="text", choices=None, required=False
 @register.simple_tag(takes_context=True)
 def act(context, action):
     """``{% url 'incident_action' incident.pk action %}`` of the page's ``incident``, reversed
-    once a page (the case page has some sixty of them: a reverse each was a tenth of its
+    once per process (the case page has some sixty of them: a reverse each was a tenth of its
     rendering)."""
-    return f"{_kept_prefix(context, 'incident_action', context['incident'].pk)}{action}/"
-
-
-def _kept_prefix(context, name, pk) -> str:
-    """``reverse(name, args=[pk, "_"])`` without its last segment, once a page."""
-    kept = context.render_context.dicts[0]  # shared by the page's included templates
-    prefix = kept.get((name, pk))
-    if prefix is None:
-        prefix = kept[(name, pk)] = reverse(name, args=[pk, "_"])[:-2]
-    return prefix
+    return row_urls("incident_action", action)(context["incident"].pk)
 
 
 @register.simple_tag(takes_context=True)
@@ -78,7 +68,7 @@ def more(context, panel, n, label):
     opened (nothing when the list is empty)."""
     if not n:
         return "\n"
-    url = f"{_kept_prefix(context, 'incident_panel', context['incident'].pk)}{panel}/"
+    url = row_urls("incident_panel", panel)(context["incident"].pk)
     text = _("%(label)s（%(n)s）") % {"label": render_value_in_context(label, context),
                                        "n": render_value_in_context(n, context)}
     loading = _("正在载入…")
@@ -110,11 +100,6 @@ def level_badge(level, kind="warning"):
     text = (_("%(level)s级预警") if kind == "warning" else _("%(level)s级响应")) % {"level": ROMAN.get(level, level)}
     title = _(COLOURS[level]) if kind == "warning" and level in COLOURS else ""  # only the one shown
     return format_html('<span class="badge level-{}" title="{}">{}</span>', level, title, text)
-
-
-@register.filter
-def verb(value):
-    return verb_label(value)
 
 
 @register.filter
