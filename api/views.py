@@ -46,9 +46,13 @@ def _represent(request, pk, *, created=False):
     fresh = incident_for(request.user, pk)
     if fresh is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
-    context = {"request": request, "parts": incident_parts([fresh])}
-    return Response(s.IncidentSerializer(fresh, context=context).data,
-                    status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    return Response(_represented(request, [fresh])[0], status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _represented(request, incidents) -> list[dict]:
+    """The representation of ``incidents``, their lists read for all of them at once."""
+    context = {"request": request, "parts": incident_parts(incidents)}
+    return s.IncidentSerializer(incidents, many=True, context=context).data
 
 
 def _action_view(name, payload):
@@ -84,12 +88,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return super().filter_queryset(queryset)
 
     def get_object(self):
-        return get_incident_for(self.request.user, self.kwargs["pk"], queryset=self.get_queryset())
-
-    def _data(self, incidents) -> list[dict]:
-        """The representation of ``incidents``, their lists read for all of them at once."""
-        context = {**self.get_serializer_context(), "parts": incident_parts(incidents)}
-        return s.IncidentSerializer(incidents, many=True, context=context).data
+        """The incident if the caller may see it (else 404), as its representation reads it."""
+        incident = incident_for(self.request.user, self.kwargs["pk"])
+        if incident is None:
+            raise Http404
+        return incident
 
     def list(self, request, *args, **kwargs):
         """The page from the visible incidents; the exact ``count`` from the visibility rule's
@@ -98,14 +101,12 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
         page = self.paginate_queryset(Counted(lambda start, stop: incident_page(request.user, filtered, start, stop),
                                               lambda: count_visible(request.user, filtered)))
-        return self.get_paginated_response(self._data(page))
+        return self.get_paginated_response(_represented(request, page))
 
     def retrieve(self, request, *args, **kwargs):
-        incident = incident_for(request.user, self.kwargs["pk"])
-        if incident is None:
-            raise Http404
+        incident = self.get_object()
         records.classified_access_log(incident=incident, user=request.user, via="api")
-        return Response(self._data([incident])[0])
+        return Response(_represented(request, [incident])[0])
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: s.IncidentSerializer},
                    parameters=[IDEMPOTENCY_KEY])

@@ -91,11 +91,11 @@ def with_names(events):
     return events.annotate(actor_name=F("actor__username"))
 
 
-def incident_queryset(user, queryset=None):
-    """Visible incidents (of ``queryset``) as the incident's representation (API.md) reads
+def incident_queryset(user):
+    """Visible incidents as the incident's representation (API.md) reads
     them: the row with its one-to-one relations joined. Its lists, the totals of the paged ones
     and its level's stable days: ``incident_parts``."""
-    return visible(user, queryset).select_related(*_REPRESENTED)
+    return visible(user).select_related(*_REPRESENTED)
 
 
 _REPRESENTED = ("reported_by", "warning__current__issued_by", "response__proposal")
