@@ -185,7 +185,8 @@ def seed(n: int, *, big_events: int = 500, seed: int = 1, now: dt.datetime | Non
                 signed = i != 1 and not (recent and rng.random() < 0.3)
                 w.add(NoticeReceipt(pk=w.new_id(NoticeReceipt), notice_id=notice_id, section=section,
                                     signed_at=reported_at + dt.timedelta(hours=3) if signed else None,
-                                    signed_by=command if signed else None, incident_closed=state == "closed"))
+                                    signed_by=command if signed else None, incident_closed=state == "closed",
+                                    issued_at=reported_at + dt.timedelta(hours=2)))
 
         # Response.
         responded = state in ("responding", "aftermath") or (state == "closed" and warned and rng.random() < 0.5)
@@ -212,7 +213,7 @@ def seed(n: int, *, big_events: int = 500, seed: int = 1, now: dt.datetime | Non
                            proposal_id=proposal_id if pending_proposal else None,
                            activated_at=None if pending_proposal else reported_at + dt.timedelta(hours=4),
                            lift_proposed_by=command if rstate == "lift_proposed" else None,
-                           stable_working_days=rng.randrange(0, 6)))
+                           stable_working_days=rng.randrange(0, 6), reported_at=reported_at))
 
         # Deadlines (~5) and timeline (~10; the first incident ``big_events``).
         for k in range(rng.choice((4, 5, 5, 6))):

@@ -516,7 +516,7 @@ def slots_phase(n_responses):
                   discovered_at=since - dt.timedelta(hours=1), reported_by=reporter, state="responding")
          for i in range(n_responses)], batch_size=2000)
     Response.objects.bulk_create([Response(incident=i, state="active", level=2, activated_at=since,
-                                           level_since=since) for i in incidents], batch_size=2000)
+                                           level_since=since, reported_at=i.reported_at) for i in incidents], batch_size=2000)
     rows = []
     for incident in incidents:
         owners = [(Kind.STATUS, s, None) for s in sections] + [(Kind.BRIEFING, None, command),

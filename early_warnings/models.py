@@ -94,10 +94,14 @@ class NoticeReceipt(models.Model):
     # Kept by the close and reopen steps (early_warnings.services.receipts_on_closed, receipts_on_reopened), as
     # a deadline's: the notices still to sign leave out a closed incident's without joining it.
     incident_closed = models.BooleanField(default=False)
+    # The notice's issue time, copied when the receipt is made (a notice never changes): the
+    # order of the notices to sign, which ``receipt_unsigned`` serves section by section without
+    # looking up every unsigned receipt's notice to sort them.
+    issued_at = models.DateTimeField(_("发布时间"), editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notice", "section"], name="uniq_notice_receipt")]
-        indexes = [models.Index(fields=["section", "notice"], name="receipt_unsigned",
+        indexes = [models.Index(fields=["section", "issued_at", "id"], name="receipt_to_sign",
                                 condition=models.Q(signed_at__isnull=True, incident_closed=False))]
         verbose_name = _("预警签收")
         verbose_name_plural = _("预警签收")

@@ -1,12 +1,11 @@
 """Reads of warnings for the pages and the API."""
 
-from django.db.models import OuterRef, Subquery
 
 from incidents import permissions as perms
 from incidents.selectors import content_flag, visible_rows
 from organization.selectors import unit_ids
 
-from .models import NoticeReceipt, WarningNotice
+from .models import NoticeReceipt
 
 
 def unsigned_receipts(user):
@@ -16,7 +15,7 @@ def unsigned_receipts(user):
     if not section_ids:
         return NoticeReceipt.objects.none()
     return _shown(user, _unsigned(section_ids).filter(visible_rows(user, "notice__incident", probe=True))
-                  .order_by("notice__issued_at", "id"))
+                  .order_by("issued_at", "id"))
 
 
 def _unsigned(section_ids):
@@ -36,18 +35,15 @@ RECEIPT_COLUMNS = ("pk", "notice_id", "section_id", "notice__level", "notice__ki
 
 def unsigned_keys(user):
     """The keys of ``unsigned_receipts(user)``, in its order. For those who see every incident,
-    each receipt's notice is looked up by its key for its time (a scalar subquery): joined,
-    PostgreSQL hashed every notice ever issued to sort a section's few hundred (the command
-    group's 673 of 25,412 at 100,000 incidents: a sequential scan, 3–16 ms; looked up, 1–2 ms).
-    The others' receipts are joined to their notices one by one already (each row's visibility
-    probed at its notice's incident), and the join reads each notice once."""
+    read from the unsigned receipts' index in that order (``receipt_to_sign``: each receipt
+    carries its notice's issue time). The others' receipts are joined to their notices one
+    by one already (each row's visibility probed at its notice's incident)."""
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none().values_list("pk", flat=True)
     if not perms.sees_everything(user):
         return unsigned_receipts(user).values_list("pk", flat=True)
-    issued = WarningNotice.objects.filter(pk=OuterRef("notice_id")).order_by().values("issued_at")
-    return (_unsigned(section_ids).annotate(issued=Subquery(issued)).order_by("issued", "id").values_list("pk", flat=True))
+    return _unsigned(section_ids).order_by("issued_at", "id").values_list("pk", flat=True)
 
 
 def receipt_values(user, keys):

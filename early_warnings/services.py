@@ -26,7 +26,7 @@ def _issuing_body() -> str:
 def _send(incident, notice, sections, event="warning_issued"):
     """Deliver a notice to sections: one receipt each to sign, one verification clock each,
     and the notice to their members and group robots."""
-    NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s) for s in sections])
+    NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s, issued_at=notice.issued_at) for s in sections])
     deadlines.on_notice(incident, notice, sections)
     notices.tell(event, incident=incident, sections=sections, body=notice.matters, level=ROMAN[notice.level])
 
@@ -140,7 +140,7 @@ def warning_lift(*, incident, actor, reason, closing=False) -> WarningNotice:
                deadlines=lapsed, reason=_("预警已解除，核实报告不再需要。"))
     if closing:
         return notice
-    NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s) for s in incident.sections.all()])
+    NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s, issued_at=notice.issued_at) for s in incident.sections.all()])
     notices.tell("warning_lifted", incident=incident, body=reason, level=ROMAN[warning.level])
     return notice
 

@@ -15,8 +15,9 @@ class ResponseState(models.TextChoices):
 
 class Response(ConcurrentTransitionMixin, models.Model):
     """The incident's emergency response. ``level`` is the active level (null until the first
-    approval); ``proposed_level`` a pending start/raise/lower proposal, approved only by a
-    member of that level's body, never by its proposer (R4, R30)."""
+    approval); ``proposal`` the pending start/raise/lower proposal, set while (and only while)
+    it waits, approved only by a member of its deciding level's body, never by its proposer
+    (R4, R30)."""
 
     incident = models.OneToOneField("incidents.Incident", on_delete=models.CASCADE, related_name="response")
     state = FSMField(_("状态"), default=ResponseState.PROPOSED, choices=ResponseState.choices, protected=True)
@@ -30,6 +31,10 @@ class Response(ConcurrentTransitionMixin, models.Model):
     lift_proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                          blank=True, related_name="+")
     stable_working_days = models.PositiveSmallIntegerField(_("连续平稳工作日"), default=0)
+    # The incident's report time, copied when the response is made (an incident's report time
+    # never changes): the order of the bodies' approvals queue, served by ``response_waiting``
+    # without joining every waiting response to its incident to sort them.
+    reported_at = models.DateTimeField(_("事件登记时间"), editable=False)
 
     class Meta:
         verbose_name = _("应急响应")
@@ -40,7 +45,11 @@ class Response(ConcurrentTransitionMixin, models.Model):
                    # The homes' running responses, level by level (workplace.home._running_first):
                    # a level with few of them is read from here, not by walking the open incidents.
                    models.Index(fields=["level"], name="response_running_level",
-                                condition=models.Q(state__in=["active", "lift_proposed"]))]
+                                condition=models.Q(state__in=["active", "lift_proposed"])),
+                   # Every response waiting for a body (responses.selectors.WAITING), oldest report
+                   # first: the command group's queue and its count read its first rows.
+                   models.Index(fields=["reported_at", "incident"], name="response_waiting",
+                                condition=models.Q(proposal__isnull=False) | models.Q(state="lift_proposed"))]
 
     @property
     def proposed_level(self):

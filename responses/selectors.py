@@ -13,16 +13,22 @@ from sentiment_ops import prepared
 from .models import Response, ResponseProposal, ResponseState
 
 
-def _waiting(levels=None) -> tuple[Q, Q]:
+def _waiting(levels=None) -> Q:
     """The two ways a response waits for a body (R4, R30): a start/raise/lower proposal pending
     at its deciding level (the higher of the current and the proposed), or a lift proposed of
-    a response at its level; at ``levels``, or at any level when None."""
-    pending = Q(proposal__decision=ResponseProposal.Decision.PENDING)
+    a response at its level; at ``levels``, or at any level when None. A response's
+    ``proposal`` is set only while it is pending, and neither can be proposed while the other
+    waits (responses.services), so the two never meet; every waiting response is a row of the
+    partial index ``response_waiting``, which this filter's OR implies."""
+    pending = Q(proposal__isnull=False)
     lifting = Q(state=ResponseState.LIFT_PROPOSED)
     if levels is not None:
-        pending &= Q(proposal__deciding_level__in=levels)
+        # A subquery on the pending proposals' own index (``proposal_pending_level``): joined
+        # inside the OR, PostgreSQL hashed every proposal ever made.
+        pending &= Q(proposal__in=ResponseProposal.objects.filter(
+            decision=ResponseProposal.Decision.PENDING, deciding_level__in=levels).values("pk"))
         lifting &= Q(level__in=levels)
-    return pending, lifting
+    return pending | lifting
 
 
 def approvals(user):
@@ -30,28 +36,21 @@ def approvals(user):
     levels = perms.body_levels(user)
     if not levels:
         return Response.objects.none()
-    pending, lifting = _waiting(levels)
-    return _joined(Response.objects.filter(visible_rows(user)).filter(pending | lifting)
-                   .order_by("incident__reported_at", "incident_id"))
+    return _joined(Response.objects.filter(visible_rows(user)).filter(_waiting(levels))
+                   .order_by("reported_at", "incident_id"))
 
 
 def waiting_keys(user, levels=None, *, ordered=True):
     """(response, incident, reported_at) of the responses waiting for a decision at ``levels``
     (every level when None) that ``user`` may see, oldest report first (``approvals``'
-    order): a UNION of the two ways of waiting, each read from its partial index
-    (``proposal_pending_level``, ``response_lift_proposed``), sorted as a whole. Its order is
-    one no index of the incidents serves, so PostgreSQL reads the few waiting rows instead of
-    walking every incident in report order in search of them (100 ms at 100,000 incidents).
-    ``ordered=False``: the response keys alone, to count."""
-    def part(condition):
-        rows = Response.objects.filter(visible_rows(user)).filter(condition)
-        if not ordered:
-            return rows.values("pk")
-        return rows.annotate(at=F("incident__reported_at")).values_list("pk", "incident_id", "at")
-
-    pending, lifting = _waiting(levels)
-    keys = part(pending).union(part(lifting))
-    return keys.order_by("at", "incident_id") if ordered else keys
+    order), read from the partial index of the waiting responses in that order
+    (``response_waiting``: the response carries its incident's report time), so that the
+    first few cost a few index rows whatever the number waiting. ``ordered=False``: the
+    response keys alone, to count."""
+    rows = Response.objects.filter(visible_rows(user)).filter(_waiting(levels))
+    if not ordered:
+        return rows.values("pk")
+    return rows.annotate(at=F("reported_at")).values_list("pk", "incident_id", "at").order_by("at", "incident_id")
 
 
 def waiting_page(user, levels, offset: int, limit: int, using: str = DEFAULT_DB_ALIAS):

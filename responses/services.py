@@ -126,7 +126,7 @@ def response_propose(*, incident, actor, level, reason="") -> ResponseProposal:
         incident=incident, level=level, from_level=response.level if response else None,
         reason=reason, proposed_by=actor)
     if response is None:
-        response = Response.objects.create(incident=incident, proposal=proposal)
+        response = Response.objects.create(incident=incident, proposal=proposal, reported_at=incident.reported_at)
     else:
         response.proposal = proposal
         response.save(update_fields=["proposal"])
