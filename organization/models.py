@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import models
 from django.db.models import CharField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -55,11 +55,8 @@ class User(AbstractUser):
         if not hasattr(self, "_identity_rows"):
             rows = []
             if self.pk:
-                text, params = prepared.sql(("organization.identity", self.pk), lambda _now: self._identity_query())
-                with connection.cursor() as cursor:
-                    cursor.execute(text, params)
-                    rows = [(kind, pk, code, name, rank, bool(is_head))
-                            for kind, pk, code, name, rank, is_head in cursor.fetchall()]
+                rows = [(kind, pk, code, name, rank, bool(is_head)) for kind, pk, code, name, rank, is_head
+                        in prepared.fetch(("organization.identity", self.pk), lambda _now: self._identity_query())]
             self._identity_rows = rows
         return self._identity_rows
 

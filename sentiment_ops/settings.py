@@ -126,7 +126,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-# PostgreSQL: the API's fixed statements planned once per connection (PREPARE; see
+# PostgreSQL: the pages' and the API's fixed statements planned once per connection (PREPARE; see
 # sentiment_ops/prepared.py). Off behind a pooler that hands a session to other clients
 # between transactions (pgbouncer's transaction mode), where a connection's statements are
 # not its own.

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from deadlines.models import Deadline, Notification
@@ -98,6 +99,34 @@ def test_kept_model_rows_equal_the_querysets_rows(demo):
     assert [r.pk for r in kept] == [r.pk for r in approvals(leader)]
     assert prepared.rows(("test", "none"), lambda _when: Deadline.objects.none()) == []
     assert user.pk
+
+
+@pytest.mark.django_db
+def test_kept_statements_are_planned_once_per_connection_and_answer_at_every_time(demo, settings):
+    """On PostgreSQL a kept statement runs as a prepared statement of the connection, the time
+    its one parameter: past the runs PostgreSQL plans for their values (five), its kept plan
+    still answers what the queryset answers at each time; ``SERVER_PREPARED=0`` sends the text."""
+    from benchmarks.pages_seed import seed
+
+    seed(30, big_events=5, seed=5)
+    now = timezone.now()
+
+    def build(when):
+        return Deadline.objects.filter(due_at__lt=when, state__in=["open", "missed"]).order_by("due_at", "id").values_list("pk")[:5]
+
+    times = [now + dt.timedelta(days=d) for d in (-40, -3, 0, 1, 2, 5, 9, 30, -1, 400)]
+    for when in times:
+        assert prepared.rows(("test", "planned once"), build, when) == list(build(when))
+        assert prepared.fetch(("test", "planned once, fetched"), build, when) == list(build(when))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE statement LIKE %s",
+                           ["%deadlines_deadline%LIMIT 5%"])
+            assert [row[0] for row in cursor.fetchall()] == [["timestamp with time zone"]] * 2
+    settings.SERVER_PREPARED = False
+    with CaptureQueriesContext(connection) as queries:
+        assert prepared.rows(("test", "planned once"), build, now) == list(build(now))
+    assert not any("EXECUTE" in q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.django_db

@@ -76,11 +76,8 @@ def badges(request, also: tuple | None = None, now=None) -> dict[str, int]:
             querysets.update(_badge_querysets(user))
         return _counting(querysets)
 
-    text, params = prepared.sql(("workplace.nav.badges", BADGE_CAP, identity_key(user), first, also_key), build,
-                                now or timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(text, params)
-        counts = dict(zip((column[0] for column in cursor.description), cursor.fetchone(), strict=True))
+    [counts] = prepared.fetch(("workplace.nav.badges", BADGE_CAP, identity_key(user), first, also_key), build,
+                              now or timezone.now(), named=True)
     if first:
         request._nav_badges = {"unread": counts["unread"], "approvals": counts.get("approvals", 0),
                                "todo": sum(n for name, n in counts.items() if name.startswith(("owed", "to_sign")))}

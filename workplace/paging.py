@@ -4,7 +4,6 @@ the page asked for (``COUNT(*)`` over a ``LIMIT``), so paging 50,000 rows owed c
 pages, the further the count looks (the OFFSET of that page reads those rows anyway)."""
 
 from django.core.paginator import InvalidPage, Paginator
-from django.db import connection
 from django.db.models import IntegerField
 from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
@@ -135,10 +134,7 @@ def page_counted(key, listed, parts, number, per_page=PAGE_SIZE):
         total, params = _capped_sum(parts(), limit)
         return "SELECT " + total, params
 
-    text, params = prepared.sql((*key, "page_counted", "count", limit), count)
-    with connection.cursor() as cursor:
-        cursor.execute(text, params)
-        total = cursor.fetchone()[0]
+    [(total,)] = prepared.fetch((*key, "page_counted", "count", limit), count)
     last = min(number, max(1, -(-min(total, limit) // per_page)))
     rows = statement(last) if last < number else []
     return _counted([row[:-1] for row in rows], last, total, per_page, wanted=number)
