@@ -17,9 +17,13 @@ It prints, per page and per user (the command group, the petition section, a lea
 - the SQL queries of one request at 1,000 and at N (in-process, Django's test client), the
   HTML size at N, and the plan of the page's heaviest query at N (EXPLAIN ANALYZE; any
   sequential scan of a large table is flagged);
-- p50/p95 over ``--requests`` (default 50) sequential requests to gunicorn (``--workers``
+- p50/p95 over ``--requests`` (default 100) sequential requests to gunicorn (``--workers``
   2, port ``--port`` 19100) at N, and each p95 as a multiple of the login page's p95
-  measured in the same run.
+  measured in the same run. The requests are interleaved: each round asks for every page
+  once, the login page among them, in an order shuffled per round, so that the yardstick
+  and every page meet the machine in the same states (measured one page after another, a
+  busy minute fell on whichever page it met — the login page's p95 moved from 2.1 to 9 ms
+  between runs).
 """
 
 import argparse
@@ -27,6 +31,7 @@ import datetime as dt
 import http.cookiejar
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -82,7 +87,7 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=100_000, help="incidents of the large run (default 100000)")
-    p.add_argument("--requests", type=int, default=50, help="timed requests per page (default 50)")
+    p.add_argument("--requests", type=int, default=100, help="timed requests per page (default 100)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--port", type=int, default=19100, help="gunicorn port (default 19100; a session passes its own)")
     p.add_argument("--run-db", default=RUN_DB,
@@ -279,15 +284,21 @@ class Browser:
             assert "/accounts/login/" not in response.url, f"login failed for {username}"
 
 
-def timed(browser: Browser, path: str, n: int) -> list[float]:
-    for _ in range(3):  # warm-up: connections, caches, gunicorn workers
-        browser.get(path)
-    times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        status, _body = browser.get(path)
-        times.append(time.perf_counter() - started)
-        assert status in (200, 404), (path, status)
+def timed(targets: list[tuple[str, Browser, str]], n: int) -> dict[str, list[float]]:
+    """The times of ``n`` requests of each (key, browser, path), interleaved: ``n`` rounds, each
+    asking for every target once in an order shuffled (reproducibly) for the round."""
+    for _key, browser, path in targets:
+        for _ in range(3):  # warm-up: connections, caches, gunicorn workers
+            browser.get(path)
+    times = {key: [] for key, _browser, _path in targets}
+    order = list(targets)
+    for round_ in range(n):
+        random.Random(round_).shuffle(order)
+        for key, browser, path in order:
+            started = time.perf_counter()
+            status, _body = browser.get(path)
+            times[key].append(time.perf_counter() - started)
+            assert status in (200, 404), (path, status)
     return times
 
 
@@ -335,15 +346,14 @@ def main():
     # Timings at N, against gunicorn, on the copy left by the last counts run.
     process, base = serve(db_url(srv, args.run_db), args.port, args.workers)
     try:
-        anonymous = Browser(base)
-        login_times = timed(anonymous, "/accounts/login/", args.requests)
         browsers = {}
         for name in ("command", "petition", "leader"):
             browsers[name] = Browser(base)
             browsers[name].login(name)
-        timings = {}
-        for user, label, path in pages(big):
-            timings[f"{user} {label}"] = timed(browsers[user], path, args.requests)
+        timings = timed([("login", Browser(base), "/accounts/login/"),
+                         *((f"{user} {label}", browsers[user], path) for user, label, path in pages(big))],
+                        args.requests)
+        login_times = timings.pop("login")
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -352,7 +362,7 @@ def main():
     login_p95 = pct(login_times, 95)
     small, large = results[SMALL]["pages"], results[args.n]["pages"]
     print(f"\nincidents: {results[SMALL]['incidents']:,} and {results[args.n]['incidents']:,}; "
-          f"{args.requests} requests per page, gunicorn --workers {args.workers}")
+          f"{args.requests} requests per page, interleaved, gunicorn --workers {args.workers}")
     print(f"login page: p50 {pct(login_times, 50) * 1000:.1f} ms, p95 {login_p95 * 1000:.1f} ms\n")
     print(f"| page | user | SQL at {SMALL:,} | SQL at {args.n:,} | HTML KB | p50 ms | p95 ms | × login p95 |")
     print("|---|---|---|---|---|---|---|---|")
