@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from incidents.models import Incident, Judgment
 from sentiment_ops import prepared
@@ -176,8 +177,10 @@ def option_parts(choices) -> tuple:
                   for value, label in choices)
 
 
-def notification_rows(notifications) -> list[dict]:
-    """通知中心's notices (workplace/_notification_list.html), with their links."""
+def notification_rows(notifications, *, unread_only=False, page=1, csrf="") -> list[dict]:
+    """通知中心's notices (workplace/_notification_list.html), with their links, each row
+    printed (``html``) as the list's template printed it (``unread_only``, ``page``: the
+    list's filter and page, which each 标为已读 form sends back; ``csrf``: the token's input)."""
     rows = []
     for n in notifications:
         rows.append({
@@ -194,7 +197,54 @@ def notification_rows(notifications) -> list[dict]:
             "read": local(n.read_at, "m-d H:i"),
             "read_url": "" if n.read_at else reverse("notification_read", args=[n.pk]),
         })
+    labels = {"notice": pgettext("notification step", "通知"), "unread": _("未读"), "seen": _("已读于"),
+              "mark": _("标为已读"), "open": _("查看事件 #%(id)s")}
+    kept = '<input type="hidden" name="unread" value="1">' if unread_only else ""
+    for row in rows:
+        row["html"] = _notification_row_html(row, labels, kept, page, csrf)
     return rows
+
+
+def _notification_row_html(n, labels, kept, page, csrf) -> str:
+    """A notice's row (its dozen tags and lookups through the template language were most of the
+    page's rendering); the labels are translations of literals, printed as they are."""
+    unread = n["unread"]
+    title = (f'<a href="{escape(n["open_url"])}">{escape(n["title"])}</a>' if n["open_url"] else escape(n["title"]))
+    body = f'<div class="small preserve-lines mt-1">{escape(n["body"])}</div>' if n["body"] else ""
+    link = (f'<a href="{escape(n["open_url"])}" class="notification-link">{labels["open"] % {"id": n["incident_id"]}}</a>'
+            if n["incident_id"] else "")
+    read = (f'{" · " if n["incident_id"] else ""}{labels["seen"]} {escape(n["read"])}' if n["read"] else "")
+    badge = f'<span class="badge text-bg-danger">{labels["unread"]}</span>'
+    form = ""
+    if unread:
+        url = escape(n["read_url"])
+        form = (f'\n            <form method="post" action="{url}" hx-post="{url}" hx-target="#notifications" '
+                f'hx-swap="outerHTML" class="flex-shrink-0">{csrf}\n'
+                f'              {kept}\n'
+                f'              <input type="hidden" name="page" value="{page}">\n'
+                f'              <button class="btn btn-outline-secondary btn-sm text-nowrap" type="submit">{labels["mark"]}</button>\n'
+                '            </form>\n            ')
+    return mark_safe(
+        f'\n        <li class="list-group-item notification{" notification-unread" if unread else ""}" '
+        f'id="notification-{n["pk"]}" data-step="{escape(n["step"])}">\n'
+        '          <div class="d-flex flex-wrap flex-md-nowrap justify-content-between align-items-start gap-2">\n'
+        '            <div class="notification-main">\n'
+        '              <div class="d-flex flex-wrap align-items-center gap-1 mb-1">\n'
+        f'                <span class="badge step-badge step-{escape(n["step"])}">'
+        f'{escape(n["step_label"]) if n["step_label"] else labels["notice"]}</span>\n'
+        f'                {badge if unread else ""}\n'
+        f'                <time class="small text-secondary" datetime="{escape(n["created_iso"])}">{escape(n["created"])}</time>\n'
+        '              </div>\n'
+        f'              <div class="notification-title">{title}</div>\n'
+        f'              {body}\n'
+        '              <div class="small text-secondary mt-1">\n'
+        f'                {link}\n'
+        f'                {read}\n'
+        '              </div>\n'
+        '            </div>\n'
+        f'            {form}\n'
+        '          </div>\n'
+        '        </li>\n      ')
 
 
 def approval_labels() -> dict:

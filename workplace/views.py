@@ -457,7 +457,9 @@ def _notifications_context(request, params):
     unread_only = params.get("unread") in ("1", "true")
     qs = deadline_reads.notifications_of(request.user, unread_only=unread_only)
     page = page_of(qs, params.get("page"))
-    return {"page": page, "rows": notification_rows(page.object_list), "unread_only": unread_only, "query": "unread=1" if unread_only else "",
+    rows = notification_rows(page.object_list, unread_only=unread_only, page=page.number,
+                             csrf=csrf_input(get_token(request)))
+    return {"page": page, "rows": rows, "unread_only": unread_only, "query": "unread=1" if unread_only else "",
             "unread": nav.unread(request), "unread_shown": nav.shown(nav.unread(request)) or "0"}
 
 
