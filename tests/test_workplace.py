@@ -112,6 +112,35 @@ def test_command_home_queues_deadlines_waiting_proposals_and_responses(api, web)
 
 
 @pytest.mark.django_db
+def test_queues_keep_report_and_issue_order_whatever_order_the_work_came_in(api, web, time_machine):
+    """The approvals queue is oldest report first and the notices to sign oldest notice first,
+    read from their own indexes (each response keeps its incident's report time, each receipt
+    its notice's issue time): proposals made and notices issued in another order change nothing."""
+    start = timezone.now()
+    time_machine.move_to(start)
+    logged = []
+    for hours in (0, 1, 2):
+        time_machine.move_to(start + dt.timedelta(hours=hours))
+        inc = api.log()
+        api.act("command", inc["id"], "assign", sections=["petition"])
+        api.act("command", inc["id"], "judge", veracity="true", severity="major", analysis="业主集中维权")
+        logged.append(inc["id"])
+    first, second, third = logged
+    for hours, iid in zip((3, 4, 5), (third, first, second), strict=True):  # warned newest first
+        time_machine.move_to(start + dt.timedelta(hours=hours))
+        api.act("command", iid, "warn", level=2, subject="某小区业主", scope="全市", matters="交房延期",
+                measures="核实情况", delivery="fax")
+        api.act("command", iid, "propose-response", level=2, reason="传播扩大")
+    time_machine.move_to(start + dt.timedelta(hours=6))
+    assert [i.pk for i in web("command").get("/").context["command"]["waiting"]] == [first, second, third]
+    assert [r.incident_id for r in web("leader").get("/").context["leader"]["approvals"]] == [first, second, third]
+    page = html(web("leader").get("/approvals/"))
+    assert [int(m) for m in re.findall(r'id="approval-(\d+)"', page)] == [first, second, third]
+    assert [r["notice__incident_id"] for r in web("petition").get("/").context["section"]["receipts"]] == [
+        third, first, second]
+
+
+@pytest.mark.django_db
 def test_homes_list_running_responses_lowest_level_first_then_newest(api, web):
     """Read level by level (the newest eight of each), the list is the first eight of the whole
     order (level, newest report first), and its count the navigation's."""
