@@ -23,7 +23,7 @@ def when(value):
     ISO 8601) written out: the list pays it for every embedded row."""
     if value is None:
         return None
-    if api_settings.DATETIME_FORMAT != ISO_8601 or not timezone.is_aware(value):
+    if api_settings.DATETIME_FORMAT != ISO_8601 or value.utcoffset() is None:  # timezone.is_aware's test
         return _when(value)
     text = value.astimezone(timezone.get_default_timezone()).isoformat()  # the project never activates another
     return text[:-6] + "Z" if text.endswith("+00:00") else text
