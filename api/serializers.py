@@ -23,7 +23,7 @@ def when(value):
     ISO 8601) written out: the list pays it for every embedded row."""
     if value is None:
         return None
-    if api_settings.DATETIME_FORMAT != ISO_8601 or not timezone.is_aware(value):
+    if api_settings.DATETIME_FORMAT != ISO_8601 or value.utcoffset() is None:  # timezone.is_aware's test
         return _when(value)
     text = value.astimezone(timezone.get_default_timezone()).isoformat()  # the project never activates another
     return text[:-6] + "Z" if text.endswith("+00:00") else text
@@ -112,7 +112,7 @@ def _warning(incident, receipts, visible: bool):
     return {"level": warning.level, "subject": notice.subject, "scope": notice.scope, "matters": notice.matters,
             "measures": notice.measures, "delivery": notice.delivery, "start_at": when(notice.start_at),
             "issuing_body": notice.issuing_body, "issued_at": when(notice.issued_at),
-            "issued_by": notice.issued_by.username, "kind": notice.kind, "notice": notice.pk,
+            "issued_by": incident.issued_by_name, "kind": notice.kind, "notice": notice.pk,
             "receipts": [{"section": r["section"], "signed_at": utc(r["signed_at"]), "signed_by": r["signed_by"]}
                          for r in receipts]}
 
@@ -280,7 +280,7 @@ class IncidentSerializer(serializers.Serializer):
             "content_withheld": not visible,
             "discovered_at": when(incident.discovered_at),
             "reported_at": when(incident.reported_at),
-            "reported_by": incident.reported_by.username,
+            "reported_by": incident.reported_by_name,
             "keywords": incident.keywords if visible else "",
             "sections": codes,
             "sources": [{"url": r["url"], "platform": r["platform"], "mainstream_first": r["mainstream_first"],

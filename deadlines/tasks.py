@@ -2,6 +2,8 @@ import logging
 
 from celery import shared_task
 
+from incidents import counted
+
 from . import tallies
 from .delivery import deliver_outbox, outbox_due
 from .sweep import process_deadlines
@@ -28,5 +30,8 @@ def deliver():
 
 @shared_task(ignore_result=True)
 def compact_tallies():
-    """Fold accountability's change log into its tallies (deadlines/tallies.py)."""
-    return tallies.compact()
+    """Fold the change logs the database triggers write: accountability's into its tallies
+    (deadlines/tallies.py) and the incidents' count's into its one row (incidents/counted.py).
+    The one home of the beat's compactions (``compact-tallies``, every minute), also run by the
+    page benchmark before it measures; returns how many log rows were moved."""
+    return tallies.compact() + counted.compact()

@@ -349,3 +349,29 @@ class ClassifiedAccess(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("涉密事件访问记录")
         verbose_name_plural = _("涉密事件访问记录")
+
+
+class IncidentCount(models.Model):
+    """How many incidents there are (issue 12): the API's exact ``count`` for whoever sees every
+    incident, read from one row instead of 100,000 (``incidents/counted.py``). Derived data, on
+    PostgreSQL only: written by ``incidents.counted.compact`` (the beat's ``compact-tallies``),
+    which folds ``IncidentCountDelta`` into its one row (id 1); the migration that made it
+    (0013_incident_count) counted the rows already there. SQLite counts the rows (no triggers)."""
+
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return str(self.n)
+
+
+class IncidentCountDelta(models.Model):
+    """Insert-only: what each statement on ``incidents_incident`` changed the count by (+n rows
+    inserted, -n deleted), written by database triggers (migration 0013_incident_count), so every
+    writer is counted — the services, bulk inserts, COPY, deletes — and concurrent writers never
+    share a row (one counter row updated by every writer would serialise them). A TRUNCATE of
+    the incidents empties this log and the count; ``flush`` truncates them with the incidents."""
+
+    n = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.n:+d}"

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from organization.selectors import identity_key
 from sentiment_ops import prepared
 
+from . import counted
 from . import permissions as perms
 from .models import Assignment, Incident, Judgment, State, TimelineEvent
 from .search import frequencies, indexed_match
@@ -45,6 +46,8 @@ def count_visible(user, queryset=None, *, cap: int | None = None) -> int:
     incident, the UNION of their ids hashes every id). The first part, the sections' branch,
     is counted from the sections' assignment rows alone (an index-only scan) when nothing
     filters the incidents; under the list's filters it is a semi-join like the others.
+    For a user who sees every incident, unfiltered and exact: the count the database keeps
+    (``incidents.counted``: one row and the recent log, on PostgreSQL; SQLite counts the rows).
     Unfiltered, the statement is compiled once per process for the user's identity."""
     qs = (Incident.objects.all() if queryset is None else queryset).order_by()
     if not user.is_authenticated:
@@ -71,6 +74,8 @@ def _count_sum(user, qs, cap) -> tuple[str, list] | None:
     """``count_visible``'s sum of counts, an SQL expression (``prepared.sum_of_counts``)."""
     branches = perms.visibility_branches(user)
     if branches is None:
+        if cap is None and not qs.query.where and counted.kept(qs.db):
+            return f"({counted.STATEMENT})", []
         if cap is None:
             return prepared.sum_of_counts([qs.values(n=Func(template="COUNT(*)", output_field=IntegerField()))])
         return prepared.sum_of_counts([qs.values("pk")[:cap]], capped=True)

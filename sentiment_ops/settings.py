@@ -339,7 +339,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=2.0),
         "options": {"expires": 30},
     },
-    # Accountability's summary: fold the triggers' change log into the day and month tallies.
+    # Fold the triggers' change logs: accountability's into the day and month tallies, the
+    # incidents' into their count (deadlines.tasks.compact_tallies).
     "compact-tallies": {"task": "deadlines.tasks.compact_tallies", "schedule": 60.0, "options": {"expires": 120}},
     # Retry the outbox (email, group robots) with backoff.
     "deliver-outbox": {"task": "deadlines.tasks.deliver", "schedule": 30.0, "options": {"expires": 60}},

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from sentiment_ops.celery import app
 
@@ -97,6 +97,67 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.25):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@contextlib.contextmanager
+def uncommitted(work):
+    """``work()`` run in a transaction of another thread (its own database connection), held
+    open for the ``with`` block and committed at its end; what it raised is raised after."""
+    written, go_on, errors = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                work()
+                written.set()
+                assert go_on.wait(60)
+        except Exception as exc:  # noqa: BLE001 - raised in the test's thread
+            errors.append(exc)
+        finally:
+            written.set()
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    written.wait(60)
+    try:
+        yield
+    finally:
+        go_on.set()
+        thread.join(60)
+    if errors:
+        raise errors[0]
+
+
+def beside_compactions(writers, compact, compactors: int = 2) -> list[Exception]:
+    """Run each of ``writers`` in a thread of its own beside ``compactors`` threads calling
+    ``compact`` until the writers are done (the triggers' change logs: deadlines/tallies.py,
+    incidents/counted.py), each thread on its own database connection, closed after; returns
+    what any of them raised."""
+    done, errors = threading.Event(), []
+
+    def guarded(work):
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def compacting():
+        while not done.is_set():
+            compact()
+
+    writing = [threading.Thread(target=guarded, args=(work,)) for work in writers]
+    compacting_ = [threading.Thread(target=guarded, args=(compacting,)) for _ in range(compactors)]
+    for thread in writing + compacting_:
+        thread.start()
+    for thread in writing:
+        thread.join(120)
+    done.set()
+    for thread in compacting_:
+        thread.join(120)
+    return errors
 
 
 class Robot:

@@ -7,8 +7,8 @@ on SQLite (row triggers): ``DATABASE_URL=sqlite:////tmp/x.sqlite3 pytest tests/t
 """
 
 import datetime as dt
+import functools
 import random
-import threading
 
 import pytest
 from django.db import connection, transaction
@@ -25,6 +25,7 @@ from incidents.models import Incident
 from organization.models import Body, Section
 
 from .api import local
+from .helpers import beside_compactions, uncommitted
 
 NOW = local(2026, 11, 17, 15, 30)
 STATES = [s for s, _label in DeadlineState.choices]
@@ -203,64 +204,28 @@ def test_compaction_beside_concurrent_writers(demo):
     with transaction.atomic():
         seed(8, big_events=5, seed=9, now=NOW)
     petition, market = Section.objects.get(code="petition"), Section.objects.get(code="market")
-    written, go_on, errors = threading.Event(), threading.Event(), []
 
     def slow_writer():
-        try:
-            with transaction.atomic():
-                Deadline.objects.filter(owner_section=petition).update(owner_section=market)
-                written.set()
-                assert go_on.wait(60)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        Deadline.objects.filter(owner_section=petition).update(owner_section=market)
 
-    thread = threading.Thread(target=slow_writer)
-    thread.start()
-    assert written.wait(60)
-    tallies.compact()  # does not wait for the open transaction, and leaves its log rows alone
-    go_on.set()
-    thread.join(60)
-    assert not errors and TallyDelta.objects.exists()
+    with uncommitted(slow_writer):
+        tallies.compact()  # does not wait for the open transaction, and leaves its log rows alone
+    assert TallyDelta.objects.exists()
     _same_as_live()
 
     pks = list(Deadline.objects.values_list("pk", flat=True))
-    done = threading.Event()
 
     def writer(seed_):
         rng = random.Random(seed_)
-        try:
-            for _ in range(30):
-                with transaction.atomic():
-                    # Each writer its own rows: two UPDATEs of the same random rows lock them
-                    # in different orders and deadlock each other, tallies or none.
-                    chosen = rng.sample(pks[seed_::3], 5)
-                    Deadline.objects.filter(pk__in=chosen).update(
-                        due_at=F("due_at") + dt.timedelta(hours=rng.choice([-20, 7, 30])), state=rng.choice(STATES))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(30):
+            with transaction.atomic():
+                # Each writer its own rows: two UPDATEs of the same random rows lock them
+                # in different orders and deadlock each other, tallies or none.
+                chosen = rng.sample(pks[seed_::3], 5)
+                Deadline.objects.filter(pk__in=chosen).update(
+                    due_at=F("due_at") + dt.timedelta(hours=rng.choice([-20, 7, 30])), state=rng.choice(STATES))
 
-    def compactor():
-        try:
-            while not done.is_set():
-                tallies.compact()
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    writers = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
-    compactors = [threading.Thread(target=compactor) for _ in range(2)]
-    for t in writers + compactors:
-        t.start()
-    for t in writers:
-        t.join(120)
-    done.set()
-    for t in compactors:
-        t.join(120)
+    errors = beside_compactions([functools.partial(writer, n) for n in range(3)], tallies.compact)
     assert not errors, errors
     _same_as_live()
     tallies.compact()
