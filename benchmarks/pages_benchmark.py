@@ -88,6 +88,8 @@ def parse_args():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=100_000, help="incidents of the large run (default 100000)")
     p.add_argument("--requests", type=int, default=100, help="timed requests per page (default 100)")
+    p.add_argument("--sequential", action="store_true",
+                   help="each page's requests back to back, the login page's first (the method before 2026-12-01)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--port", type=int, default=19100, help="gunicorn port (default 19100; a session passes its own)")
     p.add_argument("--run-db", default=RUN_DB,
@@ -285,16 +287,23 @@ class Browser:
             assert "/accounts/login/" not in response.url, f"login failed for {username}"
 
 
-def timed(targets: list[tuple[str, Browser, str]], n: int) -> dict[str, list[float]]:
+def timed(targets: list[tuple[str, Browser, str]], n: int, sequential: bool = False) -> dict[str, list[float]]:
     """The times of ``n`` requests of each (key, browser, path), interleaved: ``n`` rounds, each
-    asking for every target once in an order shuffled (reproducibly) for the round."""
+    asking for every target once in an order shuffled (reproducibly) for the round;
+    ``sequential``: each target's ``n`` back to back, in the targets' order."""
     for _key, browser, path in targets:
         for _ in range(3):  # warm-up: connections, caches, gunicorn workers
             browser.get(path)
     times = {key: [] for key, _browser, _path in targets}
-    order = list(targets)
-    for round_ in range(n):
-        random.Random(round_).shuffle(order)
+    if sequential:
+        rounds = [[target] * n for target in targets]
+    else:
+        rounds = []
+        for round_ in range(n):
+            order = list(targets)
+            random.Random(round_).shuffle(order)
+            rounds.append(order)
+    for order in rounds:
         for key, browser, path in order:
             started = time.perf_counter()
             status, _body = browser.get(path)
@@ -353,7 +362,7 @@ def main():
             browsers[name].login(name)
         timings = timed([("login", Browser(base), "/accounts/login/"),
                          *((f"{user} {label}", browsers[user], path) for user, label, path in pages(big))],
-                        args.requests)
+                        args.requests, args.sequential)
         login_times = timings.pop("login")
     finally:
         process.terminate()
@@ -363,7 +372,8 @@ def main():
     login_p95 = pct(login_times, 95)
     small, large = results[SMALL]["pages"], results[args.n]["pages"]
     print(f"\nincidents: {results[SMALL]['incidents']:,} and {results[args.n]['incidents']:,}; "
-          f"{args.requests} requests per page, interleaved, gunicorn --workers {args.workers}")
+          f"{args.requests} requests per page, {'sequential' if args.sequential else 'interleaved'}, "
+          f"gunicorn --workers {args.workers}")
     print(f"login page: p50 {pct(login_times, 50) * 1000:.1f} ms, p95 {login_p95 * 1000:.1f} ms\n")
     print(f"| page | user | SQL at {SMALL:,} | SQL at {args.n:,} | HTML KB | p50 ms | p95 ms | × login p95 |")
     print("|---|---|---|---|---|---|---|---|")
