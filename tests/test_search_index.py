@@ -58,7 +58,7 @@ def test_the_index_finds_what_a_substring_search_finds(demo):
     for term in sorted(terms):
         expected = _ids(substring_match(term))
         assert _ids(indexed_match(term)) == expected, term
-        if len(term) > 2:  # read from its rarest bigram, the others probed: the same incidents
+        if len(term) > 2:  # read from its rarest bigram, checked by the substring: the same incidents
             assert _ids(indexed_match(term, frequencies([term]))) == expected, term
         found_some += bool(expected)
     assert found_some > 250  # the comparison is not vacuous
