@@ -186,7 +186,7 @@ def seed(n: int, *, big_events: int = 500, seed: int = 1, now: dt.datetime | Non
                 w.add(NoticeReceipt(pk=w.new_id(NoticeReceipt), notice_id=notice_id, section=section,
                                     signed_at=reported_at + dt.timedelta(hours=3) if signed else None,
                                     signed_by=command if signed else None, incident_closed=state == "closed",
-                                    issued_at=reported_at + dt.timedelta(hours=2)))
+                                    issued_at=reported_at + dt.timedelta(hours=2), incident_id=pk))
 
         # Response.
         responded = state in ("responding", "aftermath") or (state == "closed" and warned and rng.random() < 0.5)

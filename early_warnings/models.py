@@ -98,6 +98,9 @@ class NoticeReceipt(models.Model):
     # order of the notices to sign, which ``receipt_unsigned`` serves section by section without
     # looking up every unsigned receipt's notice to sort them.
     issued_at = models.DateTimeField(_("发布时间"), editable=False)
+    # The notice's incident, copied likewise: a section member's notices to sign are probed for
+    # visibility at their incident without looking up each receipt's notice first.
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="+", editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notice", "section"], name="uniq_notice_receipt")]

@@ -14,7 +14,7 @@ def unsigned_receipts(user):
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none()
-    return _shown(user, _unsigned(section_ids).filter(visible_rows(user, "notice__incident", probe=True))
+    return _shown(user, _unsigned(section_ids).filter(visible_rows(user, "incident", probe=True))
                   .order_by("issued_at", "id"))
 
 
@@ -25,7 +25,7 @@ def _unsigned(section_ids):
 def _shown(user, receipts):
     """Receipts with their notice, incident and section, and ``content_ok`` (R54) for the title."""
     return (receipts.select_related("notice", "notice__incident", "section")
-            .annotate(content_ok=content_flag(user, "notice__incident_id")))
+            .annotate(content_ok=content_flag(user, "incident_id")))
 
 
 # 我的待办's page (issue 12): what each receipt prints, as values (``workplace/todo.py``).
@@ -48,5 +48,5 @@ def unsigned_keys(user):
 
 def receipt_values(user, keys):
     """The values of ``RECEIPT_COLUMNS`` of the receipts of ``keys``."""
-    return (NoticeReceipt.objects.filter(pk__in=keys).annotate(content_ok=content_flag(user, "notice__incident_id"))
+    return (NoticeReceipt.objects.filter(pk__in=keys).annotate(content_ok=content_flag(user, "incident_id"))
             .values_list(*RECEIPT_COLUMNS))

@@ -23,22 +23,28 @@ def _issuing_body() -> str:
     return body.name if body else ""
 
 
+def _copied(notice) -> dict:
+    """What a receipt keeps of its notice (its issue time and incident: the notices to sign are
+    ordered and probed on the receipts' own rows, early_warnings.models.NoticeReceipt)."""
+    return {"issued_at": notice.issued_at, "incident_id": notice.incident_id}
+
+
 def _send(incident, notice, sections, event="warning_issued"):
     """Deliver a notice to sections: one receipt each to sign, one verification clock each,
     and the notice to their members and group robots."""
-    NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s, issued_at=notice.issued_at) for s in sections])
+    NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s, **_copied(notice)) for s in sections])
     deadlines.on_notice(incident, notice, sections)
     notices.tell(event, incident=incident, sections=sections, body=notice.matters, level=ROMAN[notice.level])
 
 
 def receipts_on_closed(incident):
     """The incident is closed: its receipts still to sign are no longer asked for."""
-    NoticeReceipt.objects.filter(notice__incident=incident).update(incident_closed=True)
+    NoticeReceipt.objects.filter(incident=incident).update(incident_closed=True)
 
 
 def receipts_on_reopened(incident):
     """A closed incident recurs: its receipts still to sign are asked for again."""
-    NoticeReceipt.objects.filter(notice__incident=incident, incident_closed=True).update(incident_closed=False)
+    NoticeReceipt.objects.filter(incident=incident, incident_closed=True).update(incident_closed=False)
 
 
 def send_current_notice(incident, section):
@@ -46,8 +52,9 @@ def send_current_notice(incident, section):
     warning = EarlyWarning.objects.filter(incident=incident, state=WarningState.ACTIVE).first()
     if warning is None or warning.current_id is None:
         return None
-    NoticeReceipt.objects.get_or_create(notice=warning.current, section=section)
-    return warning.current
+    notice = warning.current
+    NoticeReceipt.objects.get_or_create(notice=notice, section=section, defaults=_copied(notice))
+    return notice
 
 
 def check_warn(incident, actor):
@@ -140,7 +147,8 @@ def warning_lift(*, incident, actor, reason, closing=False) -> WarningNotice:
                deadlines=lapsed, reason=_("预警已解除，核实报告不再需要。"))
     if closing:
         return notice
-    NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s, issued_at=notice.issued_at) for s in incident.sections.all()])
+    NoticeReceipt.objects.bulk_create([NoticeReceipt(notice=notice, section=s, **_copied(notice))
+                                       for s in incident.sections.all()])
     notices.tell("warning_lifted", incident=incident, body=reason, level=ROMAN[warning.level])
     return notice
 

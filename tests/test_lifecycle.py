@@ -259,3 +259,17 @@ def test_expanded_response_publicity_and_statements(api):
     assert verbs.count("publicity_started") == 2
     assert {"support_requested", "support_answered", "statement_drafted", "statement_approved",
             "statement_released"} <= set(verbs)
+
+
+@pytest.mark.django_db
+def test_a_section_assigned_under_an_active_warning_gets_its_notice_to_sign(api, web):
+    """The current notice reaches a section assigned after it was issued: a receipt of its own,
+    with the notice's issue time and incident, in the section's notices to sign."""
+    from .test_workplace import warned
+
+    inc = warned(api, sections=("petition",))
+    api.act("command", inc["id"], "assign", sections=["market"])
+    receipt = NoticeReceipt.objects.get(notice__incident_id=inc["id"], section__code="market")
+    assert (receipt.issued_at, receipt.incident_id) == (receipt.notice.issued_at, inc["id"])
+    receipts = web("market").get("/").context["section"]["receipts"]
+    assert inc["id"] in [r["notice__incident_id"] for r in receipts]
