@@ -205,7 +205,10 @@ def fetch(key: Hashable, build: Callable, now: dt.datetime | None = None, using:
     if entry is Empty:
         return []
     if entry is _UNCACHEABLE:
-        text, params, _compiler = _compiled(build(now), using)
+        try:
+            text, params, _compiler = _compiled(build(now), using)
+        except Empty:
+            return []
     else:
         text, params = _planned_once(("sql", using, key), entry, now, using)
     with connections[using].cursor() as cursor:

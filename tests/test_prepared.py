@@ -50,6 +50,7 @@ def test_a_statement_that_reads_the_time_otherwise_is_compiled_each_time():
 def test_a_statement_that_matches_nothing_raises_empty():
     with pytest.raises(prepared.Empty):
         prepared.sql(("test", "none"), lambda now: Deadline.objects.none())
+    assert prepared.fetch(("test", "none"), lambda now: Deadline.objects.none()) == []  # fetched: no rows
 
 
 @pytest.mark.django_db
