@@ -17,13 +17,13 @@ It prints, per page and per user (the command group, the petition section, a lea
 - the SQL queries of one request at 1,000 and at N (in-process, Django's test client), the
   HTML size at N, and the plan of the page's heaviest query at N (EXPLAIN ANALYZE; any
   sequential scan of a large table is flagged);
-- p50/p95 over ``--requests`` (default 100) sequential requests to gunicorn (``--workers``
+- p50/p95 over ``--requests`` (default 100) requests, one at a time, to gunicorn (``--workers``
   2, port ``--port`` 19100) at N, and each p95 as a multiple of the login page's p95
   measured in the same run. The requests are interleaved: each round asks for every page
   once, the login page among them, in an order shuffled per round, so that the yardstick
   and every page meet the machine in the same states (measured one page after another, a
   busy minute fell on whichever page it met — the login page's p95 moved from 2.1 to 9 ms
-  between runs).
+  between runs); ``--sequential`` measures them so, for comparison.
 """
 
 import argparse

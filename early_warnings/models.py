@@ -95,7 +95,7 @@ class NoticeReceipt(models.Model):
     # a deadline's: the notices still to sign leave out a closed incident's without joining it.
     incident_closed = models.BooleanField(default=False)
     # The notice's issue time, copied when the receipt is made (a notice never changes): the
-    # order of the notices to sign, which ``receipt_unsigned`` serves section by section without
+    # order of the notices to sign, which ``receipt_to_sign`` serves section by section without
     # looking up every unsigned receipt's notice to sort them.
     issued_at = models.DateTimeField(_("发布时间"), editable=False)
     # The notice's incident, copied likewise: a section member's notices to sign are probed for

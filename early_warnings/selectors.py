@@ -36,8 +36,8 @@ RECEIPT_COLUMNS = ("pk", "notice_id", "section_id", "notice__level", "notice__ki
 def unsigned_keys(user):
     """The keys of ``unsigned_receipts(user)``, in its order. For those who see every incident,
     read from the unsigned receipts' index in that order (``receipt_to_sign``: each receipt
-    carries its notice's issue time). The others' receipts are joined to their notices one
-    by one already (each row's visibility probed at its notice's incident)."""
+    carries its notice's issue time). The others' are the same rows, each probed for
+    visibility at the incident it carries."""
     section_ids, _bodies = unit_ids(user)
     if not section_ids:
         return NoticeReceipt.objects.none().values_list("pk", flat=True)

@@ -142,8 +142,6 @@ def _match(term: str, driver: str | None) -> Q:
     term's is some thirty lookups and four querysets, ~2 ms to build (the ORM copies what it
     filters with, so one filter serves every query)."""
     q = Q()
-    for token in term_tokens(term):
-        if driver not in (None, token):
-            continue
+    for token in [driver] if driver else term_tokens(term):
         q &= Q(Exists(SearchToken.objects.filter(token=token, incident=OuterRef("pk"))))
     return q if len(term) <= 2 else q & substring_match(term)

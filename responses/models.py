@@ -46,7 +46,7 @@ class Response(ConcurrentTransitionMixin, models.Model):
                    # a level with few of them is read from here, not by walking the open incidents.
                    models.Index(fields=["level"], name="response_running_level",
                                 condition=models.Q(state__in=["active", "lift_proposed"])),
-                   # Every response waiting for a body (responses.selectors.WAITING), oldest report
+                   # Every response waiting for a body (responses.selectors._waiting), oldest report
                    # first: the command group's queue and its count read its first rows.
                    models.Index(fields=["reported_at", "incident"], name="response_waiting",
                                 condition=models.Q(proposal__isnull=False) | models.Q(state="lift_proposed"))]

@@ -99,18 +99,18 @@ WAITING_VALUES = (*INCIDENT_VALUES, "response__state", "response__level", "respo
 APPROVAL_VALUES = ("incident_id", "state", "level", "proposal__level", "incident__title", "content_ok")
 
 
-def _running(user, levels=None, *, to_count=False):
-    """Open incidents whose response runs (at ``levels`` if given), lowest level number first.
-    An incident is never closed while its response runs (lifecycle.services refuses, R50): the
-    lists still say "open", which lets them walk the open incidents' index (``incident_open``)
-    in report order; ``to_count``: the same incidents without it, so that their count reads
+def _running_set(user, levels=None):
+    """The incidents whose response runs (at ``levels`` if given), as counted: an incident is
+    never closed while its response runs (lifecycle.services refuses, R50), so their count reads
     the running responses and their incidents' keys, not a hash of every open incident."""
     qs = visible(user).filter(response__state__in=RUNNING)
-    if levels is not None:
-        qs = qs.filter(response__level__in=levels)
-    if to_count:
-        return qs
-    return (qs.exclude(state=State.CLOSED).select_related("response")
+    return qs if levels is None else qs.filter(response__level__in=levels)
+
+
+def _running(user, levels=None):
+    """``_running_set`` as the lists read it, lowest level number first: said to be open, which
+    lets them walk the open incidents' index (``incident_open``) in report order."""
+    return (_running_set(user, levels).exclude(state=State.CLOSED).select_related("response")
             .annotate(content_ok=content_flag(user), needed_days=stable_days_target("response__level"))
             .order_by("response__level", "-reported_at", "-id"))
 
@@ -197,7 +197,7 @@ def leader_part(request, levels):
     running = _linked(_first(("running", tuple(levels)), user, lambda _when: _running_first(user, levels or None),
                              fields=RUNNING_VALUES))
     counts = nav.badges(request, also=(("leader", tuple(levels)),
-                                       lambda _when: {"running": _running(user, levels or None, to_count=True)}))  # capped
+                                       lambda _when: {"running": _running_set(user, levels or None)}))  # capped
     return {"approvals": waiting, "approvals_count": counts["approvals"],
             "levels": levels, "responses": running, "responses_count": counts["running"],
             "approvals_items": _approval_items(user, waiting), "responses_items": _running_items(user, running)}
@@ -212,7 +212,7 @@ def command_part(request, now):
     due = nav.badges(request, also=("urgent", lambda when: {**deadline_reads.urgent_parts(user, when),
                                                             "waiting": waiting_keys(user, ordered=False),
                                                             "to_judge": awaiting_judgment(user),
-                                                            "running": _running(user, to_count=True)}),
+                                                            "running": _running_set(user)}),
                      now=now)  # counted with the badges
     waiting = _waiting_rows(user, None, lambda keys: Incident.objects.filter(response__pk__in=keys).select_related(
         "response", "response__proposal").annotate(content_ok=content_flag(user)).order_by("reported_at", "pk"),
