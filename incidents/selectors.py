@@ -48,15 +48,16 @@ def count_visible(user, queryset=None, *, cap: int | None = None) -> int:
     filters the incidents; under the list's filters it is a semi-join like the others.
     For a user who sees every incident, unfiltered and exact: the count the database keeps
     (``incidents.counted``: one row and the recent log, on PostgreSQL; SQLite counts the rows).
-    Unfiltered, the statement is compiled once per process for the user's identity."""
+    Unfiltered, the statement is compiled once per process for the user's identity (and
+    planned once per connection: ``prepared.fetch``)."""
     qs = (Incident.objects.all() if queryset is None else queryset).order_by()
     if not user.is_authenticated:
         return 0
-    if qs.query.where:
-        statement = _count_statement(user, qs, cap)
-    else:
-        statement = prepared.sql(("incidents.count_visible", identity_key(user), qs.db, cap),
-                                 lambda _now: _count_statement(user, qs, cap) or ("SELECT 0", []))
+    if not qs.query.where:
+        [(n,)] = prepared.fetch(("incidents.count_visible", identity_key(user), qs.db, cap),
+                                lambda _now: _count_statement(user, qs, cap) or ("SELECT 0", []), using=qs.db)
+        return n
+    statement = _count_statement(user, qs, cap)
     if statement is None:
         return 0
     with connections[qs.db].cursor() as cursor:

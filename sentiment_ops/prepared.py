@@ -522,10 +522,10 @@ def sum_of_counts(counts, *, capped: bool = False) -> tuple[str, list] | None:
 
 
 def sent_text(sql: str) -> str:
-    """What a statement sent to the database stands for: an ``EXECUTE`` of a statement prepared
-    here (with its ``PREPARE`` or alone), the text prepared; any other, itself (for tests and
-    diagnostics that read captured queries)."""
-    found = re.match(r"(?:PREPARE \w+[^;]*?; )?EXECUTE (\w+)", sql) if "EXECUTE " in sql else None
+    """What a statement sent to the database stands for: one that ends in an ``EXECUTE`` of a
+    statement prepared here (after its ``PREPARE``, or the request's ``SET LOCAL``s), the text
+    prepared; any other, itself (for tests and diagnostics that read captured queries)."""
+    found = re.search(r"EXECUTE (\w+)(?: \([^)]*\))?$", sql) if "EXECUTE " in sql else None
     if found is None:
         return sql
     for name, prepare, _order in list(_server.values()):
